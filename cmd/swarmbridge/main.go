@@ -1,0 +1,156 @@
+// Command swarmbridge runs the tracker: WebTorrent signaling over
+// WebSocket, HTTP and UDP announces, and the demo page, on one swarm store.
+// It is configured by SWARMBRIDGE_* environment variables; run it with -h
+// for the list.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/swarmbridge/swarmbridge/internal/config"
+	"github.com/swarmbridge/swarmbridge/internal/server"
+	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code.
+func run(args, environ []string, stdout, stderr io.Writer) int {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help", "help":
+			usage(stdout)
+			return 0
+		default:
+			fmt.Fprintf(stderr, "swarmbridge: unknown argument %q; it takes no arguments, only SWARMBRIDGE_* environment variables (see -h)\n", a)
+			return 2
+		}
+	}
+	cfg, err := config.Load(environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "swarmbridge: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error().Err(err).Msg("swarmbridge stopped with an error")
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "swarmbridge: a WebTorrent (WebSocket), HTTP and UDP BitTorrent tracker.\n\n")
+	fmt.Fprintf(w, "It takes no arguments. Configure it with environment variables:\n\n")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+	for _, v := range config.Vars() {
+		def := v.Default
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, def, v.Help)
+	}
+	_ = tw.Flush()
+}
+
+func newLogger(cfg config.Config, w io.Writer) zerolog.Logger {
+	if cfg.LogFormat == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	}
+	level, err := zerolog.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		level = zerolog.InfoLevel // Validate already refused anything else
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// serve runs the tracker until ctx ends, then shuts it down in order: stop
+// accepting, close WebSockets with 1001, stop the UDP readers and the
+// store's sweeper, and wait for all of them.
+func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	store := memory.New(memory.Options{})
+	srv, err := server.New(server.Options{Config: cfg, Logger: log, Store: store})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on SWARMBRIDGE_HTTP_ADDR: %w", err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          nil,
+	}
+
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		_ = store.Run(runCtx, 30*time.Second)
+	}()
+	log.Info().
+		Str("http_addr", ln.Addr().String()).
+		Str("ws_url", "ws://"+ln.Addr().String()).
+		Msg("swarmbridge listening")
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info().Msg("shutting down")
+	case runErr = <-errc:
+	}
+
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancelShutdown()
+	var sw sync.WaitGroup
+	sw.Add(2)
+	go func() {
+		defer sw.Done()
+		if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+			log.Warn().Err(err).Msg("http shutdown incomplete")
+			_ = httpSrv.Close()
+		}
+	}()
+	go func() {
+		defer sw.Done()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			log.Warn().Err(err).Msg("websocket shutdown incomplete")
+		}
+	}()
+	sw.Wait()
+	cancel()
+	wg.Wait()
+	log.Info().Msg("stopped")
+	return runErr
+}

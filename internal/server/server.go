@@ -1,0 +1,106 @@
+// Package server assembles the tracker: it builds every transport on one
+// shared swarm store and routes the one TCP port between them. It never
+// listens; cmd/swarmbridge owns the sockets.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/swarmbridge/swarmbridge/internal/config"
+	"github.com/swarmbridge/swarmbridge/internal/signalstore"
+	"github.com/swarmbridge/swarmbridge/internal/swarm"
+	"github.com/swarmbridge/swarmbridge/signaling"
+	"github.com/swarmbridge/swarmbridge/web"
+)
+
+// Options are what New needs.
+type Options struct {
+	Config config.Config
+	Logger zerolog.Logger
+	Store  swarm.Store
+}
+
+// Server is the assembled tracker.
+type Server struct {
+	ws   *signaling.Handler
+	mux  *http.ServeMux
+	log  zerolog.Logger
+	conf config.Config
+}
+
+// New builds the tracker's handlers.
+func New(o Options) (*Server, error) {
+	if o.Store == nil {
+		return nil, errors.New("server: a swarm store is required")
+	}
+	c := o.Config
+	ws, err := signaling.New(signaling.Config{
+		Swarms:             signalstore.New(o.Store, c.PeerTTL),
+		Logger:             o.Logger.With().Str("transport", "ws").Logger(),
+		AnnounceInterval:   c.AnnounceInterval,
+		MaxMessageSize:     int64(c.MaxMessageSize),
+		MaxOffers:          c.MaxOffers,
+		MaxScrapeHashes:    c.MaxScrapeHashes,
+		MaxTorrentsPerConn: c.MaxTorrentsPerConn,
+		SendQueueLen:       c.SendQueue,
+		PingInterval:       pingInterval(c.PingInterval),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{ws: ws, mux: http.NewServeMux(), log: o.Logger, conf: c}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	s.mux.Handle("GET /", web.Handler())
+	return s, nil
+}
+
+// pingInterval maps the operator's "0 disables" to signaling's "negative
+// disables" (its zero means the default).
+func pingInterval(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// ServeHTTP routes WebSocket upgrades on any path to the signaling relay
+// and everything else to the HTTP routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isWebSocketUpgrade(r) {
+		s.ws.ServeHTTP(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// isWebSocketUpgrade reports whether r asks for a WebSocket, the way
+// WebTorrent trackers route one port between WebSocket and HTTP.
+func isWebSocketUpgrade(r *http.Request) bool {
+	for _, v := range r.Header.Values("Upgrade") {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// WebSocketConns is the number of open WebSocket connections.
+func (s *Server) WebSocketConns() int { return s.ws.Conns() }
+
+// Shutdown closes every WebSocket with 1001 and waits for them, at most
+// until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.ws.Shutdown(ctx)
+}

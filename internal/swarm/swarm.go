@@ -1,0 +1,222 @@
+// Package swarm is the swarm model that every transport shares: WebSocket
+// signaling, HTTP and UDP announces all read and write the same swarms
+// through one Store.
+//
+// A swarm is the set of peers announcing one 20-byte info hash. Each peer is
+// one entry of one Kind:
+//
+//   - a WebRTC peer is reachable only through the signaling connection it
+//     announced on. It is keyed by its peer id and bound to that connection
+//     (its Owner). Offers are relayed to it; it never has an address.
+//   - a Native peer announced over HTTP or UDP and is reachable at an IP
+//     address and port. It is keyed by that endpoint, as classic trackers do,
+//     so one endpoint is one entry whatever peer id it sends.
+//
+// A hybrid client that announces over both is two entries and counts twice.
+package swarm
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"net/netip"
+	"time"
+)
+
+// InfoHash is the 20-byte id of a swarm (BEP 3; BEP 52 hashes truncated).
+type InfoHash [20]byte
+
+// String returns the info hash as lowercase hex, the form used in logs.
+func (h InfoHash) String() string { return hex.EncodeToString(h[:]) }
+
+// PeerID is a client-chosen 20-byte id. It is binary: never treat it as text.
+type PeerID [20]byte
+
+// String returns the peer id as lowercase hex, the form used in logs.
+func (p PeerID) String() string { return hex.EncodeToString(p[:]) }
+
+// Kind says how a peer is reached.
+type Kind uint8
+
+const (
+	// WebRTC peers are reached by relaying offers over their signaling
+	// connection.
+	WebRTC Kind = iota + 1
+	// Native peers are reached at their IP address and port.
+	Native
+)
+
+// String names the kind for logs and metric labels.
+func (k Kind) String() string {
+	switch k {
+	case WebRTC:
+		return "webrtc"
+	case Native:
+		return "native"
+	}
+	return "unknown"
+}
+
+// Event is the announce event, already normalised by the transport.
+// Regular announces, "paused" and unknown events are all EventUpdate.
+type Event uint8
+
+const (
+	EventUpdate Event = iota
+	EventStarted
+	EventCompleted
+	EventStopped
+)
+
+// String names the event for logs and metric labels.
+func (e Event) String() string {
+	switch e {
+	case EventUpdate:
+		return "update"
+	case EventStarted:
+		return "started"
+	case EventCompleted:
+		return "completed"
+	case EventStopped:
+		return "stopped"
+	}
+	return "unknown"
+}
+
+// LeftUnknown is the value of AnnounceRequest.Left when the client did not
+// say how much it has left (WebSocket "left": null, a missing HTTP
+// parameter, UDP's all-ones value).
+const LeftUnknown int64 = -1
+
+// Owner identifies the signaling connection a WebRTC peer is bound to.
+// Zero is never a valid owner. Owners are opaque to the store; the
+// signaling layer allocates them and they may encode which tracker node
+// holds the connection.
+type Owner uint64
+
+// Family selects native peers by address family.
+type Family uint8
+
+const (
+	IPv4 Family = 1 << iota
+	IPv6
+	// AnyFamily selects both families.
+	AnyFamily = IPv4 | IPv6
+)
+
+// FamilyOf returns the family of an (unmapped) address.
+func FamilyOf(a netip.Addr) Family {
+	if a.Is4() {
+		return IPv4
+	}
+	return IPv6
+}
+
+// Peer is one swarm entry as the store hands it out.
+type Peer struct {
+	ID   PeerID
+	Kind Kind
+	// Addr is the endpoint of a Native peer. Transports pass it unmapped
+	// (IPv4 as 4 bytes, never ::ffff:a.b.c.d) and without a zone.
+	Addr netip.AddrPort
+	// Owner is the connection a WebRTC peer is bound to.
+	Owner Owner
+}
+
+// AnnounceRequest is one announce from one peer, already validated and
+// normalised by its transport.
+type AnnounceRequest struct {
+	InfoHash InfoHash
+	// Peer is the announcing peer. Its Kind decides how it is keyed (peer id
+	// for WebRTC, Addr for Native) and which peers it gets back.
+	Peer  Peer
+	Event Event
+	// Left is the number of bytes the peer still needs, or LeftUnknown.
+	// Zero makes the peer a seeder, more than zero a leecher; LeftUnknown
+	// keeps the stored status (a new peer with unknown Left is a leecher).
+	Left int64
+	// TTL is how long the entry lives without another announce. It must be
+	// positive.
+	TTL time.Duration
+	// NumWant is how many other peers to return. A WebRTC requester gets
+	// WebRTC peers (offer targets); a Native requester gets Native peers.
+	// Zero returns none.
+	NumWant int
+	// Families restricts the Native peers returned to a Native requester
+	// (UDP wants its own family, HTTP wants both). Zero means AnyFamily.
+	Families Family
+}
+
+// Counts are the numbers a tracker reports for one swarm, over all kinds of
+// peer.
+type Counts struct {
+	// Complete is the number of seeders (last known left == 0).
+	Complete int
+	// Incomplete is the number of leechers.
+	Incomplete int
+	// Downloaded is the number of times a peer of this swarm sent a
+	// "completed" event and became a seeder, counted once per entry, for as
+	// long as the swarm exists.
+	Downloaded int
+}
+
+// AnnounceResult is what the store answers to an announce.
+type AnnounceResult struct {
+	// Counts are computed after the announce took effect (a stopped peer is
+	// no longer counted).
+	Counts Counts
+	// Peers are up to NumWant distinct peers chosen uniformly at random,
+	// never the requester itself and never of the other kind. Announce
+	// appends to the slice it is given, so callers can reuse one.
+	Peers []Peer
+	// Rebound is the owner a WebRTC entry was bound to before this announce
+	// moved it to a new owner, or zero if it was new or stayed put.
+	Rebound Owner
+}
+
+// Totals are tracker-wide counts.
+type Totals struct {
+	Swarms      int
+	Seeders     int
+	Leechers    int
+	PeersByKind map[Kind]int
+}
+
+// ErrInvalid is wrapped by errors about requests a Store refuses to take
+// (a zero Owner, an unknown Kind, a non-positive TTL).
+var ErrInvalid = errors.New("swarm: invalid request")
+
+// Store holds every swarm. Implementations must honour this contract, which
+// the conformance suite in package swarmtest checks:
+//
+//   - All methods are safe for concurrent use. None of them calls back into
+//     the caller, and none holds a lock when it returns: callers may send
+//     what they got to peers without stalling the store.
+//   - Announce applies the event to the requester's entry, then counts, then
+//     picks peers, as one atomic step per swarm:
+//   - started, update, completed create the entry when it is missing (a
+//     completed that creates a seeder counts one download);
+//   - a known Left sets seeder or leecher both ways; LeftUnknown keeps it;
+//   - completed marks the entry a seeder unless Left says otherwise, and
+//     counts one download the first time this entry becomes one that way;
+//   - stopped removes the entry and returns no peers. A WebRTC entry is
+//     removed only when the request's Owner is the one it is bound to.
+//   - any other event on a WebRTC entry bound to another owner rebinds it
+//     to the request's owner ("last announcer wins") and reports the old
+//     owner in Rebound;
+//   - every accepted announce refreshes the entry's expiry to now + TTL.
+//   - Leave removes the entry of peer in one swarm, if it exists and (for a
+//     WebRTC peer) is bound to peer.Owner. It reports whether it removed one.
+//   - Scrape writes one Counts per requested hash, in order, zeros for
+//     unknown swarms; duplicates are answered each time.
+//   - An entry whose expiry has passed is not counted and not handed out,
+//     even before it is swept. Swarms left empty are deleted.
+//   - Errors are returned only for invalid requests (wrapping ErrInvalid) or
+//     when the store itself fails (a remote store that cannot be reached);
+//     ctx bounds how long a remote store may wait.
+type Store interface {
+	Announce(ctx context.Context, req *AnnounceRequest, res *AnnounceResult) error
+	Leave(ctx context.Context, ih InfoHash, peer Peer) (bool, error)
+	Scrape(ctx context.Context, hashes []InfoHash, dst []Counts) ([]Counts, error)
+	Totals(ctx context.Context) (Totals, error)
+}

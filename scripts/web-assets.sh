@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the demo page's pinned npm packages and copies the browser
+# bundles it uses into web/static/vendor (ignored by git; go:embed serves
+# it). Safe to run repeatedly.
+set -euo pipefail
+cd "$(dirname "$0")/../web"
+if [ ! -f package.json ]; then
+  exit 0
+fi
+if ! command -v npm >/dev/null; then
+  echo "web-assets: npm is required to build the demo page (install Node.js 20+)" >&2
+  exit 1
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+mkdir -p static/vendor
+cp node_modules/webtorrent/dist/webtorrent.min.js static/vendor/webtorrent.min.js

@@ -1,0 +1,128 @@
+package signaling
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config configures a Handler. Zero values take the defaults documented on
+// each field.
+type Config struct {
+	// Swarms is the swarm store. Required.
+	Swarms Swarms
+	// Logger receives connection-level events; nothing is logged per
+	// message at Info level.
+	Logger zerolog.Logger
+	// Observer receives metrics events. Nil discards them.
+	Observer Observer
+	// ClientAddr returns the address of the client behind a request (for
+	// logs and limits). Nil uses the TCP peer address.
+	ClientAddr func(*http.Request) (netip.Addr, error)
+
+	// AnnounceInterval is the "interval" sent to clients. Default 120 s.
+	AnnounceInterval time.Duration
+	// MaxMessageSize bounds one message (and so one frame). Bigger ones
+	// close the connection with 1009. Default 64 KiB.
+	MaxMessageSize int64
+	// MaxOffers is how many offers of one announce are relayed; the rest
+	// are ignored. Default 10.
+	MaxOffers int
+	// MaxScrapeHashes bounds the info hashes of one scrape. Default 100.
+	MaxScrapeHashes int
+	// MaxTorrentsPerConn bounds the (info hash, peer id) pairs one
+	// connection may announce. Default 1000.
+	MaxTorrentsPerConn int
+	// SendQueueLen is how many frames may wait for one connection before
+	// it is dropped as a slow consumer. Default 256.
+	SendQueueLen int
+	// SendQueueBytes bounds the bytes waiting for one connection, with the
+	// same consequence. Default 4 MiB.
+	SendQueueBytes int
+	// PingInterval is how often the tracker pings each connection, so
+	// proxies keep it open and dead peers are found. Default 30 s;
+	// negative disables pings.
+	PingInterval time.Duration
+	// PongTimeout is how long a ping may go unanswered before the
+	// connection is closed. Default 45 s.
+	PongTimeout time.Duration
+	// OfferTTL is how long a relayed offer may be answered. Default 120 s.
+	OfferTTL time.Duration
+	// MaxPendingOffers bounds the offers one connection has been sent and
+	// not answered yet; the oldest are forgotten first. Default 256.
+	MaxPendingOffers int
+	// MaxInvalidPerMinute is how many invalid messages a connection may
+	// send per minute before it is closed as abusive. Default 30.
+	MaxInvalidPerMinute int
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() {
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
+	if c.AnnounceInterval == 0 {
+		c.AnnounceInterval = 120 * time.Second
+	}
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = 64 << 10
+	}
+	if c.MaxOffers == 0 {
+		c.MaxOffers = 10
+	}
+	if c.MaxScrapeHashes == 0 {
+		c.MaxScrapeHashes = 100
+	}
+	if c.MaxTorrentsPerConn == 0 {
+		c.MaxTorrentsPerConn = 1000
+	}
+	if c.SendQueueLen == 0 {
+		c.SendQueueLen = 256
+	}
+	if c.SendQueueBytes == 0 {
+		c.SendQueueBytes = 4 << 20
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = 30 * time.Second
+	}
+	if c.PongTimeout == 0 {
+		c.PongTimeout = 45 * time.Second
+	}
+	if c.OfferTTL == 0 {
+		c.OfferTTL = 120 * time.Second
+	}
+	if c.MaxPendingOffers == 0 {
+		c.MaxPendingOffers = 256
+	}
+	if c.MaxInvalidPerMinute == 0 {
+		c.MaxInvalidPerMinute = 30
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// ErrConfig is wrapped by every error New returns for a bad Config.
+var ErrConfig = errors.New("signaling: invalid config")
+
+func (c *Config) validate() error {
+	switch {
+	case c.Swarms == nil:
+		return fmt.Errorf("%w: Swarms is required", ErrConfig)
+	case c.AnnounceInterval < time.Second:
+		return fmt.Errorf("%w: AnnounceInterval must be at least 1s", ErrConfig)
+	case c.MaxMessageSize < 1024:
+		return fmt.Errorf("%w: MaxMessageSize must be at least 1024", ErrConfig)
+	case c.MaxOffers < 0, c.MaxScrapeHashes < 0, c.MaxTorrentsPerConn < 0,
+		c.SendQueueLen < 0, c.SendQueueBytes < 0, c.MaxPendingOffers < 0, c.MaxInvalidPerMinute < 0:
+		return fmt.Errorf("%w: limits must not be negative", ErrConfig)
+	case c.PingInterval < 0, c.PongTimeout <= 0, c.OfferTTL <= 0:
+		return fmt.Errorf("%w: durations must be positive", ErrConfig)
+	}
+	return nil
+}

@@ -1,0 +1,235 @@
+package signaling
+
+import (
+	"errors"
+	"time"
+)
+
+// Failure reasons the relay itself sends (the decoder has its own).
+const (
+	reasonTooManyTorrents = "too many torrents on one connection"
+	reasonNoOffer         = "could not find the offer for this answer; it may have expired"
+	reasonFullScrape      = "full scrape is not allowed"
+	reasonUnavailable     = "tracker temporarily unavailable, try again later"
+)
+
+// handle processes one client message. It runs on the connection's read
+// goroutine only.
+func (c *conn) handle(data []byte) {
+	r := &c.req
+	if err := c.h.dec.Decode(data, r); err != nil {
+		reason := "invalid message"
+		var de *DecodeError
+		if errors.As(err, &de) {
+			reason = de.Reason
+		}
+		c.h.obs.Request("invalid", "")
+		c.fail(r.Action, r.infoHash(), reason)
+		c.noteInvalid()
+		return
+	}
+	switch {
+	case r.Action == ActionScrape:
+		c.h.obs.Request("scrape", "")
+		c.scrape(r)
+	case r.HasAnswer:
+		c.h.obs.Request("answer", "")
+		c.answer(r)
+	default:
+		c.h.obs.Request("announce", eventLabel(r))
+		c.announce(r)
+	}
+}
+
+// infoHash returns the decoded info hash, or nil when there is none, for
+// failure replies.
+func (r *Request) infoHash() *InfoHash {
+	if r.HasInfoHash {
+		return &r.InfoHash
+	}
+	return nil
+}
+
+func eventLabel(r *Request) string {
+	if !r.EventKnown {
+		return "unknown"
+	}
+	if string(r.EventName) == "paused" {
+		return "paused"
+	}
+	switch r.Event {
+	case EventStarted:
+		return "started"
+	case EventCompleted:
+		return "completed"
+	case EventStopped:
+		return "stopped"
+	}
+	return "update"
+}
+
+func (c *conn) announce(r *Request) {
+	if !r.HasInfoHash {
+		c.fail(ActionAnnounce, nil, "invalid info_hash")
+		return
+	}
+	if !r.HasPeerID {
+		c.fail(ActionAnnounce, &r.InfoHash, "invalid peer_id")
+		return
+	}
+	reg := registration{ih: r.InfoHash, peer: r.PeerID}
+	idx := c.registered(reg)
+	if r.Event != EventStopped && idx < 0 && len(c.regs) >= c.h.cfg.MaxTorrentsPerConn {
+		c.fail(ActionAnnounce, &r.InfoHash, reasonTooManyTorrents)
+		return
+	}
+
+	a := Announce{
+		InfoHash: r.InfoHash,
+		PeerID:   r.PeerID,
+		Conn:     c.id,
+		Event:    r.Event,
+		Left:     r.Left,
+	}
+	if r.Event != EventStopped {
+		a.Targets = len(r.Offers)
+	}
+	counts, targets, err := c.h.cfg.Swarms.Announce(c.ctx, &a, c.targets[:0])
+	if err != nil {
+		c.h.log.Warn().Err(err).Msg("swarm store announce failed")
+		c.fail(ActionAnnounce, &r.InfoHash, reasonUnavailable)
+		return
+	}
+	c.targets = targets
+
+	if r.Event == EventStopped {
+		if idx >= 0 {
+			last := len(c.regs) - 1
+			c.regs[idx] = c.regs[last]
+			c.regs = c.regs[:last]
+		}
+	} else if idx < 0 {
+		c.regs = append(c.regs, reg)
+	}
+
+	f := getBuf()
+	*f = AppendAnnounceResponse(*f, r.InfoHash, c.h.intervalSeconds(), counts)
+	c.send(f, nil)
+
+	for i, t := range targets {
+		c.h.relayOffer(c, r, &r.Offers[i], t)
+	}
+	for range a.Targets - len(targets) {
+		c.h.obs.Dropped(DropNoTarget)
+	}
+}
+
+// registered returns the index of reg in c.regs, or -1.
+func (c *conn) registered(reg registration) int {
+	for i := range c.regs {
+		if c.regs[i] == reg {
+			return i
+		}
+	}
+	return -1
+}
+
+// relayOffer sends one offer of from's announce to target.
+func (h *Handler) relayOffer(from *conn, r *Request, o *Offer, t Target) {
+	to := h.lookup(t.Conn)
+	if to == nil {
+		h.obs.Dropped(DropTargetGone)
+		return
+	}
+	f := getBuf()
+	*f = AppendOffer(*f, r.InfoHash, r.PeerID, o.ID, o.SDP)
+	p := pendingOffer{
+		id:       o.ID,
+		ih:       r.InfoHash,
+		from:     r.PeerID,
+		to:       t.PeerID,
+		fromConn: from.id,
+		expires:  h.cfg.Now().Add(h.cfg.OfferTTL).UnixNano(),
+	}
+	if to.send(f, &p) {
+		h.obs.OfferRelayed()
+	} else {
+		h.obs.Dropped(DropTargetGone)
+	}
+}
+
+// answer relays an answer back to the connection its offer came from.
+// Answers change no swarm state and get no response of their own.
+func (c *conn) answer(r *Request) {
+	if !r.HasInfoHash {
+		c.fail(ActionAnnounce, nil, "invalid info_hash")
+		return
+	}
+	if !r.HasPeerID {
+		c.fail(ActionAnnounce, &r.InfoHash, "invalid peer_id")
+		return
+	}
+	now := c.h.cfg.Now().UnixNano()
+	c.mu.Lock()
+	p, ok := c.pending.take(r.OfferID, r.InfoHash, r.ToPeerID, r.PeerID, now)
+	c.mu.Unlock()
+	if !ok {
+		c.h.obs.Dropped(DropNoOffer)
+		c.fail(ActionAnnounce, &r.InfoHash, reasonNoOffer)
+		return
+	}
+	to := c.h.lookup(p.fromConn)
+	if to == nil {
+		c.h.obs.Dropped(DropTargetGone)
+		return
+	}
+	f := getBuf()
+	*f = AppendAnswer(*f, r.InfoHash, r.PeerID, r.OfferID, r.Answer)
+	if to.send(f, nil) {
+		c.h.obs.AnswerRelayed()
+	} else {
+		c.h.obs.Dropped(DropTargetGone)
+	}
+}
+
+func (c *conn) scrape(r *Request) {
+	if r.ScrapeAll {
+		c.fail(ActionScrape, nil, reasonFullScrape)
+		return
+	}
+	counts, err := c.h.cfg.Swarms.Scrape(c.ctx, r.ScrapeHashes, c.counts[:0])
+	if err != nil {
+		c.h.log.Warn().Err(err).Msg("swarm store scrape failed")
+		c.fail(ActionScrape, nil, reasonUnavailable)
+		return
+	}
+	c.counts = counts
+	f := getBuf()
+	*f = AppendScrapeResponse(*f, r.ScrapeHashes, counts, c.h.intervalSeconds())
+	c.send(f, nil)
+}
+
+// fail sends a failure reply. It carries action and, when known, info_hash:
+// clients drop failures without them.
+func (c *conn) fail(action Action, ih *InfoHash, reason string) {
+	c.h.obs.Failure(reason)
+	f := getBuf()
+	*f = AppendFailure(*f, action, ih, reason)
+	c.send(f, nil)
+}
+
+// noteInvalid counts an invalid message and closes the connection when
+// there have been too many within a minute.
+func (c *conn) noteInvalid() {
+	now := c.h.cfg.Now()
+	if now.Sub(c.invalidSince) > time.Minute {
+		c.invalidSince = now
+		c.invalid = 0
+	}
+	c.invalid++
+	if c.invalid > c.h.cfg.MaxInvalidPerMinute {
+		c.closeWith(CloseAbuse)
+	}
+}
+
+func (h *Handler) intervalSeconds() int { return int(h.cfg.AnnounceInterval / time.Second) }

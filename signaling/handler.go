@@ -1,0 +1,185 @@
+package signaling
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/coder/websocket"
+	"github.com/rs/zerolog"
+)
+
+// connShards spreads the connection registry over several locks: every
+// relayed offer and answer looks its target up here.
+const connShards = 64
+
+// Handler serves WebTorrent signaling over WebSocket. Create it with New and
+// mount it wherever the tracker should accept WebSocket upgrades (any path).
+// It is safe for concurrent use.
+type Handler struct {
+	cfg Config
+	log zerolog.Logger
+	obs Observer
+	dec Decoder
+
+	nextID atomic.Uint64
+	open   atomic.Int64
+	shards [connShards]connShard
+
+	mu      sync.Mutex // guards closing and the Add side of serving
+	closing bool
+	serving sync.WaitGroup // one per connection being served
+}
+
+type connShard struct {
+	mu sync.RWMutex
+	m  map[ConnID]*conn
+}
+
+// New returns a Handler, or an error wrapping ErrConfig.
+func New(cfg Config) (*Handler, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	h := &Handler{
+		cfg: cfg,
+		log: cfg.Logger,
+		obs: cfg.Observer,
+		dec: Decoder{MaxOffers: cfg.MaxOffers, MaxScrapeHashes: cfg.MaxScrapeHashes},
+	}
+	for i := range h.shards {
+		h.shards[i].m = make(map[ConnID]*conn)
+	}
+	return h, nil
+}
+
+// Conns returns the number of open WebSocket connections.
+func (h *Handler) Conns() int { return int(h.open.Load()) }
+
+// ServeHTTP upgrades the request to a WebSocket and serves it until it
+// closes. Requests that are not WebSocket upgrades get 426 Upgrade Required.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		http.Error(w, "tracker is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	h.serving.Add(1)
+	h.mu.Unlock()
+	defer h.serving.Done()
+
+	addr := h.clientAddr(r)
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		// WebTorrent pages live on any origin; access control by origin
+		// is the caller's choice, made before the request gets here.
+		InsecureSkipVerify: true,
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		// Accept has already written the HTTP error.
+		h.log.Debug().Err(err).Str("addr", addr.String()).Msg("websocket upgrade refused")
+		return
+	}
+	ws.SetReadLimit(h.cfg.MaxMessageSize)
+
+	c := newConn(h, ws, addr)
+	if !h.add(c) {
+		_ = ws.Close(CloseShutdown.status())
+		return
+	}
+	h.open.Add(1)
+	h.obs.ConnOpened()
+	c.serve()
+	h.open.Add(-1)
+}
+
+func (h *Handler) clientAddr(r *http.Request) netip.Addr {
+	if h.cfg.ClientAddr != nil {
+		if a, err := h.cfg.ClientAddr(r); err == nil {
+			return a
+		}
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+func (h *Handler) shard(id ConnID) *connShard { return &h.shards[uint64(id)%connShards] }
+
+// add registers c unless the handler is shutting down. Holding h.mu while
+// inserting guarantees Shutdown sees every connection that got in.
+func (h *Handler) add(c *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	s := h.shard(c.id)
+	s.mu.Lock()
+	s.m[c.id] = c
+	s.mu.Unlock()
+	return true
+}
+
+func (h *Handler) remove(c *conn) {
+	s := h.shard(c.id)
+	s.mu.Lock()
+	delete(s.m, c.id)
+	s.mu.Unlock()
+}
+
+// lookup returns the open connection with id, or nil.
+func (h *Handler) lookup(id ConnID) *conn {
+	s := h.shard(id)
+	s.mu.RLock()
+	c := s.m[id]
+	s.mu.RUnlock()
+	return c
+}
+
+func (h *Handler) each(f func(*conn)) {
+	for i := range h.shards {
+		s := &h.shards[i]
+		s.mu.RLock()
+		cs := make([]*conn, 0, len(s.m))
+		for _, c := range s.m {
+			cs = append(cs, c)
+		}
+		s.mu.RUnlock()
+		for _, c := range cs {
+			f(c)
+		}
+	}
+}
+
+// Shutdown stops accepting connections, closes every open one with 1001
+// (going away) and waits for them to finish. When ctx ends first, the
+// remaining connections are dropped without a close handshake and
+// Shutdown returns ctx's error once they are gone.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	h.mu.Unlock()
+
+	h.each(func(c *conn) { c.closeWith(CloseShutdown) })
+
+	done := make(chan struct{})
+	go func() {
+		h.serving.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		h.each(func(c *conn) { _ = c.ws.CloseNow() })
+		<-done
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,65 @@
+package signaling
+
+// DropReason says why a frame meant for a peer was not delivered.
+type DropReason uint8
+
+const (
+	// DropTargetGone: the peer's connection closed before delivery.
+	DropTargetGone DropReason = iota + 1
+	// DropQueueFull: the peer's send queue was full; it is being dropped.
+	DropQueueFull
+	// DropNoOffer: an answer matched no offer this tracker relayed (unknown,
+	// expired or already answered).
+	DropNoOffer
+	// DropNoTarget: an offer found no peer to go to (too few peers).
+	DropNoTarget
+)
+
+var dropReasonNames = [...]string{
+	DropTargetGone: "target_gone",
+	DropQueueFull:  "queue_full",
+	DropNoOffer:    "no_offer",
+	DropNoTarget:   "no_target",
+}
+
+// String returns the reason's label.
+func (r DropReason) String() string {
+	if int(r) < len(dropReasonNames) && r != 0 {
+		return dropReasonNames[r]
+	}
+	return "unknown"
+}
+
+// DropReasons lists every reason, for pre-registering metric labels.
+func DropReasons() []DropReason {
+	return []DropReason{DropTargetGone, DropQueueFull, DropNoOffer, DropNoTarget}
+}
+
+// Observer receives counts of what the relay does, for metrics. Its
+// methods are called on hot paths from many goroutines: they must be cheap,
+// safe for concurrent use and must not block.
+type Observer interface {
+	ConnOpened()
+	ConnClosed(reason CloseReason)
+	// Request is called once per decoded client message: action is the
+	// decoded action ("announce", "answer", "scrape", "invalid"), event the
+	// announce event name ("started", "update", ... or "" for others).
+	Request(action, event string)
+	// Failure is called for each failure reply, with its reason text.
+	Failure(reason string)
+	// OfferRelayed and AnswerRelayed count frames enqueued for peers.
+	OfferRelayed()
+	AnswerRelayed()
+	Dropped(reason DropReason)
+}
+
+// nopObserver is used when Config.Observer is nil.
+type nopObserver struct{}
+
+func (nopObserver) ConnOpened()            {}
+func (nopObserver) ConnClosed(CloseReason) {}
+func (nopObserver) Request(string, string) {}
+func (nopObserver) Failure(string)         {}
+func (nopObserver) OfferRelayed()          {}
+func (nopObserver) AnswerRelayed()         {}
+func (nopObserver) Dropped(DropReason)     {}

@@ -1,0 +1,50 @@
+package signaling
+
+// pendingOffer is an offer relayed to a connection and not answered yet.
+// Remembering it lets the answer go straight back to the offering
+// connection, and refuses answers to offers this tracker never relayed, so
+// no peer can push answers at arbitrary peer ids.
+type pendingOffer struct {
+	id       OfferID
+	ih       InfoHash
+	from     PeerID // the offerer
+	to       PeerID // the peer the offer was for, on this connection
+	fromConn ConnID
+	expires  int64 // unix nanoseconds
+}
+
+// pendingOffers is a ring of the most recent offers sent to one connection.
+// It is allocated on first use and never grows past its limit: the oldest
+// offer is forgotten first (clients forget theirs after 50 s anyway).
+type pendingOffers struct {
+	ring []pendingOffer
+	next int // where the next offer goes once the ring is full
+}
+
+func (p *pendingOffers) add(o pendingOffer, limit int) {
+	if limit <= 0 {
+		return
+	}
+	if len(p.ring) < limit {
+		p.ring = append(p.ring, o)
+		return
+	}
+	p.ring[p.next] = o
+	p.next = (p.next + 1) % len(p.ring)
+}
+
+// take finds the live offer id sent to peer `to` by `from` in swarm ih,
+// forgets it and returns it.
+func (p *pendingOffers) take(id OfferID, ih InfoHash, from, to PeerID, now int64) (pendingOffer, bool) {
+	for i := range p.ring {
+		o := &p.ring[i]
+		// Expired and consumed slots stay in place and are overwritten as
+		// the ring turns.
+		if o.expires > now && o.id == id && o.from == from && o.to == to && o.ih == ih {
+			found := *o
+			o.expires = 0
+			return found, true
+		}
+	}
+	return pendingOffer{}, false
+}

@@ -1,0 +1,305 @@
+package signaling_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/rs/zerolog"
+
+	"github.com/swarmbridge/swarmbridge/internal/signalstore"
+	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
+	"github.com/swarmbridge/swarmbridge/signaling"
+)
+
+// The relay is tested through real WebSockets on 127.0.0.1:0 against the
+// real in-memory store, the way a client sees it.
+
+type tracker struct {
+	url string
+	h   *signaling.Handler
+}
+
+func newTracker(t *testing.T, tweak func(*signaling.Config)) *tracker {
+	t.Helper()
+	cfg := signaling.Config{
+		Swarms: signalstore.New(memory.New(memory.Options{}), 5*time.Minute),
+		Logger: zerolog.Nop(),
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	h, err := signaling.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := h.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		srv.Close()
+	})
+	return &tracker{url: "ws" + strings.TrimPrefix(srv.URL, "http"), h: h}
+}
+
+// msg is a decoded server message.
+type msg map[string]any
+
+func (m msg) str(key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+func (m msg) num(key string) int {
+	f, ok := m[key].(float64)
+	if !ok {
+		return -1
+	}
+	return int(f)
+}
+
+type client struct {
+	t    *testing.T
+	ws   *websocket.Conn
+	in   chan msg
+	done chan error // the read loop's final error
+}
+
+func (tr *tracker) dial(t *testing.T) *client {
+	return tr.dialWith(t, nil)
+}
+
+func (tr *tracker) dialWith(t *testing.T, opts *websocket.DialOptions) *client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, tr.url, opts)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	ws.SetReadLimit(1 << 20)
+	c := &client{t: t, ws: ws, in: make(chan msg, 1024), done: make(chan error, 1)}
+	go c.readLoop()
+	t.Cleanup(func() {
+		_ = ws.CloseNow()
+		<-c.done
+	})
+	return c
+}
+
+func (c *client) readLoop() {
+	for {
+		_, data, err := c.ws.Read(context.Background())
+		if err != nil {
+			close(c.in)
+			c.done <- err
+			return
+		}
+		var m msg
+		if err := json.Unmarshal(data, &m); err != nil {
+			m = msg{"_invalid": string(data)}
+		}
+		c.in <- m
+	}
+}
+
+func (c *client) send(v any) {
+	c.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.sendRaw(websocket.MessageText, b)
+}
+
+func (c *client) sendRaw(typ websocket.MessageType, b []byte) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.ws.Write(ctx, typ, b); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// next returns the next message, failing the test after a generous wait.
+func (c *client) next() msg {
+	c.t.Helper()
+	select {
+	case m, ok := <-c.in:
+		if !ok {
+			c.t.Fatalf("connection closed while waiting for a message")
+		}
+		if raw, bad := m["_invalid"]; bad {
+			c.t.Fatalf("server sent invalid JSON: %q", raw)
+		}
+		return m
+	case <-time.After(10 * time.Second):
+		c.t.Fatalf("no message within 10s")
+	}
+	return nil
+}
+
+// closed waits for the server to close the connection and returns the
+// close status.
+func (c *client) closed() websocket.StatusCode {
+	c.t.Helper()
+	for {
+		select {
+		case _, ok := <-c.in:
+			if ok {
+				continue
+			}
+			err := <-c.done
+			c.done <- err // keep it for Cleanup
+			return websocket.CloseStatus(err)
+		case <-time.After(20 * time.Second):
+			c.t.Fatalf("connection not closed within 20s")
+		}
+	}
+}
+
+// sync makes sure everything the tracker queued for this client before now
+// has arrived: it sends a scrape and returns the messages that came before
+// the scrape response. Messages to one client are delivered in order.
+func (c *client) sync() []msg {
+	c.t.Helper()
+	marker := randID()
+	c.send(map[string]any{"action": "scrape", "info_hash": bin(marker)})
+	var before []msg
+	for {
+		m := c.next()
+		if m.str("action") == "scrape" {
+			if _, ok := m["files"].(map[string]any)[bin(marker)]; ok {
+				return before
+			}
+		}
+		before = append(before, m)
+	}
+}
+
+// bin encodes bytes as a WebTorrent binary string: one code point per
+// byte. encoding/json then writes it as UTF-8 or escapes, as browsers do.
+func bin(b []byte) string {
+	r := make([]rune, len(b))
+	for i, x := range b {
+		r[i] = rune(x)
+	}
+	return string(r)
+}
+
+// unbin decodes a binary string, failing on code points above U+00FF.
+func unbin(t *testing.T, s string) []byte {
+	t.Helper()
+	var b []byte
+	for _, r := range s {
+		if r > 0xff {
+			t.Fatalf("code point %U in binary string %q", r, s)
+		}
+		b = append(b, byte(r))
+	}
+	return b
+}
+
+func randID() []byte {
+	b := make([]byte, 20)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// announce builds an announce with the given offers (offer ids) and left.
+func announce(ih, peer []byte, event string, left any, offers ...offer) map[string]any {
+	m := map[string]any{
+		"action": "announce", "info_hash": bin(ih), "peer_id": bin(peer),
+		"numwant": len(offers), "uploaded": 0, "downloaded": 0, "left": left,
+	}
+	if event != "" {
+		m["event"] = event
+	}
+	if len(offers) > 0 {
+		os := make([]any, len(offers))
+		for i, o := range offers {
+			os[i] = map[string]any{"offer_id": bin(o.id), "offer": map[string]any{"type": "offer", "sdp": o.sdp}}
+		}
+		m["offers"] = os
+	}
+	return m
+}
+
+type offer struct {
+	id  []byte
+	sdp string
+}
+
+func newOffers(n int) []offer {
+	os := make([]offer, n)
+	for i := range os {
+		os[i] = offer{id: randID(), sdp: "v=0\r\no=- " + bin(randID()[:4]) + " 2 IN IP4 127.0.0.1\r\ns=-\r\na=candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\n"}
+	}
+	return os
+}
+
+func answerMsg(ih, from, to, offerID []byte, sdp string) map[string]any {
+	return map[string]any{
+		"action": "announce", "info_hash": bin(ih), "peer_id": bin(from),
+		"to_peer_id": bin(to), "offer_id": bin(offerID),
+		"answer": map[string]any{"type": "answer", "sdp": sdp},
+	}
+}
+
+func scrapeCounts(t *testing.T, c *client, ih []byte) (complete, incomplete, downloaded int) {
+	t.Helper()
+	c.send(map[string]any{"action": "scrape", "info_hash": bin(ih)})
+	for {
+		m := c.next()
+		if m.str("action") != "scrape" {
+			continue
+		}
+		f, ok := m["files"].(map[string]any)[bin(ih)].(map[string]any)
+		if !ok {
+			t.Fatalf("scrape response without the hash: %v", m)
+		}
+		return int(f["complete"].(float64)), int(f["incomplete"].(float64)), int(f["downloaded"].(float64))
+	}
+}
+
+// expectAnnounceResponse reads the next message and checks it is the
+// announce response for ih.
+func expectAnnounceResponse(t *testing.T, c *client, ih []byte) msg {
+	t.Helper()
+	m := c.next()
+	if m.str("action") != "announce" || m.str("info_hash") != bin(ih) || m.num("interval") <= 0 || m["complete"] == nil || m["incomplete"] == nil {
+		t.Fatalf("want an announce response for %x, got %v", ih, m)
+	}
+	if _, bad := m["failure reason"]; bad {
+		t.Fatalf("announce failed: %v", m)
+	}
+	return m
+}
+
+func expectFailure(t *testing.T, c *client, action string, ih []byte, reasonPart string) {
+	t.Helper()
+	m := c.next()
+	reason := m.str("failure reason")
+	if reason == "" || !strings.Contains(reason, reasonPart) {
+		t.Fatalf("want failure containing %q, got %v", reasonPart, m)
+	}
+	if m.str("action") != action {
+		t.Fatalf("failure has action %q, want %q: %v", m.str("action"), action, m)
+	}
+	if ih != nil && m.str("info_hash") != bin(ih) {
+		t.Fatalf("failure lacks info_hash %x: %v", ih, m)
+	}
+	if ih == nil {
+		if _, has := m["info_hash"]; has {
+			t.Fatalf("failure has an info_hash it could not know: %v", m)
+		}
+	}
+}
