@@ -11,8 +11,11 @@ if ! command -v npm >/dev/null; then
   echo "web-assets: npm is required to build the demo page (install Node.js 20+)" >&2
   exit 1
 fi
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+# --ignore-scripts: the page only needs the prebuilt browser bundle, and one
+# transitive package (ip-set) runs `npx only-allow pnpm` on install, which
+# fails under npm.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 mkdir -p static/vendor
 cp node_modules/webtorrent/dist/webtorrent.min.js static/vendor/webtorrent.min.js

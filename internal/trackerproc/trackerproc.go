@@ -1,0 +1,158 @@
+// Package trackerproc builds the swarmbridge binary and runs it as a
+// subprocess for black-box tests: it learns the bound addresses from the
+// start-up log line and, on cleanup, checks that SIGTERM shuts it down
+// with exit code 0. It imports "testing", so only tests may use it.
+package trackerproc
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Build compiles ./cmd/swarmbridge into dir and returns the binary's path.
+func Build(dir string) (string, error) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	bin := filepath.Join(dir, "swarmbridge")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/swarmbridge")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Tracker is a running swarmbridge process.
+type Tracker struct {
+	// HTTPAddr and UDPAddr are the bound addresses, e.g. 127.0.0.1:40123.
+	HTTPAddr string
+	UDPAddr  string
+
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	logs bytes.Buffer
+	done chan error
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// WSURL is the WebSocket announce URL.
+func (t *Tracker) WSURL() string { return "ws://" + t.HTTPAddr }
+
+// HTTPURL is the base HTTP URL.
+func (t *Tracker) HTTPURL() string { return "http://" + t.HTTPAddr }
+
+// Logs returns everything the process logged so far.
+func (t *Tracker) Logs() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.logs.String()
+}
+
+// Start runs bin with SWARMBRIDGE_* defaults for tests (loopback, port 0,
+// JSON logs) plus env, waits for it to listen, and registers a cleanup that
+// stops it with SIGTERM and fails the test unless it exits 0. The logs are
+// printed when the test fails.
+func Start(t testing.TB, bin string, env ...string) *Tracker {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(),
+		"SWARMBRIDGE_HTTP_ADDR=127.0.0.1:0",
+		"SWARMBRIDGE_UDP_ADDR=127.0.0.1:0",
+		"SWARMBRIDGE_LOG_FORMAT=json",
+	)
+	cmd.Env = append(cmd.Env, env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &Tracker{cmd: cmd, done: make(chan error, 1)}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start tracker: %v", err)
+	}
+	ready := make(chan struct{})
+	go tr.readLogs(stderr, ready)
+	go func() { tr.done <- cmd.Wait() }()
+
+	select {
+	case <-ready:
+	case err := <-tr.done:
+		t.Fatalf("tracker exited before listening: %v\n%s", err, tr.Logs())
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("tracker did not start within 20s\n%s", tr.Logs())
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("tracker logs:\n%s", tr.Logs())
+		}
+		if err := tr.Stop(15 * time.Second); err != nil {
+			t.Errorf("tracker shutdown: %v\n%s", err, tr.Logs())
+		}
+	})
+	return tr
+}
+
+func (t *Tracker) readLogs(r io.Reader, ready chan struct{}) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	signalled := false
+	for sc.Scan() {
+		line := sc.Bytes()
+		t.mu.Lock()
+		t.logs.Write(line)
+		t.logs.WriteByte('\n')
+		t.mu.Unlock()
+		if signalled {
+			continue
+		}
+		var entry struct {
+			Message  string `json:"message"`
+			HTTPAddr string `json:"http_addr"`
+			UDPAddr  string `json:"udp_addr"`
+		}
+		if json.Unmarshal(line, &entry) == nil && entry.Message == "swarmbridge listening" {
+			t.mu.Lock()
+			t.HTTPAddr, t.UDPAddr = entry.HTTPAddr, entry.UDPAddr
+			t.mu.Unlock()
+			signalled = true
+			close(ready)
+		}
+	}
+}
+
+// Stop sends SIGTERM and waits up to timeout for exit code 0. It is safe
+// to call more than once.
+func (t *Tracker) Stop(timeout time.Duration) error {
+	t.stopOnce.Do(func() { t.stopErr = t.stop(timeout) })
+	return t.stopErr
+}
+
+func (t *Tracker) stop(timeout time.Duration) error {
+	if err := t.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("signal: %w", err)
+	}
+	select {
+	case err := <-t.done:
+		if err != nil {
+			return fmt.Errorf("exit after SIGTERM: %w", err)
+		}
+		return nil
+	case <-time.After(timeout):
+		_ = t.cmd.Process.Kill()
+		<-t.done
+		return fmt.Errorf("no exit within %s of SIGTERM", timeout)
+	}
+}

@@ -1,0 +1,169 @@
+package udptracker
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"runtime"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/swarmbridge/swarmbridge/internal/swarm"
+)
+
+// Defaults for zero Config fields.
+const (
+	DefaultInterval        = 30 * time.Minute
+	DefaultNumWant         = 50
+	DefaultMaxScrapeHashes = 74 // BEP 15: "up to about 74"
+	defaultSecretLen       = 32
+	// minSecretLen rejects keys too short to keep ids unguessable.
+	minSecretLen = 16
+	// maxScrapeHashesLimit is the most hashes one datagram can carry.
+	maxScrapeHashesLimit = (65507 - headerLen) / infoHashLen
+)
+
+// Config configures a Server. Zero values take the defaults given on each
+// field.
+type Config struct {
+	// Store holds the swarms. Required.
+	Store swarm.Store
+	// Interval is the announce interval sent to clients. Default 30 min.
+	Interval time.Duration
+	// PeerTTL is how long a peer lives without announcing. Default
+	// 2·Interval + 60 s (protocol.md §5.5), so one lost announce does not
+	// drop it.
+	PeerTTL time.Duration
+	// DefaultNumWant is the number of peers returned when num_want ≤ 0.
+	// Default 50.
+	DefaultNumWant int
+	// MaxNumWant caps num_want. Whatever its value, replies hold at most
+	// 202 IPv4 or 67 IPv6 peers so they fit a 1232-byte datagram. Default
+	// (0): those limits.
+	MaxNumWant int
+	// MaxScrapeHashes is the most info hashes one scrape may ask for;
+	// larger scrapes get no reply. Default 74.
+	MaxScrapeHashes int
+	// Secret keys the connection-id MAC. Give several trackers the same
+	// secret to let clients move between them, or persist it to keep ids
+	// valid across restarts. Empty: 32 random bytes. At least 16 bytes.
+	Secret []byte
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Authorize, if set, is asked about every announce before the swarm
+	// is touched (protocol.md §5.6). urlData is the path and query of the
+	// announce URL from BEP 41 URLData options, concatenated and not
+	// percent-decoded; it is nil when the client sent none. A returned
+	// error is sent to the client as an error packet carrying err.Error().
+	// It is called concurrently from several workers, and urlData is only
+	// valid during the call. Scrapes are not authorized.
+	Authorize func(ih swarm.InfoHash, urlData []byte, addr netip.Addr) error
+	// Workers is the number of goroutines reading the socket in Serve.
+	// Default runtime.GOMAXPROCS(0).
+	Workers int
+	// Logger receives start-up and failure messages. Nothing is logged per
+	// packet above debug level.
+	Logger zerolog.Logger
+}
+
+// settings is a validated Config with defaults applied and values
+// converted to what the hot path needs.
+type settings struct {
+	store           swarm.Store
+	interval        uint32 // seconds, as sent
+	ttl             time.Duration
+	defaultNumWant  int
+	maxNumWant4     int
+	maxNumWant6     int
+	maxScrapeHashes int
+	secret          []byte
+	now             func() time.Time
+	authorize       func(swarm.InfoHash, []byte, netip.Addr) error
+	workers         int
+	log             zerolog.Logger
+}
+
+var errConfig = errors.New("udptracker: invalid config")
+
+func (c *Config) settings() (settings, error) {
+	s := settings{
+		store:     c.Store,
+		now:       c.Now,
+		authorize: c.Authorize,
+		workers:   c.Workers,
+		log:       c.Logger,
+	}
+	if s.store == nil {
+		return s, fmt.Errorf("%w: Store is nil", errConfig)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+
+	iv := c.Interval
+	switch {
+	case iv == 0:
+		iv = DefaultInterval
+	case iv < time.Second || iv/time.Second > math.MaxUint32:
+		return s, fmt.Errorf("%w: Interval %v out of range", errConfig, iv)
+	}
+	s.interval = uint32(iv / time.Second)
+
+	s.ttl = c.PeerTTL
+	switch {
+	case s.ttl == 0:
+		s.ttl = 2*iv + time.Minute
+	case s.ttl < 0:
+		return s, fmt.Errorf("%w: PeerTTL %v is negative", errConfig, s.ttl)
+	}
+
+	max := c.MaxNumWant
+	switch {
+	case max == 0:
+		max = maxPeers4
+	case max < 0:
+		return s, fmt.Errorf("%w: MaxNumWant %d is negative", errConfig, max)
+	}
+	s.maxNumWant4 = min(max, maxPeers4)
+	s.maxNumWant6 = min(max, maxPeers6)
+
+	s.defaultNumWant = c.DefaultNumWant
+	switch {
+	case s.defaultNumWant == 0:
+		s.defaultNumWant = DefaultNumWant
+	case s.defaultNumWant < 0:
+		return s, fmt.Errorf("%w: DefaultNumWant %d is negative", errConfig, s.defaultNumWant)
+	}
+
+	s.maxScrapeHashes = c.MaxScrapeHashes
+	switch {
+	case s.maxScrapeHashes == 0:
+		s.maxScrapeHashes = DefaultMaxScrapeHashes
+	case s.maxScrapeHashes < 0 || s.maxScrapeHashes > maxScrapeHashesLimit:
+		return s, fmt.Errorf("%w: MaxScrapeHashes %d not in 1..%d", errConfig, s.maxScrapeHashes, maxScrapeHashesLimit)
+	}
+
+	switch n := len(c.Secret); {
+	case n == 0:
+		s.secret = make([]byte, defaultSecretLen)
+		if _, err := rand.Read(s.secret); err != nil {
+			return s, fmt.Errorf("udptracker: generating secret: %w", err)
+		}
+	case n < minSecretLen:
+		return s, fmt.Errorf("%w: Secret is %d bytes, want at least %d", errConfig, n, minSecretLen)
+	default:
+		// Copied so a caller reusing its slice cannot change live keys.
+		s.secret = append([]byte(nil), c.Secret...)
+	}
+
+	switch {
+	case s.workers == 0:
+		s.workers = runtime.GOMAXPROCS(0)
+	case s.workers < 0:
+		return s, fmt.Errorf("%w: Workers %d is negative", errConfig, s.workers)
+	}
+	return s, nil
+}

@@ -1,0 +1,248 @@
+package udptracker
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+
+	"github.com/swarmbridge/swarmbridge/internal/swarm"
+)
+
+// Error texts sent to clients with a valid connection id.
+const (
+	msgPortZero     = "Port can't be 0" // aquatic's wording (protocol.md §4.4)
+	msgStoreFailure = "internal tracker error"
+)
+
+// errScrapeCount reports a store that answered a scrape with the wrong
+// number of records.
+var errScrapeCount = errors.New("udptracker: store returned wrong number of scrape records")
+
+// worker answers datagrams. Everything it needs per packet is allocated
+// once here and reused, so that the steady state allocates nothing. A
+// worker is used by one goroutine only.
+type worker struct {
+	s   *Server
+	st  *shard
+	ids *connIDs
+
+	ann    announce
+	req    swarm.AnnounceRequest
+	res    swarm.AnnounceResult
+	hashes []swarm.InfoHash
+	counts []swarm.Counts
+	url    []byte
+	out    []byte
+}
+
+func (s *Server) newWorker() *worker {
+	// Shards are handed out round robin; more workers than shards (several
+	// Serve calls) only share counters, which stay correct.
+	i := int(s.nextShard.Add(1)-1) % len(s.shards)
+	return &worker{
+		s:      s,
+		st:     &s.shards[i],
+		ids:    newConnIDs(s.cfg.secret),
+		res:    swarm.AnnounceResult{Peers: make([]swarm.Peer, 0, maxPeers4)},
+		hashes: make([]swarm.InfoHash, 0, s.cfg.maxScrapeHashes),
+		counts: make([]swarm.Counts, 0, s.cfg.maxScrapeHashes),
+		url:    make([]byte, 0, 256),
+		out:    make([]byte, 0, max(maxDatagram, scrapeReplyHdrLen+scrapeRecordLen*s.cfg.maxScrapeHashes)),
+	}
+}
+
+// handle answers one datagram pkt from from. It returns the reply, built
+// in the worker's buffer and valid until the next call, or nil when the
+// packet gets no reply: malformed or short packets, unknown actions,
+// invalid connection ids and port-0 sources are dropped silently so the
+// tracker cannot be used to reflect traffic (protocol.md §4.1).
+func (w *worker) handle(ctx context.Context, pkt []byte, from netip.AddrPort) []byte {
+	if from.Port() == 0 {
+		return w.drop(cSourcePortZero, from)
+	}
+	h, err := parseHeader(pkt)
+	if err != nil {
+		return w.drop(cMalformed, from)
+	}
+	// A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; they are
+	// IPv4 clients and get IPv4 answers. The store keys peers without
+	// zones (swarm.Peer), and a zone means nothing to other peers anyway.
+	ip := from.Addr().Unmap().WithZone("")
+	switch h.action {
+	case actionConnect:
+		return w.connect(pkt, h, ip, from)
+	case actionAnnounce:
+		return w.announce(ctx, pkt, h, ip, from)
+	case actionScrape:
+		return w.scrape(ctx, pkt, h, ip, from)
+	}
+	return w.drop(cUnknownAction, from)
+}
+
+func (w *worker) connect(pkt []byte, h header, ip netip.Addr, from netip.AddrPort) []byte {
+	switch err := checkConnect(pkt, h); err {
+	case nil:
+	case errNotConnect:
+		return w.drop(cBadProtocolID, from)
+	default:
+		return w.drop(cMalformed, from)
+	}
+	id := w.ids.issue(w.s.cfg.now(), ip)
+	w.st.inc(cConnects)
+	return appendConnectReply(w.out[:0], h.txID, id)
+}
+
+func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Addr, from netip.AddrPort) []byte {
+	a := &w.ann
+	if parseAnnounce(pkt, a) != nil {
+		return w.drop(cMalformed, from)
+	}
+	if !w.ids.valid(h.connID, w.s.cfg.now(), ip) {
+		return w.drop(cBadConnectionID, from)
+	}
+	// From here on the client proved it owns its address, so errors are
+	// answered.
+	if a.port == 0 {
+		w.st.inc(cPortZero)
+		return appendError(w.out[:0], h.txID, msgPortZero)
+	}
+
+	url, ok := parseOptions(a.options, w.url[:0])
+	if cap(url) > cap(w.url) {
+		w.url = url[:0] // keep the grown buffer for the next packet
+	}
+	if !ok {
+		w.st.inc(cTruncatedOptions)
+	}
+	if auth := w.s.cfg.authorize; auth != nil {
+		if err := auth(a.infoHash, url, ip); err != nil {
+			w.st.inc(cDenied)
+			return appendError(w.out[:0], h.txID, err.Error())
+		}
+	}
+
+	fam := swarm.FamilyOf(ip)
+	ev := w.event(a.event)
+	numWant := 0
+	if ev != swarm.EventStopped {
+		numWant = w.numWant(a.numWant, fam)
+	}
+	req := &w.req
+	*req = swarm.AnnounceRequest{
+		InfoHash: a.infoHash,
+		Peer: swarm.Peer{
+			ID:   a.peerID,
+			Kind: swarm.Native,
+			// The IP field is ignored: honouring it lets anyone add
+			// other hosts to swarms (protocol.md §4.4, pitfall 14).
+			Addr: netip.AddrPortFrom(ip, a.port),
+		},
+		Event:    ev,
+		Left:     left(a.left),
+		TTL:      w.s.cfg.ttl,
+		NumWant:  numWant,
+		Families: fam,
+	}
+	res := &w.res
+	res.Peers = res.Peers[:0]
+	res.Counts = swarm.Counts{}
+	res.Rebound = 0
+	if err := w.s.cfg.store.Announce(ctx, req, res); err != nil {
+		w.storeFailure(err, "announce")
+		return appendError(w.out[:0], h.txID, msgStoreFailure)
+	}
+	out := appendAnnounceReply(w.out[:0], h.txID, w.s.cfg.interval, res.Counts)
+	if ev != swarm.EventStopped {
+		out = appendPeers(out, res.Peers, fam, numWant)
+	}
+	w.st.inc(cAnnounces)
+	return out
+}
+
+func (w *worker) scrape(ctx context.Context, pkt []byte, h header, ip netip.Addr, from netip.AddrPort) []byte {
+	hashes, err := parseScrape(pkt, w.s.cfg.maxScrapeHashes, w.hashes[:0])
+	if err != nil {
+		return w.drop(cMalformed, from)
+	}
+	if !w.ids.valid(h.connID, w.s.cfg.now(), ip) {
+		return w.drop(cBadConnectionID, from)
+	}
+	counts, err := w.s.cfg.store.Scrape(ctx, hashes, w.counts[:0])
+	if err == nil && len(counts) != len(hashes) {
+		// Clients map records to hashes by position, so a short answer
+		// would mislabel swarms; treat it as the store failing.
+		err = errScrapeCount
+	}
+	if err != nil {
+		w.storeFailure(err, "scrape")
+		return appendError(w.out[:0], h.txID, msgStoreFailure)
+	}
+	if cap(counts) > cap(w.counts) {
+		w.counts = counts[:0]
+	}
+	out := appendScrapeHeader(w.out[:0], h.txID)
+	for _, c := range counts {
+		out = appendScrapeRecord(out, c)
+	}
+	w.st.inc(cScrapes)
+	return out
+}
+
+// event maps the wire event to the swarm event. 4 (paused, sent by
+// libtorrent) and unknown values are regular updates (protocol.md §1.2).
+func (w *worker) event(e uint32) swarm.Event {
+	switch e {
+	case 0, 4:
+		return swarm.EventUpdate
+	case 1:
+		return swarm.EventCompleted
+	case 2:
+		return swarm.EventStarted
+	case 3:
+		return swarm.EventStopped
+	}
+	w.st.inc(cUnknownEvents)
+	return swarm.EventUpdate
+}
+
+// numWant applies the default to num_want ≤ 0 (it is signed; −1 asks for
+// the default) and caps it so the reply fits one datagram.
+func (w *worker) numWant(n int32, fam swarm.Family) int {
+	limit := w.s.cfg.maxNumWant4
+	if fam == swarm.IPv6 {
+		limit = w.s.cfg.maxNumWant6
+	}
+	want := int(n)
+	if want <= 0 {
+		want = w.s.cfg.defaultNumWant
+	}
+	return min(want, limit)
+}
+
+// left maps the wire value to swarm.Left. All-ones means unknown (§1.3);
+// any other value with the top bit set is nonsense that no real client
+// sends, and is taken as unknown too rather than as a negative count.
+func left(v uint64) int64 {
+	if int64(v) < 0 {
+		return swarm.LeftUnknown
+	}
+	return int64(v)
+}
+
+// drop counts a request that gets no reply.
+func (w *worker) drop(c counter, from netip.AddrPort) []byte {
+	w.st.inc(c)
+	// The nil check keeps the disabled path free of the boxing that
+	// building the event would cost.
+	if e := w.s.cfg.log.Debug(); e != nil {
+		e.Str("reason", counterNames[c]).Str("from", from.String()).Msg("udp request dropped")
+	}
+	return nil
+}
+
+// storeFailure counts and logs a store error. The log is sampled because
+// a failing store fails every request.
+func (w *worker) storeFailure(err error, op string) {
+	w.st.inc(cStoreFailures)
+	w.s.errLog.Error().Err(err).Str("op", op).Msg("swarm store failed")
+}
