@@ -96,6 +96,20 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on SWARMBRIDGE_HTTP_ADDR: %w", err)
 	}
+	var udpConn *net.UDPConn
+	if cfg.UDPAddr != "" {
+		addr, err := net.ResolveUDPAddr("udp", cfg.UDPAddr)
+		if err == nil {
+			// "udp" with an unspecified host is one dual-stack socket on
+			// Linux: IPv4 clients arrive as IPv4-mapped addresses, which the
+			// UDP tracker unmaps.
+			udpConn, err = net.ListenUDP("udp", addr)
+		}
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listen on SWARMBRIDGE_UDP_ADDR: %w", err)
+		}
+	}
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -104,10 +118,19 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	if udpConn != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.ServeUDP(runCtx, udpConn); err != nil {
+				errc <- fmt.Errorf("udp server: %w", err)
+			}
+		}()
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -119,8 +142,13 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		defer wg.Done()
 		_ = store.Run(runCtx, 30*time.Second)
 	}()
+	udpAddr := ""
+	if udpConn != nil {
+		udpAddr = udpConn.LocalAddr().String()
+	}
 	log.Info().
 		Str("http_addr", ln.Addr().String()).
+		Str("udp_addr", udpAddr).
 		Str("ws_url", "ws://"+ln.Addr().String()).
 		Msg("swarmbridge listening")
 
@@ -149,8 +177,11 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		}
 	}()
 	sw.Wait()
-	cancel()
+	cancel() // stops the UDP readers and the sweeper
 	wg.Wait()
+	if udpConn != nil {
+		_ = udpConn.Close()
+	}
 	log.Info().Msg("stopped")
 	return runErr
 }

@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"reflect"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/swarmbridge/swarmbridge/internal/clientip"
 )
 
 // Prefix starts every variable name.
@@ -28,7 +31,11 @@ type Config struct {
 
 	AnnounceInterval time.Duration `env:"ANNOUNCE_INTERVAL" envDefault:"2m" help:"announce interval sent to WebSocket clients (duration, at least 10s)"`
 	PeerTTL          time.Duration `env:"PEER_TTL" envDefault:"5m" help:"how long a WebSocket peer stays without announcing, as a safety net next to removal on close (duration, more than ANNOUNCE_INTERVAL)"`
-	MaxNumWant       int           `env:"MAX_NUMWANT" envDefault:"100" help:"most peers one HTTP or UDP announce gets back (1-1000)"`
+	MaxNumWant       int           `env:"MAX_NUMWANT" envDefault:"100" help:"most peers one HTTP or UDP announce gets back (1-1000; UDP also stops at what fits one datagram)"`
+	DefaultNumWant   int           `env:"DEFAULT_NUMWANT" envDefault:"50" help:"peers an HTTP or UDP announce gets when it does not say (1-1000, capped at MAX_NUMWANT)"`
+	NativeInterval   time.Duration `env:"NATIVE_ANNOUNCE_INTERVAL" envDefault:"30m" help:"announce interval sent to HTTP and UDP clients; min interval is half of it (duration, at least 1m)"`
+	NativePeerTTL    time.Duration `env:"NATIVE_PEER_TTL" envDefault:"0" help:"how long an HTTP or UDP peer stays without announcing (duration; 0 means 2 x NATIVE_ANNOUNCE_INTERVAL + 60s)"`
+	TrustedProxies   string        `env:"TRUSTED_PROXIES" envDefault:"" help:"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For / X-Real-IP is believed (empty: use the socket address)"`
 
 	MaxMessageSize     int           `env:"MAX_MESSAGE_SIZE" envDefault:"65536" help:"largest WebSocket message in bytes; bigger ones close the connection with 1009 (4096-16777216)"`
 	MaxOffers          int           `env:"MAX_OFFERS" envDefault:"10" help:"offers of one WebSocket announce that are relayed; the rest are ignored (1-100)"`
@@ -38,6 +45,20 @@ type Config struct {
 	PingInterval       time.Duration `env:"WS_PING_INTERVAL" envDefault:"30s" help:"how often each WebSocket is pinged so proxies keep it open and dead peers are found (duration, 0 disables)"`
 
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s" help:"how long shutdown waits for connections to close before dropping them (duration)"`
+}
+
+// NativeTTL is how long an HTTP or UDP peer lives without announcing.
+func (c *Config) NativeTTL() time.Duration {
+	if c.NativePeerTTL > 0 {
+		return c.NativePeerTTL
+	}
+	return 2*c.NativeInterval + 60*time.Second
+}
+
+// Proxies returns the parsed TrustedProxies (Validate has checked them).
+func (c *Config) Proxies() []netip.Prefix {
+	p, _ := clientip.ParsePrefixes(c.TrustedProxies)
+	return p
 }
 
 // Var describes one environment variable.
@@ -154,6 +175,20 @@ func (c *Config) Validate() error {
 	intIn("MaxScrapeHashes", c.MaxScrapeHashes, 1, 1000)
 	intIn("MaxTorrentsPerConn", c.MaxTorrentsPerConn, 1, 100000)
 	intIn("SendQueue", c.SendQueue, 8, 65536)
+	intIn("DefaultNumWant", c.DefaultNumWant, 1, 1000)
+	c.DefaultNumWant = min(c.DefaultNumWant, c.MaxNumWant)
+	if c.NativeInterval < time.Minute {
+		bad("NativeInterval", "%s is too short", c.NativeInterval)
+	}
+	if c.NativePeerTTL != 0 && c.NativePeerTTL <= c.NativeInterval {
+		bad("NativePeerTTL", "%s is not longer than the announce interval %s", c.NativePeerTTL, c.NativeInterval)
+	}
+	if c.NativePeerTTL < 0 {
+		bad("NativePeerTTL", "%s is negative", c.NativePeerTTL)
+	}
+	if _, err := clientip.ParsePrefixes(c.TrustedProxies); err != nil {
+		bad("TrustedProxies", "%v", err)
+	}
 	if c.PingInterval < 0 {
 		bad("PingInterval", "%s is negative", c.PingInterval)
 	}

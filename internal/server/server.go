@@ -7,15 +7,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/swarmbridge/swarmbridge/internal/clientip"
 	"github.com/swarmbridge/swarmbridge/internal/config"
+	"github.com/swarmbridge/swarmbridge/internal/httptracker"
 	"github.com/swarmbridge/swarmbridge/internal/signalstore"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
+	"github.com/swarmbridge/swarmbridge/internal/udptracker"
 	"github.com/swarmbridge/swarmbridge/signaling"
 	"github.com/swarmbridge/swarmbridge/web"
 )
@@ -30,6 +34,8 @@ type Options struct {
 // Server is the assembled tracker.
 type Server struct {
 	ws   *signaling.Handler
+	http *httptracker.Handler
+	udp  *udptracker.Server
 	mux  *http.ServeMux
 	log  zerolog.Logger
 	conf config.Config
@@ -41,9 +47,11 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("server: a swarm store is required")
 	}
 	c := o.Config
+	addrs := clientip.New(c.Proxies())
 	ws, err := signaling.New(signaling.Config{
 		Swarms:             signalstore.New(o.Store, c.PeerTTL),
 		Logger:             o.Logger.With().Str("transport", "ws").Logger(),
+		ClientAddr:         addrs.ClientAddr,
 		AnnounceInterval:   c.AnnounceInterval,
 		MaxMessageSize:     int64(c.MaxMessageSize),
 		MaxOffers:          c.MaxOffers,
@@ -55,7 +63,37 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{ws: ws, mux: http.NewServeMux(), log: o.Logger, conf: c}
+	ht, err := httptracker.New(httptracker.Config{
+		Store:           o.Store,
+		ClientAddr:      addrs.ClientAddr,
+		Interval:        c.NativeInterval,
+		PeerTTL:         c.NativeTTL(),
+		DefaultNumWant:  c.DefaultNumWant,
+		MaxNumWant:      c.MaxNumWant,
+		MaxScrapeHashes: c.MaxScrapeHashes,
+		Logger:          o.Logger.With().Str("transport", "http").Logger(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	udp, err := udptracker.New(udptracker.Config{
+		Store:          o.Store,
+		Interval:       c.NativeInterval,
+		PeerTTL:        c.NativeTTL(),
+		DefaultNumWant: c.DefaultNumWant,
+		MaxNumWant:     c.MaxNumWant,
+		Logger:         o.Logger.With().Str("transport", "udp").Logger(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{ws: ws, http: ht, udp: udp, mux: http.NewServeMux(), log: o.Logger, conf: c}
+	// BEP 48: the scrape URL is the announce URL with "announce" replaced
+	// by "scrape" in its last path segment; both common forms are served.
+	s.mux.HandleFunc("GET /announce", ht.ServeAnnounce)
+	s.mux.HandleFunc("GET /announce.php", ht.ServeAnnounce)
+	s.mux.HandleFunc("GET /scrape", ht.ServeScrape)
+	s.mux.HandleFunc("GET /scrape.php", ht.ServeScrape)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -94,6 +132,12 @@ func isWebSocketUpgrade(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// ServeUDP answers UDP announces and scrapes on conn until ctx ends or
+// conn is closed.
+func (s *Server) ServeUDP(ctx context.Context, conn *net.UDPConn) error {
+	return s.udp.Serve(ctx, conn)
 }
 
 // WebSocketConns is the number of open WebSocket connections.

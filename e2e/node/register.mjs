@@ -1,0 +1,3 @@
+import { register } from 'node:module'
+
+register('./wrtc-hooks.mjs', import.meta.url)

@@ -1,0 +1,38 @@
+package httptracker
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/swarmbridge/swarmbridge/internal/swarm"
+)
+
+// FullScraper is implemented by stores that can enumerate every swarm. fn
+// is called once per swarm, in no particular order, until it returns false.
+// swarm.Store does not require it because a remote or sharded store may not
+// be able to list everything cheaply; Config.AllowFullScrape needs it.
+type FullScraper interface {
+	ScrapeAll(ctx context.Context, fn func(swarm.InfoHash, swarm.Counts) bool) error
+}
+
+// fullScrape answers a scrape without info_hash: a failure unless full
+// scrapes are enabled (protocol.md §3.7, Rec: refuse by default, since the
+// answer grows with the tracker and lists every swarm).
+func (h *Handler) fullScrape(r *http.Request, s *scratch, b []byte) ([]byte, *Failure) {
+	if h.full == nil {
+		return b, failFullScrape
+	}
+	ctx := r.Context()
+	s.entries = s.entries[:0]
+	err := h.full.ScrapeAll(ctx, func(ih swarm.InfoHash, c swarm.Counts) bool {
+		s.entries = append(s.entries, scrapeEntry{hash: ih, counts: c})
+		return true
+	})
+	if err != nil {
+		if f := h.storeFailure(ctx, "scrape all", err); f != failInternal {
+			return b, f // the store chose what to tell the client
+		}
+		return b, failFullScrapeAborted
+	}
+	return h.appendScrape(b, s.entries), nil
+}
