@@ -32,6 +32,10 @@ type Config struct {
 	// MaxOffers is how many offers of one announce are relayed; the rest
 	// are ignored. Default 10.
 	MaxOffers int
+	// AllowFullScrape answers a scrape without info_hash with every swarm;
+	// Swarms must implement FullScraper. Off by default: the answer grows
+	// with the tracker.
+	AllowFullScrape bool
 	// MaxScrapeHashes bounds the info hashes of one scrape. Default 100.
 	MaxScrapeHashes int
 	// MaxTorrentsPerConn bounds the (info hash, peer id) pairs one
@@ -114,6 +118,8 @@ func (c *Config) validate() error {
 	switch {
 	case c.Swarms == nil:
 		return fmt.Errorf("%w: Swarms is required", ErrConfig)
+	case c.AllowFullScrape && !implementsFullScraper(c.Swarms):
+		return fmt.Errorf("%w: AllowFullScrape needs Swarms that implement FullScraper", ErrConfig)
 	case c.AnnounceInterval < time.Second:
 		return fmt.Errorf("%w: AnnounceInterval must be at least 1s", ErrConfig)
 	case c.MaxMessageSize < 1024:
@@ -125,4 +131,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: durations must be positive", ErrConfig)
 	}
 	return nil
+}
+
+func implementsFullScraper(s Swarms) bool {
+	_, ok := s.(FullScraper)
+	return ok
 }

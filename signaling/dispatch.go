@@ -194,7 +194,7 @@ func (c *conn) answer(r *Request) {
 
 func (c *conn) scrape(r *Request) {
 	if r.ScrapeAll {
-		c.fail(ActionScrape, nil, reasonFullScrape)
+		c.fullScrape()
 		return
 	}
 	counts, err := c.h.cfg.Swarms.Scrape(c.ctx, r.ScrapeHashes, c.counts[:0])
@@ -233,3 +233,28 @@ func (c *conn) noteInvalid() {
 }
 
 func (h *Handler) intervalSeconds() int { return int(h.cfg.AnnounceInterval / time.Second) }
+
+// fullScrape answers a scrape without info_hash: every swarm when the
+// operator allows it, a failure otherwise.
+func (c *conn) fullScrape() {
+	fs, ok := c.h.cfg.Swarms.(FullScraper)
+	if !c.h.cfg.AllowFullScrape || !ok {
+		c.fail(ActionScrape, nil, reasonFullScrape)
+		return
+	}
+	var hashes []InfoHash
+	counts := c.counts[:0]
+	err := fs.ScrapeAll(c.ctx, func(ih InfoHash, cs Counts) bool {
+		hashes = append(hashes, ih)
+		counts = append(counts, cs)
+		return true
+	})
+	if err != nil {
+		c.h.log.Warn().Err(err).Msg("swarm store full scrape failed")
+		c.fail(ActionScrape, nil, reasonUnavailable)
+		return
+	}
+	f := getBuf()
+	*f = AppendScrapeResponse(*f, hashes, counts, c.h.intervalSeconds())
+	c.send(f, nil)
+}

@@ -541,3 +541,19 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestFullScrapeWhenAllowed(t *testing.T) {
+	tr := newTracker(t, func(c *signaling.Config) { c.AllowFullScrape = true })
+	c := tr.dial(t)
+	ih1, ih2 := randID(), randID()
+	c.send(announce(ih1, randID(), "started", 0))
+	expectAnnounceResponse(t, c, ih1)
+	c.send(announce(ih2, randID(), "started", 3))
+	expectAnnounceResponse(t, c, ih2)
+	c.send(map[string]any{"action": "scrape"})
+	m := c.next()
+	files, _ := m["files"].(map[string]any)
+	if m.str("action") != "scrape" || len(files) != 2 || files[bin(ih1)] == nil || files[bin(ih2)] == nil {
+		t.Fatalf("full scrape: %v", m)
+	}
+}

@@ -83,3 +83,10 @@ type Swarms interface {
 	// swarms, to dst.
 	Scrape(ctx context.Context, hashes []InfoHash, dst []Counts) ([]Counts, error)
 }
+
+// FullScraper is implemented by Swarms that can list every swarm. The relay
+// answers a scrape without info_hash with it when Config.AllowFullScrape is
+// set. fn is called once per swarm until it returns false.
+type FullScraper interface {
+	ScrapeAll(ctx context.Context, fn func(InfoHash, Counts) bool) error
+}

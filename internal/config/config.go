@@ -39,6 +39,7 @@ type Config struct {
 
 	MaxMessageSize     int           `env:"MAX_MESSAGE_SIZE" envDefault:"65536" help:"largest WebSocket message in bytes; bigger ones close the connection with 1009 (4096-16777216)"`
 	MaxOffers          int           `env:"MAX_OFFERS" envDefault:"10" help:"offers of one WebSocket announce that are relayed; the rest are ignored (1-100)"`
+	AllowFullScrape    bool          `env:"ALLOW_FULL_SCRAPE" envDefault:"false" help:"answer a scrape without info_hash with every swarm, over HTTP and WebSocket (true or false)"`
 	MaxScrapeHashes    int           `env:"MAX_SCRAPE_HASHES" envDefault:"100" help:"most info hashes in one scrape (1-1000)"`
 	MaxTorrentsPerConn int           `env:"MAX_TORRENTS_PER_CONN" envDefault:"1000" help:"most torrents one WebSocket connection may announce (1-100000)"`
 	SendQueue          int           `env:"WS_SEND_QUEUE" envDefault:"256" help:"messages that may wait for one WebSocket client before it is dropped as too slow (8-65536)"`

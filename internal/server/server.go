@@ -56,6 +56,7 @@ func New(o Options) (*Server, error) {
 		MaxMessageSize:     int64(c.MaxMessageSize),
 		MaxOffers:          c.MaxOffers,
 		MaxScrapeHashes:    c.MaxScrapeHashes,
+		AllowFullScrape:    c.AllowFullScrape,
 		MaxTorrentsPerConn: c.MaxTorrentsPerConn,
 		SendQueueLen:       c.SendQueue,
 		PingInterval:       pingInterval(c.PingInterval),
@@ -71,6 +72,7 @@ func New(o Options) (*Server, error) {
 		DefaultNumWant:  c.DefaultNumWant,
 		MaxNumWant:      c.MaxNumWant,
 		MaxScrapeHashes: c.MaxScrapeHashes,
+		AllowFullScrape: c.AllowFullScrape,
 		Logger:          o.Logger.With().Str("transport", "http").Logger(),
 	})
 	if err != nil {

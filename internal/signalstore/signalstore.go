@@ -6,6 +6,7 @@ package signalstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -98,4 +99,18 @@ func (s signalingSwarms) Scrape(ctx context.Context, hashes []signaling.InfoHash
 		dst = append(dst, toCounts(c))
 	}
 	return dst, nil
+}
+
+// ScrapeAll lists every swarm when the store can (see
+// httptracker.FullScraper); otherwise it fails.
+func (s signalingSwarms) ScrapeAll(ctx context.Context, fn func(signaling.InfoHash, signaling.Counts) bool) error {
+	all, ok := s.store.(interface {
+		ScrapeAll(context.Context, func(swarm.InfoHash, swarm.Counts) bool) error
+	})
+	if !ok {
+		return errors.New("signalstore: the swarm store cannot list every swarm")
+	}
+	return all.ScrapeAll(ctx, func(ih swarm.InfoHash, c swarm.Counts) bool {
+		return fn(signaling.InfoHash(ih), toCounts(c))
+	})
 }

@@ -1,0 +1,71 @@
+package swarmtest
+
+import (
+	"slices"
+
+	"github.com/swarmbridge/swarmbridge/internal/swarm"
+)
+
+// scrapeChecks cover Scrape.
+func scrapeChecks() []check {
+	return []check{
+		{"OrderDuplicatesUnknown", func(f *fixture) {
+			a, b, unknown := newHash(), newHash(), newHash()
+			f.do(a, f.webrtc(), swarm.EventCompleted, 0)
+			f.do(b, f.native4(), swarm.EventStarted, 3)
+			f.do(b, f.native6(), swarm.EventStarted, 3)
+			hashes := []swarm.InfoHash{b, unknown, a, b, a, unknown}
+			ca := swarm.Counts{Complete: 1, Downloaded: 1}
+			cb := swarm.Counts{Incomplete: 2}
+			want := []swarm.Counts{cb, {}, ca, cb, ca, {}}
+			got, err := f.st.Scrape(f.ctx, hashes, nil)
+			if err != nil {
+				f.t.Fatalf("Scrape: %v", err)
+			}
+			if !slices.Equal(got, want) {
+				f.t.Errorf("Scrape = %+v, want %+v", got, want)
+			}
+		}},
+		{"AppendsToDst", func(f *fixture) {
+			a := newHash()
+			f.do(a, f.webrtc(), swarm.EventStarted, 0)
+			prefix := swarm.Counts{Complete: 7, Incomplete: 8, Downloaded: 9}
+			got, err := f.st.Scrape(f.ctx, []swarm.InfoHash{a}, []swarm.Counts{prefix})
+			if err != nil {
+				f.t.Fatalf("Scrape: %v", err)
+			}
+			want := []swarm.Counts{prefix, {Complete: 1}}
+			if !slices.Equal(got, want) {
+				f.t.Errorf("Scrape = %+v, want %+v", got, want)
+			}
+		}},
+		{"NoHashes", func(f *fixture) {
+			got, err := f.st.Scrape(f.ctx, nil, nil)
+			if err != nil || len(got) != 0 {
+				f.t.Errorf("Scrape of no hashes = %v, %v; want nothing", got, err)
+			}
+		}},
+	}
+}
+
+// totalsChecks cover Totals.
+func totalsChecks() []check {
+	return []check{
+		{"CountsByKindAndStatus", func(f *fixture) {
+			before := f.totals()
+			ih1, ih2 := newHash(), newHash()
+			w1, w2, n4, n6 := f.webrtc(), f.webrtc(), f.native4(), f.native6()
+			f.do(ih1, w1, swarm.EventStarted, 0)
+			f.do(ih1, w2, swarm.EventStarted, 10)
+			f.do(ih1, n4, swarm.EventStarted, 10)
+			f.do(ih2, n6, swarm.EventCompleted, 0)
+			f.do(ih2, w1, swarm.EventStarted, swarm.LeftUnknown)
+			f.wantDelta("five entries in two swarms", before, delta{swarms: 2, seeders: 2, leechers: 3, webrtc: 3, native: 2})
+			f.do(ih1, w2, swarm.EventUpdate, 0)
+			f.wantDelta("leecher became seeder", before, delta{swarms: 2, seeders: 3, leechers: 2, webrtc: 3, native: 2})
+			f.do(ih2, n6, swarm.EventStopped, 0)
+			f.do(ih2, w1, swarm.EventStopped, 0)
+			f.wantDelta("second swarm emptied", before, delta{swarms: 1, seeders: 2, leechers: 1, webrtc: 2, native: 1})
+		}},
+	}
+}
