@@ -37,6 +37,9 @@ type Server struct {
 	http *httptracker.Handler
 	udp  *udptracker.Server
 	mux  *http.ServeMux
+
+	store   swarm.Store
+	started time.Time
 	log  zerolog.Logger
 	conf config.Config
 }
@@ -89,7 +92,8 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{ws: ws, http: ht, udp: udp, mux: http.NewServeMux(), log: o.Logger, conf: c}
+	s := &Server{ws: ws, http: ht, udp: udp, mux: http.NewServeMux(), log: o.Logger, conf: c, store: o.Store, started: time.Now()}
+	s.mux.HandleFunc("GET /stats", s.serveStats)
 	// BEP 48: the scrape URL is the announce URL with "announce" replaced
 	// by "scrape" in its last path segment; both common forms are served.
 	s.mux.HandleFunc("GET /announce", ht.ServeAnnounce)

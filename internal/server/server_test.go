@@ -1,0 +1,131 @@
+package server_test
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/rs/zerolog"
+	"go.uber.org/goleak"
+
+	"github.com/swarmbridge/swarmbridge/internal/config"
+	"github.com/swarmbridge/swarmbridge/internal/server"
+	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	cfg, err := config.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.Nop(), Store: memory.New(memory.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		ts.Close()
+	})
+	return ts
+}
+
+func get(t *testing.T, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// One port: WebSocket upgrades on any path, plain announces on /announce,
+// the page, health and stats.
+func TestOnePortRoutesEveryService(t *testing.T) {
+	ts := newServer(t)
+	ih := strings.Repeat("\x01", 20)
+
+	// A plain HTTP announce on /announce.
+	q := "info_hash=" + url.QueryEscape(ih) + "&peer_id=" + url.QueryEscape(strings.Repeat("p", 20)) + "&port=6881&left=0"
+	resp, body := get(t, ts.URL+"/announce?"+q)
+	if resp.StatusCode != 200 || !strings.HasPrefix(body, "d8:complete") {
+		t.Fatalf("announce: %d %q", resp.StatusCode, body)
+	}
+
+	// WebSocket upgrades on / and on /announce reach the relay.
+	for _, path := range []string{"/", "/announce"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+path, nil)
+		if err != nil {
+			cancel()
+			t.Fatalf("ws on %s: %v", path, err)
+		}
+		_ = ws.Write(ctx, websocket.MessageText, []byte(`{"action":"scrape","info_hash":"`+strings.Repeat(`\u0001`, 20)+`"}`))
+		_, msg, err := ws.Read(ctx)
+		cancel()
+		_ = ws.CloseNow()
+		if err != nil || !strings.Contains(string(msg), `"complete":1`) {
+			t.Fatalf("ws scrape on %s does not see the HTTP peer: %s %v", path, msg, err)
+		}
+	}
+
+	resp, body = get(t, ts.URL+"/healthz")
+	if resp.StatusCode != 200 || body != "ok\n" {
+		t.Fatalf("healthz: %d %q", resp.StatusCode, body)
+	}
+	resp, body = get(t, ts.URL+"/")
+	if resp.StatusCode != 200 || !strings.Contains(body, "<html") {
+		t.Fatalf("page: %d", resp.StatusCode)
+	}
+}
+
+func TestStatsCountsPeersAndRequestedTorrents(t *testing.T) {
+	ts := newServer(t)
+	ihRaw := strings.Repeat("\xab", 20)
+	for i, left := range []string{"0", "10"} {
+		q := "info_hash=" + url.QueryEscape(ihRaw) + "&peer_id=" + url.QueryEscape(strings.Repeat(string(rune('a'+i)), 20)) + "&port=" + []string{"7001", "7002"}[i] + "&left=" + left
+		if resp, body := get(t, ts.URL+"/announce?"+q); resp.StatusCode != 200 || strings.Contains(body, "failure") {
+			t.Fatalf("announce: %q", body)
+		}
+	}
+	ih := hex.EncodeToString([]byte(ihRaw))
+	resp, body := get(t, ts.URL+"/stats?info_hash="+ih+"&info_hash="+strings.Repeat("0", 40))
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("stats: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var st struct {
+		Swarms, Seeders, Leechers, Peers int
+		PeersByKind                      map[string]int `json:"peers_by_kind"`
+		Torrents                         map[string]struct{ Complete, Incomplete, Downloaded int }
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Swarms != 1 || st.Seeders != 1 || st.Leechers != 1 || st.Peers != 2 || st.PeersByKind["native"] != 2 {
+		t.Fatalf("totals: %s", body)
+	}
+	if c := st.Torrents[ih]; c.Complete != 1 || c.Incomplete != 1 {
+		t.Fatalf("torrent counts: %s", body)
+	}
+	if c, ok := st.Torrents[strings.Repeat("0", 40)]; !ok || c.Complete != 0 {
+		t.Fatalf("unknown torrent not reported as zeros: %s", body)
+	}
+	if resp, _ := get(t, ts.URL+"/stats?info_hash=xyz"); resp.StatusCode != 400 {
+		t.Fatalf("bad info_hash: %d", resp.StatusCode)
+	}
+}
