@@ -25,9 +25,9 @@ type Decoder struct {
 
 // The defaults of Decoder's limits.
 const (
-	DefaultMaxOffers       = 10
-	DefaultMaxScrapeHashes = 100
-	DefaultMaxDepth        = 32
+	codecDefaultMaxOffers       = 10
+	codecDefaultMaxScrapeHashes = 100
+	codecDefaultMaxDepth        = 32
 )
 
 // State of info_hash while the message is scanned.
@@ -66,18 +66,22 @@ const (
 //     "answer" is present and not null, to_peer_id and offer_id must be too
 //     and answer must be an object with a string sdp;
 //   - scrape: info_hash absent (ScrapeAll), a binary string, or an array of
-//     at most MaxScrapeHashes binary strings; null or anything else is
-//     "invalid info_hash";
-//   - invalid UTF-8 anywhere else: "invalid UTF-8 in message". Clients
-//     relay SDP verbatim into text frames, and a browser drops a WebSocket
+//     binary strings; null or anything else is "invalid info_hash", more
+//     than MaxScrapeHashes elements "too many info_hash values in scrape";
+//   - invalid UTF-8 anywhere else: "invalid UTF-8 in message". SDP is
+//     relayed verbatim into text frames, and a browser drops a WebSocket
 //     that receives invalid UTF-8.
 //
 // Fields that do not make a message fail: a bad event (EventKnown false), a
 // bad left or numwant (unknown), offers that is not an array (no offers),
-// malformed offer elements (skipped), and to_peer_id/offer_id in a message
-// without an answer (Has* false).
+// malformed offer elements (skipped), to_peer_id/offer_id in a message
+// without an answer (Has* false), and uploaded, downloaded, trackerid, key
+// and any other key (only checked to be valid JSON).
+//
+// Decode allocates nothing once r's slices have grown to the largest
+// message seen.
 func (d *Decoder) Decode(data []byte, r *Request) error {
-	maxOffers, maxHashes, maxDepth := DefaultMaxOffers, DefaultMaxScrapeHashes, DefaultMaxDepth
+	maxOffers, maxHashes, maxDepth := codecDefaultMaxOffers, codecDefaultMaxScrapeHashes, codecDefaultMaxDepth
 	if d != nil {
 		if d.MaxOffers > 0 {
 			maxOffers = d.MaxOffers
@@ -343,7 +347,7 @@ func (m *codecMessage) offers(i, depth int) int {
 			var o Offer
 			var ok bool
 			i, o, ok = m.offer(i, depth+1)
-			if ok && len(r.Offers) < m.maxOffers {
+			if ok && i >= 0 && len(r.Offers) < m.maxOffers {
 				r.Offers = append(r.Offers, o)
 			}
 		} else {
@@ -380,7 +384,7 @@ func (m *codecMessage) offer(i, depth int) (int, Offer, bool) {
 		}
 		i, done = m.next(i, '}')
 	}
-	return i, o, idOK && sdpOK
+	return i, o, i >= 0 && idOK && sdpOK
 }
 
 // sdpObject decodes a {"type":…,"sdp":…} object at data[i], keeping the
@@ -426,7 +430,7 @@ func (m *codecMessage) sdpObject(i, depth int) (int, SDP, bool) {
 		}
 		i, done = m.next(i, '}')
 	}
-	return i, sdp, typeOK && sdp.SDP != nil
+	return i, sdp, i >= 0 && typeOK && sdp.SDP != nil
 }
 
 // count decodes a left or numwant value: a number, or leniently a string

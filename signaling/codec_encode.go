@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 )
@@ -150,14 +151,29 @@ func codecAppendRelay(dst []byte, ih InfoHash, from PeerID, id OfferID, sdp SDP,
 // minRequestInterval <= 0.
 func AppendScrapeResponse(dst []byte, hashes []InfoHash, counts []Counts, minRequestInterval int) []byte {
 	dst = append(dst, `{"action":"scrape","files":{`...)
+	// Duplicates are found with a small open-addressing table on the
+	// stack (no map, so no allocation); beyond its size, by comparing
+	// with every earlier hash.
+	var seen [256]uint16 // index+1 into hashes; 0 is empty
+	useTable := len(hashes) <= len(seen)/2
 	first := true
 outer:
 	for i := range hashes {
-		// Quadratic, but hashes is capped (Decoder.MaxScrapeHashes) and
-		// this needs no map, hence no allocation.
-		for j := range i {
-			if hashes[j] == hashes[i] {
-				continue outer
+		if useTable {
+			// Info hashes are SHA-1/SHA-256 output: their first bytes
+			// are already well mixed.
+			slot := binary.LittleEndian.Uint64(hashes[i][:8]) * 0x9E3779B97F4A7C15 >> 56
+			for ; seen[slot] != 0; slot = (slot + 1) % uint64(len(seen)) {
+				if hashes[seen[slot]-1] == hashes[i] {
+					continue outer
+				}
+			}
+			seen[slot] = uint16(i + 1)
+		} else {
+			for j := range i {
+				if hashes[j] == hashes[i] {
+					continue outer
+				}
 			}
 		}
 		var c Counts

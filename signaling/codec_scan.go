@@ -83,7 +83,11 @@ func (s *codecScanner) skipString(i int) int {
 		case c == '"':
 			return i + 1
 		case c == '\\':
-			if i = codecEscapeEnd(data, i); i < 0 {
+			// The short escapes (SDP is full of \r\n) are handled here
+			// rather than in a call.
+			if i+1 < len(data) && codecShortEscapes[data[i+1]] {
+				i += 2
+			} else if i = codecEscapeEnd(data, i); i < 0 {
 				return i
 			}
 		case c < 0x20:
@@ -99,6 +103,9 @@ func (s *codecScanner) skipString(i int) int {
 		}
 	}
 }
+
+// codecShortEscapes marks the letters of the two-character escapes.
+var codecShortEscapes = [256]bool{'"': true, '\\': true, '/': true, 'b': true, 'f': true, 'n': true, 'r': true, 't': true}
 
 // codecEscapeEnd validates the escape starting with the backslash at
 // data[i] and returns the index after it. Lone surrogate escapes are valid
