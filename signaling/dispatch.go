@@ -13,9 +13,18 @@ const (
 	reasonUnavailable     = "tracker temporarily unavailable, try again later"
 )
 
-// handle processes one client message. It runs on the connection's read
-// goroutine only.
+// handle processes one client message and reports it, with how long it
+// took, to the observer. It runs on the connection's read goroutine only.
 func (c *conn) handle(data []byte) {
+	start := time.Now()
+	action, event := c.process(data)
+	c.h.obs.Handled(action, event, time.Since(start))
+}
+
+// process does the work of handle and returns the labels of the message:
+// its action ("announce", "answer", "scrape" or "invalid") and, for
+// announces, its event.
+func (c *conn) process(data []byte) (action, event string) {
 	r := &c.req
 	if err := c.h.dec.Decode(data, r); err != nil {
 		reason := "invalid message"
@@ -23,21 +32,20 @@ func (c *conn) handle(data []byte) {
 		if errors.As(err, &de) {
 			reason = de.Reason
 		}
-		c.h.obs.Request("invalid", "")
 		c.fail(r.Action, r.infoHash(), reason)
 		c.noteInvalid()
-		return
+		return "invalid", ""
 	}
 	switch {
 	case r.Action == ActionScrape:
-		c.h.obs.Request("scrape", "")
 		c.scrape(r)
+		return "scrape", ""
 	case r.HasAnswer:
-		c.h.obs.Request("answer", "")
 		c.answer(r)
+		return "answer", ""
 	default:
-		c.h.obs.Request("announce", eventLabel(r))
 		c.announce(r)
+		return "announce", eventLabel(r)
 	}
 }
 

@@ -1,5 +1,7 @@
 package signaling
 
+import "time"
+
 // DropReason says why a frame meant for a peer was not delivered.
 type DropReason uint8
 
@@ -41,10 +43,11 @@ func DropReasons() []DropReason {
 type Observer interface {
 	ConnOpened()
 	ConnClosed(reason CloseReason)
-	// Request is called once per decoded client message: action is the
-	// decoded action ("announce", "answer", "scrape", "invalid"), event the
-	// announce event name ("started", "update", ... or "" for others).
-	Request(action, event string)
+	// Handled is called once per client message after it was processed:
+	// action is "announce", "answer", "scrape" or "invalid"; event is the
+	// announce event ("started", "completed", "stopped", "update",
+	// "paused", "unknown"), "" for other actions; d is the processing time.
+	Handled(action, event string, d time.Duration)
 	// Failure is called for each failure reply, with its reason text.
 	Failure(reason string)
 	// OfferRelayed and AnswerRelayed count frames enqueued for peers.
@@ -56,10 +59,10 @@ type Observer interface {
 // nopObserver is used when Config.Observer is nil.
 type nopObserver struct{}
 
-func (nopObserver) ConnOpened()            {}
-func (nopObserver) ConnClosed(CloseReason) {}
-func (nopObserver) Request(string, string) {}
-func (nopObserver) Failure(string)         {}
-func (nopObserver) OfferRelayed()          {}
-func (nopObserver) AnswerRelayed()         {}
-func (nopObserver) Dropped(DropReason)     {}
+func (nopObserver) ConnOpened()                           {}
+func (nopObserver) ConnClosed(CloseReason)                {}
+func (nopObserver) Handled(string, string, time.Duration) {}
+func (nopObserver) Failure(string)                        {}
+func (nopObserver) OfferRelayed()                         {}
+func (nopObserver) AnswerRelayed()                        {}
+func (nopObserver) Dropped(DropReason)                    {}

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/swarmbridge/swarmbridge/internal/certs"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/server"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
@@ -36,6 +38,8 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		case "-h", "-help", "--help", "help":
 			usage(stdout)
 			return 0
+		case "healthcheck":
+			return healthcheck(environ, stderr)
 		default:
 			fmt.Fprintf(stderr, "swarmbridge: unknown argument %q; it takes no arguments, only SWARMBRIDGE_* environment variables (see -h)\n", a)
 			return 2
@@ -58,7 +62,9 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "swarmbridge: a WebTorrent (WebSocket), HTTP and UDP BitTorrent tracker.\n\n")
-	fmt.Fprintf(w, "It takes no arguments. Configure it with environment variables:\n\n")
+	fmt.Fprintf(w, "Usage: swarmbridge             run the tracker\n")
+	fmt.Fprintf(w, "       swarmbridge healthcheck exit 0 if the tracker configured by the same variables answers /healthz\n\n")
+	fmt.Fprintf(w, "Configure it with environment variables:\n\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
 	for _, v := range config.Vars() {
@@ -110,31 +116,70 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 			return fmt.Errorf("listen on SWARMBRIDGE_UDP_ADDR: %w", err)
 		}
 	}
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			_ = ln.Close()
+			if udpConn != nil {
+				_ = udpConn.Close()
+			}
+			return fmt.Errorf("listen on SWARMBRIDGE_METRICS_ADDR: %w", err)
+		}
+	}
+	var tlsCerts *certs.Reloader
+	if cfg.TLSCert != "" {
+		if tlsCerts, err = certs.New(cfg.TLSCert, cfg.TLSKey); err != nil {
+			_ = ln.Close()
+			if udpConn != nil {
+				_ = udpConn.Close()
+			}
+			return err
+		}
+		ln = tls.NewListener(ln, tlsCerts.TLSConfig())
+	}
 	httpSrv := &http.Server{
 		Handler:           srv,
+		ConnState:         srv.HTTPConnState,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          nil,
 	}
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	if udpConn != nil {
+		srv.SetListener("udp", true)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := srv.ServeUDP(runCtx, udpConn); err != nil {
+				srv.SetListener("udp", false)
 				errc <- fmt.Errorf("udp server: %w", err)
 			}
 		}()
 	}
+	var metricsSrv *http.Server
+	if metricsLn != nil {
+		metricsSrv = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		srv.SetListener("metrics", true)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := metricsSrv.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				srv.SetListener("metrics", false)
+				errc <- fmt.Errorf("metrics server: %w", err)
+			}
+		}()
+	}
+	srv.SetListener("tcp", true)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			srv.SetListener("tcp", false)
 			errc <- fmt.Errorf("http server: %w", err)
 		}
 	}()
@@ -146,18 +191,35 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if udpConn != nil {
 		udpAddr = udpConn.LocalAddr().String()
 	}
+	metricsAddr := ""
+	if metricsLn != nil {
+		metricsAddr = metricsLn.Addr().String()
+	}
 	log.Info().
 		Str("http_addr", ln.Addr().String()).
 		Str("udp_addr", udpAddr).
-		Str("ws_url", "ws://"+ln.Addr().String()).
+		Str("metrics_addr", metricsAddr).
+		Str("ws_url", wsScheme(cfg)+ln.Addr().String()).
 		Msg("swarmbridge listening")
 
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info().Msg("shutting down")
-	case runErr = <-errc:
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info().Msg("shutting down")
+			break wait
+		case runErr = <-errc:
+			log.Error().Err(runErr).Msg("a listener failed; shutting down")
+			break wait
+		case <-hup:
+			reload(log, tlsCerts)
+		}
 	}
+	srv.Drain()
 
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancelShutdown()
@@ -177,6 +239,9 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		}
 	}()
 	sw.Wait()
+	if metricsSrv != nil {
+		_ = metricsSrv.Close()
+	}
 	cancel() // stops the UDP readers and the sweeper
 	wg.Wait()
 	if udpConn != nil {

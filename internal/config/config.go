@@ -24,10 +24,11 @@ const Prefix = "SWARMBRIDGE_"
 // Config is the whole configuration. Tags: env (name without Prefix),
 // envDefault, help (what it does and what it accepts).
 type Config struct {
-	HTTPAddr  string `env:"HTTP_ADDR" envDefault:":8000" help:"TCP listen address for WebSocket, HTTP announce/scrape and the page (host:port)"`
-	UDPAddr   string `env:"UDP_ADDR" envDefault:":6969" help:"UDP listen address for UDP announce/scrape (host:port; empty disables UDP)"`
-	LogLevel  string `env:"LOG_LEVEL" envDefault:"info" help:"log level: debug, info, warn or error"`
-	LogFormat string `env:"LOG_FORMAT" envDefault:"json" help:"log format: json or console"`
+	HTTPAddr    string `env:"HTTP_ADDR" envDefault:":8000" help:"TCP listen address for WebSocket, HTTP announce/scrape and the page (host:port)"`
+	UDPAddr     string `env:"UDP_ADDR" envDefault:":6969" help:"UDP listen address for UDP announce/scrape (host:port; empty disables UDP)"`
+	MetricsAddr string `env:"METRICS_ADDR" envDefault:"" help:"separate TCP listen address for /metrics, /healthz and /readyz (host:port; empty serves /metrics on HTTP_ADDR)"`
+	LogLevel    string `env:"LOG_LEVEL" envDefault:"info" help:"log level: debug, info, warn or error"`
+	LogFormat   string `env:"LOG_FORMAT" envDefault:"json" help:"log format: json or console"`
 
 	AnnounceInterval time.Duration `env:"ANNOUNCE_INTERVAL" envDefault:"2m" help:"announce interval sent to WebSocket clients (duration, at least 10s)"`
 	PeerTTL          time.Duration `env:"PEER_TTL" envDefault:"5m" help:"how long a WebSocket peer stays without announcing, as a safety net next to removal on close (duration, more than ANNOUNCE_INTERVAL)"`
@@ -44,6 +45,9 @@ type Config struct {
 	MaxTorrentsPerConn int           `env:"MAX_TORRENTS_PER_CONN" envDefault:"1000" help:"most torrents one WebSocket connection may announce (1-100000)"`
 	SendQueue          int           `env:"WS_SEND_QUEUE" envDefault:"256" help:"messages that may wait for one WebSocket client before it is dropped as too slow (8-65536)"`
 	PingInterval       time.Duration `env:"WS_PING_INTERVAL" envDefault:"30s" help:"how often each WebSocket is pinged so proxies keep it open and dead peers are found (duration, 0 disables)"`
+
+	TLSCert string `env:"TLS_CERT" envDefault:"" help:"PEM certificate file (chain) to serve https:// and wss:// on HTTP_ADDR; reloaded on SIGHUP (needs TLS_KEY)"`
+	TLSKey  string `env:"TLS_KEY" envDefault:"" help:"PEM private key file for TLS_CERT; reloaded on SIGHUP"`
 
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s" help:"how long shutdown waits for connections to close before dropping them (duration)"`
 }
@@ -154,6 +158,11 @@ func (c *Config) Validate() error {
 			bad("UDPAddr", "%q is not host:port", c.UDPAddr)
 		}
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("MetricsAddr", "%q is not host:port", c.MetricsAddr)
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -192,6 +201,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PingInterval < 0 {
 		bad("PingInterval", "%s is negative", c.PingInterval)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("TLSCert", "TLS_CERT and TLS_KEY must be set together")
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("ShutdownTimeout", "%s is not positive", c.ShutdownTimeout)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
@@ -12,16 +13,21 @@ import (
 // ServeAnnounce answers a BEP 3 announce. Every outcome, failures included,
 // is a bencoded dict sent with status 200.
 func (h *Handler) ServeAnnounce(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	h.stats.announces.Add(1)
 	s := h.getScratch()
 	defer h.putScratch(s)
+	s.params = announceParams{}
 	var f *Failure
 	s.buf, f = h.announce(r, s, s.buf[:0])
+	failure := ""
 	if f != nil {
 		h.stats.failures.Add(1)
 		s.buf = appendFailure(s.buf[:0], f)
+		failure = f.Reason
 	}
 	writeBody(w, s.buf)
+	h.obs.Handled("announce", s.params.eventLabel(), failure, time.Since(start))
 }
 
 // announce validates the request, applies it to the store and appends the

@@ -203,3 +203,11 @@ func parseEvent(v []byte, ok bool) (ev swarm.Event, unknown bool) {
 	}
 	return swarm.EventUpdate, true
 }
+
+// eventLabel names the announce's event for metrics.
+func (p *announceParams) eventLabel() string {
+	if p.unknownEvent {
+		return "unknown"
+	}
+	return p.event.String()
+}

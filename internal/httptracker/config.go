@@ -59,6 +59,8 @@ type Config struct {
 	// Logger receives operational errors (store failures). The zero value
 	// discards them.
 	Logger zerolog.Logger
+	// Observer, when set, is told about every request (for metrics).
+	Observer Observer
 }
 
 // withDefaults fills zero fields and checks the result.
@@ -121,3 +123,15 @@ func positiveOr(name string, v, def int) (int, error) {
 	}
 	return v, nil
 }
+
+// Observer receives one call per request, after it was answered. It must be
+// cheap and safe for concurrent use. action is "announce" or "scrape";
+// event is the announce event ("started", "completed", "stopped",
+// "update", "unknown") or ""; failure is the failure reason sent, or "".
+type Observer interface {
+	Handled(action, event, failure string, d time.Duration)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Handled(string, string, string, time.Duration) {}

@@ -25,7 +25,7 @@ func TestNewValidation(t *testing.T) {
 		{"negative max numwant", Config{Store: store, MaxNumWant: -1}},
 		{"negative max scrape", Config{Store: store, MaxScrapeHashes: -1}},
 		{"negative max query", Config{Store: store, MaxQueryLen: -1}},
-		{"full scrape without ScrapeAll", Config{Store: store, AllowFullScrape: true}},
+		{"full scrape without ScrapeAll", Config{Store: plainStore{store}, AllowFullScrape: true}},
 	}
 	for _, tc := range tests {
 		h, err := New(tc.cfg)

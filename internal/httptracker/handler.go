@@ -33,6 +33,7 @@ type Handler struct {
 
 	scratch sync.Pool // *scratch
 	stats   counters
+	obs     Observer
 }
 
 // New validates cfg, fills defaults and returns a Handler.
@@ -52,6 +53,10 @@ func New(cfg Config) (*Handler, error) {
 		maxScrape:      c.MaxScrapeHashes,
 		maxQuery:       c.MaxQueryLen,
 		maxScrapeQuery: scrapeQueryLimit(c.MaxQueryLen, c.MaxScrapeHashes),
+		obs:            c.Observer,
+	}
+	if h.obs == nil {
+		h.obs = nopObserver{}
 	}
 	if c.AllowFullScrape {
 		h.full, _ = c.Store.(FullScraper) // presence checked by withDefaults

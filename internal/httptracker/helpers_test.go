@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -166,46 +165,13 @@ func strOf(t *testing.T, d map[string]any, key string) string {
 	return v
 }
 
-// fullScrapeStore adds ScrapeAll to a memory store by remembering every
-// info hash announced through it.
-type fullScrapeStore struct {
-	*memory.Store
-	mu   sync.Mutex
-	seen map[swarm.InfoHash]bool
-}
+// newFullScrapeStore returns a store that can list every swarm (the
+// memory store can).
+func newFullScrapeStore() *memory.Store { return newTestStore() }
 
-func newFullScrapeStore() *fullScrapeStore {
-	return &fullScrapeStore{Store: newTestStore(), seen: map[swarm.InfoHash]bool{}}
-}
-
-func (s *fullScrapeStore) Announce(ctx context.Context, req *swarm.AnnounceRequest, res *swarm.AnnounceResult) error {
-	s.mu.Lock()
-	s.seen[req.InfoHash] = true
-	s.mu.Unlock()
-	return s.Store.Announce(ctx, req, res)
-}
-
-func (s *fullScrapeStore) ScrapeAll(ctx context.Context, fn func(swarm.InfoHash, swarm.Counts) bool) error {
-	s.mu.Lock()
-	hashes := make([]swarm.InfoHash, 0, len(s.seen))
-	for ih := range s.seen {
-		hashes = append(hashes, ih)
-	}
-	s.mu.Unlock()
-	counts, err := s.Scrape(ctx, hashes, nil)
-	if err != nil {
-		return err
-	}
-	for i, c := range counts {
-		if c.Complete+c.Incomplete == 0 {
-			continue
-		}
-		if !fn(hashes[i], c) {
-			break
-		}
-	}
-	return nil
-}
+// plainStore hides everything but swarm.Store, so a store without
+// ScrapeAll can be tried.
+type plainStore struct{ swarm.Store }
 
 // failingStore fails every call with err.
 type failingStore struct {

@@ -3,6 +3,7 @@ package httptracker
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
@@ -17,16 +18,20 @@ func entryKey(e scrapeEntry) [20]byte { return e.hash }
 
 // ServeScrape answers a BEP 48 scrape.
 func (h *Handler) ServeScrape(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	h.stats.scrapes.Add(1)
 	s := h.getScratch()
 	defer h.putScratch(s)
 	var f *Failure
 	s.buf, f = h.scrape(r, s, s.buf[:0])
+	failure := ""
 	if f != nil {
 		h.stats.failures.Add(1)
 		s.buf = appendFailure(s.buf[:0], f)
+		failure = f.Reason
 	}
 	writeBody(w, s.buf)
+	h.obs.Handled("scrape", "", failure, time.Since(start))
 }
 
 func (h *Handler) scrape(r *http.Request, s *scratch, b []byte) ([]byte, *Failure) {

@@ -140,7 +140,7 @@ func TestFullScrape(t *testing.T) {
 	mustFail(t, tr.scrape(""), "full scrape is not allowed")
 }
 
-type brokenFullScraper struct{ *fullScrapeStore }
+type brokenFullScraper struct{ swarm.Store }
 
 func (brokenFullScraper) ScrapeAll(context.Context, func(swarm.InfoHash, swarm.Counts) bool) error {
 	return errors.New("boom")
@@ -148,7 +148,7 @@ func (brokenFullScraper) ScrapeAll(context.Context, func(swarm.InfoHash, swarm.C
 
 func TestFullScrapeErrors(t *testing.T) {
 	// A store without ScrapeAll cannot be configured for full scrapes.
-	_, err := New(Config{Store: newTestStore(), AllowFullScrape: true})
+	_, err := New(Config{Store: plainStore{newTestStore()}, AllowFullScrape: true})
 	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "ScrapeAll") {
 		t.Fatalf("New: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/clientip"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/httptracker"
+	"github.com/swarmbridge/swarmbridge/internal/metrics"
 	"github.com/swarmbridge/swarmbridge/internal/signalstore"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/internal/udptracker"
@@ -40,8 +41,10 @@ type Server struct {
 
 	store   swarm.Store
 	started time.Time
-	log  zerolog.Logger
-	conf config.Config
+	log     zerolog.Logger
+	conf    config.Config
+	metrics *metrics.Metrics
+	ready   readiness
 }
 
 // New builds the tracker's handlers.
@@ -51,7 +54,10 @@ func New(o Options) (*Server, error) {
 	}
 	c := o.Config
 	addrs := clientip.New(c.Proxies())
+	m := metrics.New()
+	m.Store(o.Store)
 	ws, err := signaling.New(signaling.Config{
+		Observer:           m.WebSocket(),
 		Swarms:             signalstore.New(o.Store, c.PeerTTL),
 		Logger:             o.Logger.With().Str("transport", "ws").Logger(),
 		ClientAddr:         addrs.ClientAddr,
@@ -76,6 +82,7 @@ func New(o Options) (*Server, error) {
 		MaxNumWant:      c.MaxNumWant,
 		MaxScrapeHashes: c.MaxScrapeHashes,
 		AllowFullScrape: c.AllowFullScrape,
+		Observer:        m.Transport("http"),
 		Logger:          o.Logger.With().Str("transport", "http").Logger(),
 	})
 	if err != nil {
@@ -87,23 +94,26 @@ func New(o Options) (*Server, error) {
 		PeerTTL:        c.NativeTTL(),
 		DefaultNumWant: c.DefaultNumWant,
 		MaxNumWant:     c.MaxNumWant,
+		Observer:       m.Transport("udp"),
 		Logger:         o.Logger.With().Str("transport", "udp").Logger(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{ws: ws, http: ht, udp: udp, mux: http.NewServeMux(), log: o.Logger, conf: c, store: o.Store, started: time.Now()}
+	s := &Server{ws: ws, http: ht, udp: udp, mux: http.NewServeMux(), log: o.Logger, conf: c, store: o.Store, started: time.Now(), metrics: m}
+	m.Registry().MustRegister(udpCollector{udp})
 	s.mux.HandleFunc("GET /stats", s.serveStats)
+	s.mux.HandleFunc("GET /readyz", s.serveReady)
+	if c.MetricsAddr == "" {
+		s.mux.Handle("GET /metrics", m.Handler())
+	}
 	// BEP 48: the scrape URL is the announce URL with "announce" replaced
 	// by "scrape" in its last path segment; both common forms are served.
 	s.mux.HandleFunc("GET /announce", ht.ServeAnnounce)
 	s.mux.HandleFunc("GET /announce.php", ht.ServeAnnounce)
 	s.mux.HandleFunc("GET /scrape", ht.ServeScrape)
 	s.mux.HandleFunc("GET /scrape.php", ht.ServeScrape)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	s.mux.HandleFunc("GET /healthz", serveHealth)
 	s.mux.Handle("GET /", web.Handler())
 	return s, nil
 }
@@ -144,6 +154,22 @@ func isWebSocketUpgrade(r *http.Request) bool {
 // conn is closed.
 func (s *Server) ServeUDP(ctx context.Context, conn *net.UDPConn) error {
 	return s.udp.Serve(ctx, conn)
+}
+
+// MetricsHandler serves /metrics, for a separate listener
+// (SWARMBRIDGE_METRICS_ADDR).
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.HandleFunc("GET /healthz", serveHealth)
+	mux.HandleFunc("GET /readyz", s.serveReady)
+	return mux
+}
+
+// HTTPConnState counts HTTP connections for the metrics; set it as the
+// http.Server's ConnState.
+func (s *Server) HTTPConnState(_ net.Conn, state http.ConnState) {
+	s.metrics.HTTPConnState(state)
 }
 
 // WebSocketConns is the number of open WebSocket connections.

@@ -67,6 +67,18 @@ type Config struct {
 	// Logger receives start-up and failure messages. Nothing is logged per
 	// packet above debug level.
 	Logger zerolog.Logger
+	// Observer, when set, is told about every answered request (for
+	// metrics); dropped packets are counted in Stats instead. Nil costs
+	// nothing on the hot path.
+	Observer Observer
+}
+
+// Observer receives one call per answered request. It must be cheap and
+// safe for concurrent use. action is "connect", "announce" or "scrape";
+// event is the announce event ("started", "completed", "stopped",
+// "update") or ""; failure is the error text sent, or "".
+type Observer interface {
+	Handled(action, event, failure string, d time.Duration)
 }
 
 // settings is a validated Config with defaults applied and values
@@ -82,6 +94,7 @@ type settings struct {
 	secret          []byte
 	now             func() time.Time
 	authorize       func(swarm.InfoHash, []byte, netip.Addr) error
+	observer        Observer
 	workers         int
 	log             zerolog.Logger
 }
@@ -93,6 +106,7 @@ func (c *Config) settings() (settings, error) {
 		store:     c.Store,
 		now:       c.Now,
 		authorize: c.Authorize,
+		observer:  c.Observer,
 		workers:   c.Workers,
 		log:       c.Logger,
 	}

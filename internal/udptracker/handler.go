@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"time"
 
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
@@ -33,6 +34,9 @@ type worker struct {
 	counts []swarm.Counts
 	url    []byte
 	out    []byte
+
+	// obs holds the labels of the request being handled, for the Observer.
+	obs struct{ action, event, failure string }
 }
 
 func (s *Server) newWorker() *worker {
@@ -57,6 +61,21 @@ func (s *Server) newWorker() *worker {
 // invalid connection ids and port-0 sources are dropped silently so the
 // tracker cannot be used to reflect traffic (protocol.md §4.1).
 func (w *worker) handle(ctx context.Context, pkt []byte, from netip.AddrPort) []byte {
+	o := w.s.cfg.observer
+	if o == nil {
+		return w.dispatch(ctx, pkt, from)
+	}
+	start := time.Now()
+	w.obs.action, w.obs.event, w.obs.failure = "", "", ""
+	out := w.dispatch(ctx, pkt, from)
+	if w.obs.action != "" {
+		o.Handled(w.obs.action, w.obs.event, w.obs.failure, time.Since(start))
+	}
+	return out
+}
+
+// dispatch is handle without the observation.
+func (w *worker) dispatch(ctx context.Context, pkt []byte, from netip.AddrPort) []byte {
 	if from.Port() == 0 {
 		return w.drop(cSourcePortZero, from)
 	}
@@ -89,6 +108,7 @@ func (w *worker) connect(pkt []byte, h header, ip netip.Addr, from netip.AddrPor
 	}
 	id := w.ids.issue(w.s.cfg.now(), ip)
 	w.st.inc(cConnects)
+	w.obs.action = "connect"
 	return appendConnectReply(w.out[:0], h.txID, id)
 }
 
@@ -102,8 +122,10 @@ func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Ad
 	}
 	// From here on the client proved it owns its address, so errors are
 	// answered.
+	w.obs.action = "announce"
 	if a.port == 0 {
 		w.st.inc(cPortZero)
+		w.obs.failure = msgPortZero
 		return appendError(w.out[:0], h.txID, msgPortZero)
 	}
 
@@ -117,12 +139,14 @@ func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Ad
 	if auth := w.s.cfg.authorize; auth != nil {
 		if err := auth(a.infoHash, url, ip); err != nil {
 			w.st.inc(cDenied)
+			w.obs.failure = "denied"
 			return appendError(w.out[:0], h.txID, err.Error())
 		}
 	}
 
 	fam := swarm.FamilyOf(ip)
 	ev := w.event(a.event)
+	w.obs.event = ev.String()
 	numWant := 0
 	if ev != swarm.EventStopped {
 		numWant = w.numWant(a.numWant, fam)
@@ -149,6 +173,7 @@ func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Ad
 	res.Rebound = 0
 	if err := w.s.cfg.store.Announce(ctx, req, res); err != nil {
 		w.storeFailure(err, "announce")
+		w.obs.failure = msgStoreFailure
 		return appendError(w.out[:0], h.txID, msgStoreFailure)
 	}
 	out := appendAnnounceReply(w.out[:0], h.txID, w.s.cfg.interval, res.Counts)
@@ -167,6 +192,7 @@ func (w *worker) scrape(ctx context.Context, pkt []byte, h header, ip netip.Addr
 	if !w.ids.valid(h.connID, w.s.cfg.now(), ip) {
 		return w.drop(cBadConnectionID, from)
 	}
+	w.obs.action = "scrape"
 	counts, err := w.s.cfg.store.Scrape(ctx, hashes, w.counts[:0])
 	if err == nil && len(counts) != len(hashes) {
 		// Clients map records to hashes by position, so a short answer
@@ -175,6 +201,7 @@ func (w *worker) scrape(ctx context.Context, pkt []byte, h header, ip netip.Addr
 	}
 	if err != nil {
 		w.storeFailure(err, "scrape")
+		w.obs.failure = msgStoreFailure
 		return appendError(w.out[:0], h.txID, msgStoreFailure)
 	}
 	if cap(counts) > cap(w.counts) {

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"crypto/tls"
+	"net/http"
+
+	"github.com/rs/zerolog"
+
+	"github.com/swarmbridge/swarmbridge/internal/certs"
+	"github.com/swarmbridge/swarmbridge/internal/config"
+)
+
+func wsScheme(cfg config.Config) string {
+	if cfg.TLSCert != "" {
+		return "wss://"
+	}
+	return "ws://"
+}
+
+// reload re-reads what SIGHUP covers. A file that fails to load is
+// logged and the previous version stays in use; connections stay open.
+func reload(log zerolog.Logger, c *certs.Reloader) {
+	if c != nil {
+		if err := c.Reload(); err != nil {
+			log.Error().Err(err).Msg("SIGHUP: TLS certificate not reloaded; keeping the previous one")
+		} else {
+			log.Info().Msg("SIGHUP: TLS certificate reloaded")
+		}
+	}
+}
+
+// healthClient talks to the local tracker. With TLS it skips verification:
+// the certificate names the public host, and the check only asks whether
+// this process answers.
+func healthClient(cfg config.Config) *http.Client {
+	if cfg.TLSCert == "" {
+		return http.DefaultClient
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // local liveness probe, see above
+}

@@ -1,0 +1,80 @@
+package certs
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// writePair writes a self-signed certificate with the given common name.
+func writePair(t *testing.T, dir, cn string) (string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{cn}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+func commonName(t *testing.T, r *Reloader) string {
+	t.Helper()
+	c, _ := r.GetCertificate(nil)
+	leaf, err := x509.ParseCertificate(c.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaf.Subject.CommonName
+}
+
+func TestReloadSwapsAndKeepsOldOnError(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := writePair(t, dir, "first.test")
+	r, err := New(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cn := commonName(t, r); cn != "first.test" {
+		t.Fatalf("cn %q", cn)
+	}
+	writePair(t, dir, "second.test")
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if cn := commonName(t, r); cn != "second.test" {
+		t.Fatalf("after reload cn %q", cn)
+	}
+	if err := os.WriteFile(cert, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reload(); err == nil {
+		t.Fatal("a broken certificate was accepted")
+	}
+	if cn := commonName(t, r); cn != "second.test" {
+		t.Fatalf("a failed reload replaced the certificate: %q", cn)
+	}
+	if _, err := New(filepath.Join(dir, "missing.pem"), key); err == nil {
+		t.Fatal("missing files accepted")
+	}
+}
