@@ -127,7 +127,7 @@ func (c *Config) validate() error {
 	case c.MaxOffers < 0, c.MaxScrapeHashes < 0, c.MaxTorrentsPerConn < 0,
 		c.SendQueueLen < 0, c.SendQueueBytes < 0, c.MaxPendingOffers < 0, c.MaxInvalidPerMinute < 0:
 		return fmt.Errorf("%w: limits must not be negative", ErrConfig)
-	case c.PingInterval < 0, c.PongTimeout <= 0, c.OfferTTL <= 0:
+	case c.PongTimeout <= 0, c.OfferTTL <= 0:
 		return fmt.Errorf("%w: durations must be positive", ErrConfig)
 	}
 	return nil

@@ -180,6 +180,9 @@ type Totals struct {
 	Seeders     int
 	Leechers    int
 	PeersByKind map[Kind]int
+	// PeersByClient counts peers by the client family their peer id
+	// names (see ClientOf); families with no peers may be absent.
+	PeersByClient map[Client]int
 }
 
 // ErrInvalid is wrapped by errors about requests a Store refuses to take

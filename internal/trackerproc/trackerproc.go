@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -21,11 +22,17 @@ import (
 )
 
 // Build compiles ./cmd/swarmbridge into dir and returns the binary's path.
+// When the calling tests run with -race, so does the tracker.
 func Build(dir string) (string, error) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	bin := filepath.Join(dir, "swarmbridge")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/swarmbridge")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	// go test puts the running toolchain's bin first on PATH.
+	cmd := exec.Command("go", append(args, "./cmd/swarmbridge")...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %w\n%s", err, out)
@@ -62,13 +69,20 @@ func (t *Tracker) Logs() string {
 }
 
 // Start runs bin with SWARMBRIDGE_* defaults for tests (loopback, port 0,
-// JSON logs) plus env, waits for it to listen, and registers a cleanup that
-// stops it with SIGTERM and fails the test unless it exits 0. The logs are
-// printed when the test fails.
+// JSON debug logs; any SWARMBRIDGE_* of the test's own environment is
+// dropped) plus env, waits for it to listen, and registers a cleanup that
+// stops it with SIGTERM and fails the test unless it exits 0 without a
+// data race report. The logs are printed when the test fails.
 func Start(t testing.TB, bin string, env ...string) *Tracker {
 	t.Helper()
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SWARMBRIDGE_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env,
+		"SWARMBRIDGE_LOG_LEVEL=debug",
 		"SWARMBRIDGE_HTTP_ADDR=127.0.0.1:0",
 		"SWARMBRIDGE_UDP_ADDR=127.0.0.1:0",
 		"SWARMBRIDGE_LOG_FORMAT=json",
@@ -90,9 +104,9 @@ func Start(t testing.TB, bin string, env ...string) *Tracker {
 	case <-ready:
 	case err := <-tr.done:
 		t.Fatalf("tracker exited before listening: %v\n%s", err, tr.Logs())
-	case <-time.After(20 * time.Second):
+	case <-time.After(60 * time.Second): // a -race build on a busy machine is slow
 		_ = cmd.Process.Kill()
-		t.Fatalf("tracker did not start within 20s\n%s", tr.Logs())
+		t.Fatalf("tracker did not start within 60s\n%s", tr.Logs())
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -100,6 +114,9 @@ func Start(t testing.TB, bin string, env ...string) *Tracker {
 		}
 		if err := tr.Stop(15 * time.Second); err != nil {
 			t.Errorf("tracker shutdown: %v\n%s", err, tr.Logs())
+		}
+		if strings.Contains(tr.Logs(), "WARNING: DATA RACE") {
+			t.Errorf("the tracker reported a data race:\n%s", tr.Logs())
 		}
 	})
 	return tr

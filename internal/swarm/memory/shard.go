@@ -18,6 +18,7 @@ type shard struct {
 	// yet removed entries included.
 	seeders int
 	entries [numLists]int
+	clients [swarm.NumClients]int
 	// Padding keeps neighbouring shards' mutexes on different cache lines,
 	// so contention on one shard does not slow down the next.
 	_ [64]byte
@@ -52,9 +53,11 @@ func (sh *shard) update(s *swarmState, list uint8, pos int, req *swarm.AnnounceR
 			rebound = old
 			e.setOwner(req.Peer.Owner)
 		}
-	} else {
+	} else if e.id != req.Peer.ID {
 		// A native entry is keyed by its endpoint; the peer id is just the
 		// latest one it sent.
+		sh.clients[swarm.ClientOf(e.id)]--
+		sh.clients[swarm.ClientOf(req.Peer.ID)]++
 		e.id = req.Peer.ID
 	}
 	seeder := e.seeder
@@ -100,6 +103,7 @@ func (sh *shard) insert(s *swarmState, k *key, e entry) int {
 		sh.seeders++
 	}
 	sh.entries[k.list]++
+	sh.clients[swarm.ClientOf(e.id)]++
 	s.minExpires = min(s.minExpires, e.expires)
 	if s.index != nil {
 		s.index[*k] = int32(pos)
@@ -119,6 +123,7 @@ func (sh *shard) remove(s *swarmState, list uint8, pos int) {
 		sh.seeders--
 	}
 	sh.entries[list]--
+	sh.clients[swarm.ClientOf(l[pos].id)]--
 	if s.index != nil {
 		delete(s.index, l[pos].key(list))
 	}

@@ -190,6 +190,7 @@ func (st *Store) scrapeOne(ih swarm.InfoHash, now int64) swarm.Counts {
 func (st *Store) Totals(_ context.Context) (swarm.Totals, error) {
 	var swarms, seeders, entries int
 	var byList [numLists]int
+	var byClient [swarm.NumClients]int
 	for i := range st.shards {
 		sh := &st.shards[i]
 		sh.mu.Lock()
@@ -199,12 +200,22 @@ func (st *Store) Totals(_ context.Context) (swarm.Totals, error) {
 			byList[l] += n
 			entries += n
 		}
+		for c, n := range sh.clients {
+			byClient[c] += n
+		}
 		sh.mu.Unlock()
 	}
+	clients := make(map[swarm.Client]int)
+	for c, n := range byClient {
+		if n > 0 {
+			clients[swarm.Client(c)] = n
+		}
+	}
 	return swarm.Totals{
-		Swarms:   swarms,
-		Seeders:  seeders,
-		Leechers: entries - seeders,
+		PeersByClient: clients,
+		Swarms:        swarms,
+		Seeders:       seeders,
+		Leechers:      entries - seeders,
 		PeersByKind: map[swarm.Kind]int{
 			swarm.WebRTC: byList[listWebRTC],
 			swarm.Native: byList[listIPv4] + byList[listIPv6],

@@ -67,5 +67,32 @@ func totalsChecks() []check {
 			f.do(ih2, w1, swarm.EventStopped, 0)
 			f.wantDelta("second swarm emptied", before, delta{swarms: 1, seeders: 2, leechers: 1, webrtc: 2, native: 1})
 		}},
+		{"CountsByClientFamily", func(f *fixture) {
+			before := f.totals()
+			ih := newHash()
+			clientDelta := func(c swarm.Client) int {
+				return f.totals().PeersByClient[c] - before.PeersByClient[c]
+			}
+			wt := f.webrtc()
+			copy(wt.ID[:], "-WW0300-")
+			n := f.native4()
+			copy(n.ID[:], "-qB4650-")
+			f.do(ih, wt, swarm.EventStarted, 10)
+			f.do(ih, n, swarm.EventStarted, 10)
+			if clientDelta(swarm.ClientWebTorrent) != 1 || clientDelta(swarm.ClientQBittorrent) != 1 {
+				f.t.Errorf("after a WebTorrent and a qBittorrent peer joined: %v (before %v)", f.totals().PeersByClient, before.PeersByClient)
+			}
+			// The native endpoint announces with a Transmission peer id now.
+			copy(n.ID[:], "-TR4060-")
+			f.do(ih, n, swarm.EventUpdate, 10)
+			if clientDelta(swarm.ClientQBittorrent) != 0 || clientDelta(swarm.ClientTransmission) != 1 {
+				f.t.Errorf("peer id change not followed: %v (before %v)", f.totals().PeersByClient, before.PeersByClient)
+			}
+			f.do(ih, wt, swarm.EventStopped, 10)
+			f.do(ih, n, swarm.EventStopped, 10)
+			if clientDelta(swarm.ClientWebTorrent) != 0 || clientDelta(swarm.ClientTransmission) != 0 {
+				f.t.Errorf("after both left: %v (before %v)", f.totals().PeersByClient, before.PeersByClient)
+			}
+		}},
 	}
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package trackerproc
+
+const raceEnabled = false
