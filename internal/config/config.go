@@ -46,6 +46,8 @@ type Config struct {
 	SendQueue          int           `env:"WS_SEND_QUEUE" envDefault:"256" help:"messages that may wait for one WebSocket client before it is dropped as too slow (8-65536)"`
 	PingInterval       time.Duration `env:"WS_PING_INTERVAL" envDefault:"30s" help:"how often each WebSocket is pinged so proxies keep it open and dead peers are found (duration, 0 disables)"`
 
+	StatsTorrents bool `env:"STATS_TORRENTS" envDefault:"false" help:"list the busiest swarms (info hash and counts) in /stats (true or false)"`
+
 	TLSCert string `env:"TLS_CERT" envDefault:"" help:"PEM certificate file (chain) to serve https:// and wss:// on HTTP_ADDR; reloaded on SIGHUP (needs TLS_KEY)"`
 	TLSKey  string `env:"TLS_KEY" envDefault:"" help:"PEM private key file for TLS_CERT; reloaded on SIGHUP"`
 

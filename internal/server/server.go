@@ -45,6 +45,7 @@ type Server struct {
 	conf    config.Config
 	metrics *metrics.Metrics
 	ready   readiness
+	busiest busiestCache
 }
 
 // New builds the tracker's handlers.

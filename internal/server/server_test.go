@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,9 +24,9 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func newServer(t *testing.T) *httptest.Server {
+func newServer(t *testing.T, env ...string) *httptest.Server {
 	t.Helper()
-	cfg, err := config.Load(nil)
+	cfg, err := config.Load(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,5 +128,44 @@ func TestStatsCountsPeersAndRequestedTorrents(t *testing.T) {
 	}
 	if resp, _ := get(t, ts.URL+"/stats?info_hash=xyz"); resp.StatusCode != 400 {
 		t.Fatalf("bad info_hash: %d", resp.StatusCode)
+	}
+}
+
+func TestStatsListsClientsAndBusiestSwarms(t *testing.T) {
+	ts := newServer(t, "SWARMBRIDGE_STATS_TORRENTS=true")
+	busy, quiet := strings.Repeat("\x11", 20), strings.Repeat("\x22", 20)
+	announce := func(ih, peerID string, port int) {
+		q := "info_hash=" + url.QueryEscape(ih) + "&peer_id=" + url.QueryEscape(peerID) + "&port=" + strconv.Itoa(port) + "&left=5"
+		if resp, body := get(t, ts.URL+"/announce?"+q); resp.StatusCode != 200 || strings.Contains(body, "failure") {
+			t.Fatalf("announce: %q", body)
+		}
+	}
+	announce(busy, "-qB4650-aaaaaaaaaaaa", 7001)
+	announce(busy, "-qB4650-bbbbbbbbbbbb", 7002)
+	announce(busy, "-TR4060-cccccccccccc", 7003)
+	announce(quiet, "-TR4060-dddddddddddd", 7004)
+	_, body := get(t, ts.URL+"/stats")
+	var st struct {
+		Clients map[string]int
+		Busiest []struct {
+			InfoHash   string `json:"info_hash"`
+			Incomplete int
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Clients["qBittorrent"] != 2 || st.Clients["Transmission"] != 2 {
+		t.Fatalf("clients: %s", body)
+	}
+	if len(st.Busiest) != 2 || st.Busiest[0].InfoHash != hex.EncodeToString([]byte(busy)) || st.Busiest[0].Incomplete != 3 || st.Busiest[1].Incomplete != 1 {
+		t.Fatalf("busiest: %s", body)
+	}
+	// Off by default.
+	ts2 := newServer(t)
+	announce2 := "info_hash=" + url.QueryEscape(busy) + "&peer_id=" + url.QueryEscape("-qB4650-aaaaaaaaaaaa") + "&port=7001&left=5"
+	get(t, ts2.URL+"/announce?"+announce2)
+	if _, body := get(t, ts2.URL+"/stats"); strings.Contains(body, "busiest") {
+		t.Fatalf("busiest listed without SWARMBRIDGE_STATS_TORRENTS: %s", body)
 	}
 }

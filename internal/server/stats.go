@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
@@ -24,9 +27,19 @@ type statsResponse struct {
 	PeersByKind map[string]int `json:"peers_by_kind"`
 	// Connections counts open WebSocket connections.
 	Connections map[string]int `json:"connections"`
+	// Clients counts peers by client family (from the peer id prefix).
+	Clients map[string]int `json:"clients"`
+	// Busiest lists the swarms with the most peers, when the operator
+	// turned it on (SWARMBRIDGE_STATS_TORRENTS).
+	Busiest []busySwarm `json:"busiest,omitempty"`
 	// Torrents holds the counts of the hashes asked for with
 	// ?info_hash=<40 hex digits> (repeatable), keyed by lowercase hex.
 	Torrents map[string]torrentStats `json:"torrents,omitempty"`
+}
+
+type busySwarm struct {
+	InfoHash string `json:"info_hash"`
+	torrentStats
 }
 
 type torrentStats struct {
@@ -72,6 +85,13 @@ func (s *Server) serveStats(w http.ResponseWriter, r *http.Request) {
 			"native": tot.PeersByKind[swarm.Native],
 		},
 		Connections: map[string]int{"websocket": s.ws.Conns()},
+		Clients:     make(map[string]int, len(tot.PeersByClient)),
+	}
+	for c, n := range tot.PeersByClient {
+		resp.Clients[c.String()] = n
+	}
+	if s.conf.StatsTorrents {
+		resp.Busiest = s.busiest.get(ctx, s.store)
 	}
 	if len(hashes) > 0 {
 		counts, err := s.store.Scrape(ctx, hashes, nil)
@@ -90,4 +110,50 @@ func (s *Server) serveStats(w http.ResponseWriter, r *http.Request) {
 	// Pages on other origins (apps using this tracker) may read the stats.
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// busiestCount is how many swarms /stats lists.
+const busiestCount = 20
+
+// busiestCache keeps the list of busiest swarms for a few seconds: finding
+// them walks every swarm, which /stats pollers must not do on every call.
+type busiestCache struct {
+	mu     sync.Mutex
+	at     time.Time
+	swarms []busySwarm
+}
+
+func (b *busiestCache) get(ctx context.Context, store swarm.Store) []busySwarm {
+	all, ok := store.(interface {
+		ScrapeAll(context.Context, func(swarm.InfoHash, swarm.Counts) bool) error
+	})
+	if !ok {
+		return nil
+	}
+	now := time.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.swarms != nil && now.Sub(b.at) < 5*time.Second {
+		return b.swarms
+	}
+	top := make([]busySwarm, 0, busiestCount+1)
+	err := all.ScrapeAll(ctx, func(ih swarm.InfoHash, c swarm.Counts) bool {
+		peers := c.Complete + c.Incomplete
+		if len(top) == busiestCount && peers <= top[len(top)-1].Complete+top[len(top)-1].Incomplete {
+			return true
+		}
+		i, _ := slices.BinarySearchFunc(top, peers, func(e busySwarm, p int) int {
+			return p - (e.Complete + e.Incomplete) // descending by peers
+		})
+		top = slices.Insert(top, i, busySwarm{InfoHash: ih.String(), torrentStats: torrentStats{c.Complete, c.Incomplete, c.Downloaded}})
+		if len(top) > busiestCount {
+			top = top[:busiestCount]
+		}
+		return true
+	})
+	if err != nil {
+		return b.swarms
+	}
+	b.swarms, b.at = top, now
+	return top
 }
