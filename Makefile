@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: run build test check web clean
+.PHONY: run build release test web clean
 
 # run builds the demo page's assets and runs the tracker on :8000 (TCP) and
 # :6969 (UDP). Configure it with SWARMBRIDGE_* variables (see README).
@@ -12,6 +12,10 @@ run: web
 
 build: web
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/swarmbridge ./cmd/swarmbridge
+
+# release builds the binary for Linux, macOS and Windows on amd64 and arm64.
+release: web
+	./scripts/cross-build.sh
 
 # web installs the pinned npm packages of the demo page and copies the
 # WebTorrent browser bundle next to it, where go:embed picks it up.

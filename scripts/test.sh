@@ -41,6 +41,9 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== cross-compile (linux, darwin, windows x amd64, arm64)"
+./scripts/cross-build.sh
+
 echo "== go test -race"
 # Make "cannot isolate on loopback" a failure rather than a skip.
 export SWARMBRIDGE_REQUIRE_NETNS=1
