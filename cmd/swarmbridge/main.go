@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -53,7 +52,12 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, cfg, log); err != nil {
+	ls, err := listen(cfg)
+	if err != nil {
+		log.Error().Err(err).Msg("swarmbridge cannot start")
+		return 1
+	}
+	if err := serve(ctx, cfg, log, ls); err != nil {
 		log.Error().Err(err).Msg("swarmbridge stopped with an error")
 		return 1
 	}
@@ -91,48 +95,19 @@ func newLogger(cfg config.Config, w io.Writer) zerolog.Logger {
 // serve runs the tracker until ctx ends, then shuts it down in order: stop
 // accepting, close WebSockets with 1001, stop the UDP readers and the
 // store's sweeper, and wait for all of them.
-func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+func serve(ctx context.Context, cfg config.Config, log zerolog.Logger, ls *listeners) error {
 	store := memory.New(memory.Options{})
 	srv, err := server.New(server.Options{Config: cfg, Logger: log, Store: store})
 	if err != nil {
+		ls.close()
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen on SWARMBRIDGE_HTTP_ADDR: %w", err)
-	}
-	var udpConn *net.UDPConn
-	if cfg.UDPAddr != "" {
-		addr, err := net.ResolveUDPAddr("udp", cfg.UDPAddr)
-		if err == nil {
-			// "udp" with an unspecified host is one dual-stack socket on
-			// Linux: IPv4 clients arrive as IPv4-mapped addresses, which the
-			// UDP tracker unmaps.
-			udpConn, err = net.ListenUDP("udp", addr)
-		}
-		if err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("listen on SWARMBRIDGE_UDP_ADDR: %w", err)
-		}
-	}
-	var metricsLn net.Listener
-	if cfg.MetricsAddr != "" {
-		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
-			_ = ln.Close()
-			if udpConn != nil {
-				_ = udpConn.Close()
-			}
-			return fmt.Errorf("listen on SWARMBRIDGE_METRICS_ADDR: %w", err)
-		}
-	}
+	ln, udpConn, metricsLn := ls.http, ls.udp, ls.metrics
 	var tlsCerts *certs.Reloader
 	if cfg.TLSCert != "" {
 		if tlsCerts, err = certs.New(cfg.TLSCert, cfg.TLSKey); err != nil {
-			_ = ln.Close()
-			if udpConn != nil {
-				_ = udpConn.Close()
-			}
+			ls.close()
 			return err
 		}
 		ln = tls.NewListener(ln, tlsCerts.TLSConfig())
@@ -146,7 +121,7 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 1)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -155,9 +130,12 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := srv.ServeUDP(runCtx, udpConn); err != nil {
+			err := srv.ServeUDP(runCtx, udpConn)
+			if runCtx.Err() == nil {
+				// The socket died under us. HTTP and WebSocket go on;
+				// /readyz reports it so the instance leaves rotation.
 				srv.SetListener("udp", false)
-				errc <- fmt.Errorf("udp server: %w", err)
+				log.Error().Err(err).Msg("UDP listener stopped; /readyz now fails")
 			}
 		}()
 	}
@@ -170,7 +148,7 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 			defer wg.Done()
 			if err := metricsSrv.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				srv.SetListener("metrics", false)
-				errc <- fmt.Errorf("metrics server: %w", err)
+				log.Error().Err(err).Msg("metrics listener stopped; /readyz now fails")
 			}
 		}()
 	}
@@ -213,7 +191,7 @@ wait:
 			log.Info().Msg("shutting down")
 			break wait
 		case runErr = <-errc:
-			log.Error().Err(runErr).Msg("a listener failed; shutting down")
+			log.Error().Err(runErr).Msg("the HTTP listener failed; shutting down")
 			break wait
 		case <-hup:
 			reload(log, tlsCerts)
