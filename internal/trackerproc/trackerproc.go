@@ -150,6 +150,11 @@ func (t *Tracker) readLogs(r io.Reader, ready chan struct{}) {
 	}
 }
 
+// Signal sends sig to the process (e.g. syscall.SIGHUP to reload).
+func (t *Tracker) Signal(sig os.Signal) error {
+	return t.cmd.Process.Signal(sig)
+}
+
 // Stop sends SIGTERM and waits up to timeout for exit code 0. It is safe
 // to call more than once.
 func (t *Tracker) Stop(timeout time.Duration) error {
