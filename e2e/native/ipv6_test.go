@@ -1,0 +1,179 @@
+package native_test
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/tracker"
+	"github.com/anacrolix/torrent/types/infohash"
+
+	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+)
+
+// requireIPv6Loopback skips the test when [::1] cannot be bound for TCP
+// and UDP (e.g. a container without IPv6).
+func requireIPv6Loopback(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("skipping: cannot bind TCP on [::1]: %v", err)
+	}
+	_ = ln.Close()
+	pc, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("skipping: cannot bind UDP on [::1]: %v", err)
+	}
+	_ = pc.Close()
+}
+
+// TestIPv6AnacrolixTrackerClient runs the tracker on [::1] only and drives
+// it with anacrolix/torrent's own tracker client (an implementation the
+// team did not write) over UDP and HTTP: peers announced over one
+// transport come back over the other as [::1] with their ports (18-byte
+// UDP entries, BEP 7 peers6 over HTTP), and scrapes over both agree.
+func TestIPv6AnacrolixTrackerClient(t *testing.T) {
+	requireIPv6Loopback(t)
+	tr := trackerproc.Start(t, trackerBin, "SWARMBRIDGE_HTTP_ADDR=[::1]:0", "SWARMBRIDGE_UDP_ADDR=[::1]:0")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	udpURL := "udp://" + tr.UDPAddr + "/announce"
+	httpURL := tr.HTTPURL() + "/announce"
+	for _, a := range []string{tr.HTTPAddr, tr.UDPAddr} {
+		if ap, err := netip.ParseAddrPort(a); err != nil || ap.Addr() != netip.IPv6Loopback() {
+			t.Fatalf("tracker bound %q, want [::1]:port", a)
+		}
+	}
+	newClient := func(url string) tracker.Client {
+		cl, err := tracker.NewClient(url, tracker.NewClientOpts{})
+		if err != nil {
+			t.Fatalf("tracker.NewClient(%s): %v", url, err)
+		}
+		t.Cleanup(func() { _ = cl.Close() })
+		return cl
+	}
+	udpCl, httpCl := newClient(udpURL), newClient(httpURL)
+
+	ih := randomID(t)
+	seedID, leechID := randomID(t), randomID(t)
+	const seedPort, leechPort = 45001, 45002
+	v6 := netip.MustParseAddr("::1")
+	seedAddr, leechAddr := netip.AddrPortFrom(v6, seedPort), netip.AddrPortFrom(v6, leechPort)
+
+	announce := func(cl tracker.Client, pid id20, port uint16, left int64, ev tracker.AnnounceEvent) tracker.AnnounceResponse {
+		t.Helper()
+		actx, acancel := context.WithTimeout(ctx, 30*time.Second)
+		defer acancel()
+		res, err := cl.Announce(actx, tracker.AnnounceRequest{
+			InfoHash: ih, PeerId: pid, Left: left, Event: ev, NumWant: -1, Port: port, Key: 7,
+		}, tracker.AnnounceOpt{})
+		if err != nil {
+			t.Fatalf("announce: %v", err)
+		}
+		return res
+	}
+	peersOf := func(res tracker.AnnounceResponse) []netip.AddrPort {
+		var out []netip.AddrPort
+		for _, p := range res.Peers {
+			ap, ok := p.ToNetipAddrPort()
+			if !ok {
+				t.Fatalf("unparsable peer %v", p)
+			}
+			out = append(out, netip.AddrPortFrom(ap.Addr().WithZone(""), ap.Port()))
+		}
+		return out
+	}
+
+	// Seeder over UDP, leecher over HTTP.
+	res := announce(udpCl, seedID, seedPort, 0, tracker.Started)
+	if res.Seeders != 1 || res.Leechers != 0 || len(res.Peers) != 0 {
+		t.Fatalf("first UDP announce: %+v; want 1 seeder, 0 leechers, no peers", res)
+	}
+	res = announce(httpCl, leechID, leechPort, 5000, tracker.Started)
+	if got := peersOf(res); res.Seeders != 1 || res.Leechers != 1 || !slices.Equal(got, []netip.AddrPort{seedAddr}) {
+		t.Fatalf("HTTP announce: seeders=%d leechers=%d peers=%v; want 1, 1, [%v]", res.Seeders, res.Leechers, got, seedAddr)
+	}
+	if res.Interval <= 0 {
+		t.Errorf("HTTP announce interval %d", res.Interval)
+	}
+	res = announce(udpCl, seedID, seedPort, 0, tracker.None)
+	if got := peersOf(res); res.Seeders != 1 || res.Leechers != 1 || !slices.Equal(got, []netip.AddrPort{leechAddr}) {
+		t.Fatalf("UDP re-announce: seeders=%d leechers=%d peers=%v; want 1, 1, [%v]", res.Seeders, res.Leechers, got, leechAddr)
+	}
+
+	scrape := func(cl tracker.Client, what string, want scrapeCounts) {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
+		defer scancel()
+		out, err := cl.Scrape(sctx, []infohash.T{infohash.T(ih)})
+		if err != nil {
+			t.Fatalf("%s scrape: %v", what, err)
+		}
+		if len(out) != 1 {
+			t.Fatalf("%s scrape: %d results for 1 hash", what, len(out))
+		}
+		got := scrapeCounts{complete: int64(out[0].Seeders), downloaded: int64(out[0].Completed), incomplete: int64(out[0].Leechers)}
+		if got != want {
+			t.Errorf("%s scrape = %+v, want %+v", what, got, want)
+		}
+	}
+	scrape(udpCl, "UDP", scrapeCounts{complete: 1, incomplete: 1})
+	scrape(httpCl, "HTTP", scrapeCounts{complete: 1, incomplete: 1})
+
+	// The leecher completes over HTTP; the UDP side sees the download.
+	res = announce(httpCl, leechID, leechPort, 0, tracker.Completed)
+	if res.Seeders != 2 || res.Leechers != 0 {
+		t.Errorf("HTTP completed: seeders=%d leechers=%d; want 2, 0", res.Seeders, res.Leechers)
+	}
+	scrape(udpCl, "UDP after completed", scrapeCounts{complete: 2, downloaded: 1})
+	scrape(httpCl, "HTTP after completed", scrapeCounts{complete: 2, downloaded: 1})
+
+	// The seeder leaves over UDP.
+	res = announce(udpCl, seedID, seedPort, 0, tracker.Stopped)
+	if len(res.Peers) != 0 {
+		t.Errorf("UDP stopped answered with peers %v", res.Peers)
+	}
+	scrape(httpCl, "HTTP after stopped", scrapeCounts{complete: 1, downloaded: 1})
+	res = announce(httpCl, leechID, leechPort, 0, tracker.None)
+	if len(res.Peers) != 0 || res.Seeders != 1 || res.Leechers != 0 {
+		t.Errorf("HTTP after the seeder left: %+v; want 1 seeder and no peers", res)
+	}
+
+	// The same over raw wire formats, independent of anacrolix's parsing:
+	// an IPv6 HTTP announce gets [::1] peers as 18-byte peers6 entries and
+	// nothing in the IPv4 peers string (BEP 7); an IPv6 UDP announce gets
+	// 18-byte entries (BEP 15).
+	const obsHTTPPort, obsUDPPort = 45003, 45004
+	status, body, err := httpGet(ctx, tr.HTTPURL(), "/announce", httpAnnounceQuery(ih, randomID(t), obsHTTPPort, 1, "started"))
+	if err != nil || status != 200 {
+		t.Fatalf("raw IPv6 HTTP announce: status %d, %v", status, err)
+	}
+	m, err := bdict(body)
+	if err != nil {
+		t.Fatalf("raw IPv6 HTTP announce: %v in %q", err, body)
+	}
+	if p4, ok := m["peers"]; ok && p4 != "" {
+		t.Errorf("raw IPv6 HTTP announce: IPv4 peers %q; want none", p4)
+	}
+	p6, err := bstr(m, "peers6")
+	wantP6 := string(leechAddr.Addr().AsSlice()) + string([]byte{byte(leechPort >> 8), byte(leechPort & 0xff)})
+	if err != nil || p6 != wantP6 {
+		t.Errorf("raw IPv6 HTTP announce: peers6 %x (%v); want %x ([::1]:%d)", p6, err, wantP6, leechPort)
+	}
+	uc := dialUDPTracker(t, tr.UDPAddr)
+	ur, err := uc.announce(udpAnnounce{infoHash: ih, peerID: randomID(t), left: 1, event: eventStarted, port: obsUDPPort, numWant: -1})
+	if err != nil {
+		t.Fatalf("raw IPv6 UDP announce: %v", err)
+	}
+	slices.SortFunc(ur.peers, netip.AddrPort.Compare)
+	if want := []netip.AddrPort{leechAddr, netip.AddrPortFrom(v6, obsHTTPPort)}; !slices.Equal(ur.peers, want) {
+		t.Errorf("raw IPv6 UDP announce: peers %v; want %v", ur.peers, want)
+	}
+	if ur.complete != 1 || ur.incomplete != 2 {
+		t.Errorf("raw IPv6 UDP announce: complete=%d incomplete=%d; want 1, 2", ur.complete, ur.incomplete)
+	}
+}

@@ -1,0 +1,253 @@
+package native_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	g "github.com/anacrolix/generics"
+	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+	"github.com/anacrolix/torrent/storage"
+
+	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+)
+
+// TestNativeTransferOverUDP and TestNativeTransferOverHTTP: two
+// anacrolix/torrent clients, isolated from every other discovery mechanism,
+// find each other only through Swarmbridge and move a 4 MiB file.
+func TestNativeTransferOverUDP(t *testing.T) {
+	tr := trackerproc.Start(t, trackerBin)
+	testNativeTransfer(t, tr, "udp://"+tr.UDPAddr+"/announce")
+}
+
+func TestNativeTransferOverHTTP(t *testing.T) {
+	tr := trackerproc.Start(t, trackerBin)
+	testNativeTransfer(t, tr, tr.HTTPURL()+"/announce")
+}
+
+func testNativeTransfer(t *testing.T, tr *trackerproc.Tracker, announceURL string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	seedDir := t.TempDir()
+	data, mi := makeTorrent(t, seedDir, "payload.bin", 4<<20, 256<<10, announceURL)
+	ih := id20(mi.HashInfoBytes())
+
+	start := time.Now()
+	seeder := newIsolatedClient(t, seedDir, true, nil)
+	st, err := seeder.AddTorrent(mi)
+	if err != nil {
+		t.Fatalf("seeder AddTorrent: %v", err)
+	}
+	if err := st.VerifyDataContext(ctx); err != nil {
+		t.Fatalf("seeder VerifyData: %v", err)
+	}
+	waitFlag(ctx, t, st.Complete().On(), "the seeder to verify its data")
+	// The leecher must find the seeder already registered: anacrolix will
+	// not announce again for a minute. Any announce registers it (a first
+	// "started" sent before verification counts it as a leecher).
+	waitSwarmSize(ctx, t, tr, ih, 1)
+	t.Logf("seeder verified and announced after %v", time.Since(start).Round(time.Millisecond))
+
+	// Every connection the leecher makes is recorded with how it learned
+	// the address.
+	var (
+		mu    sync.Mutex
+		conns []string
+	)
+	leechDir := t.TempDir()
+	leecher := newIsolatedClient(t, leechDir, false, func(pc *torrent.PeerConn) {
+		mu.Lock()
+		defer mu.Unlock()
+		conns = append(conns, fmt.Sprintf("%v via %q", pc.RemoteAddr, pc.Discovery))
+	})
+	leechStart := time.Now()
+	lt, _ := leecher.AddTorrentOpt(torrent.AddTorrentOpts{InfoHash: mi.HashInfoBytes(), InfoBytes: mi.InfoBytes})
+	lt.DownloadAll()
+	lt.AddTrackers(mi.UpvertedAnnounceList())
+	select {
+	case <-lt.Complete().On():
+	case <-ctx.Done():
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("timed out: the leecher has %d of %d bytes; its connections: %q", lt.BytesCompleted(), len(data), conns)
+	}
+
+	t.Logf("leecher downloaded %d bytes in %v", len(data), time.Since(leechStart).Round(time.Millisecond))
+
+	r := lt.NewReader()
+	got, err := io.ReadAll(r)
+	_ = r.Close()
+	if err != nil {
+		t.Fatalf("reading the downloaded torrent: %v", err)
+	}
+	checkSameBytes(t, "through the leecher's reader", got, data)
+	onDisk, err := os.ReadFile(filepath.Join(leechDir, "payload.bin"))
+	if err != nil {
+		t.Fatalf("downloaded file: %v", err)
+	}
+	checkSameBytes(t, "in the leecher's file", onDisk, data)
+
+	// The leecher reached the seeder's loopback listen address, learned
+	// from the tracker (nothing else could have told it).
+	want := fmt.Sprintf("127.0.0.1:%d via %q", seeder.LocalPort(), torrent.PeerSourceTracker)
+	mu.Lock()
+	if !slices.Contains(conns, want) {
+		t.Errorf("leecher connections %q; want one to %s", conns, want)
+	}
+	mu.Unlock()
+
+	// The tracker holds both clients at 127.0.0.1 with their listen ports:
+	// an observer announcing over the same transport gets exactly those two.
+	obsID := randomID(t)
+	const obsPort = 43999
+	var obs announceReply
+	if strings.HasPrefix(announceURL, "udp://") {
+		obs, err = dialUDPTracker(t, tr.UDPAddr).announce(udpAnnounce{infoHash: ih, peerID: obsID, left: 1, port: obsPort, numWant: -1})
+	} else {
+		obs, err = httpAnnounce(ctx, tr.HTTPURL(), httpAnnounceQuery(ih, obsID, obsPort, 1, "started"))
+	}
+	if err != nil {
+		t.Fatalf("observer announce: %v", err)
+	}
+	loop := netip.MustParseAddr("127.0.0.1")
+	wantPeers := []netip.AddrPort{
+		netip.AddrPortFrom(loop, uint16(seeder.LocalPort())),
+		netip.AddrPortFrom(loop, uint16(leecher.LocalPort())),
+	}
+	slices.SortFunc(obs.peers, netip.AddrPort.Compare)
+	slices.SortFunc(wantPeers, netip.AddrPort.Compare)
+	if !slices.Equal(obs.peers, wantPeers) {
+		t.Errorf("observer got peers %v; want the two clients %v", obs.peers, wantPeers)
+	}
+	if obs.complete+obs.incomplete != 3 {
+		t.Errorf("observer got complete=%d incomplete=%d; want 3 peers in all", obs.complete, obs.incomplete)
+	}
+}
+
+// makeTorrent writes size random bytes to dir/name and builds a
+// single-file metainfo whose only tracker is announceURL.
+func makeTorrent(t testing.TB, dir, name string, size int, pieceLen int64, announceURL string) ([]byte, *metainfo.MetaInfo) {
+	t.Helper()
+	data := make([]byte, size)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info := metainfo.Info{PieceLength: pieceLen}
+	if err := info.BuildFromFilePath(path); err != nil {
+		t.Fatalf("BuildFromFilePath: %v", err)
+	}
+	infoBytes, err := bencode.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mi := &metainfo.MetaInfo{
+		InfoBytes:    infoBytes,
+		Announce:     announceURL,
+		AnnounceList: [][]string{{announceURL}},
+		CreatedBy:    "swarmbridge e2e/native",
+		CreationDate: time.Now().Unix(),
+	}
+	return data, mi
+}
+
+// newIsolatedClient returns an anacrolix client that can learn of peers
+// only from trackers: no DHT, PEX, WebTorrent, webseeds or port mapping
+// (anacrolix has no local service discovery), TCP on 127.0.0.1 only.
+// onConn, if not nil, is called for every peer connection added.
+func newIsolatedClient(t testing.TB, dataDir string, seed bool, onConn func(*torrent.PeerConn)) *torrent.Client {
+	t.Helper()
+	cfg := torrent.NewDefaultClientConfig()
+	cfg.DataDir = dataDir
+	cfg.DefaultStorage = storage.NewFileOpts(storage.NewFileClientOpts{
+		ClientBaseDir:   dataDir,
+		PieceCompletion: storage.NewMapPieceCompletion(),
+		UsePartFiles:    g.Some(false),
+	})
+	cfg.ListenHost = func(string) string { return "127.0.0.1" }
+	cfg.ListenPort = 0
+	cfg.DisableIPv6 = true
+	cfg.DisableUTP = true
+	cfg.NoDHT = true
+	cfg.PeriodicallyAnnounceTorrentsToDht = false
+	cfg.DhtStartingNodes = nil
+	cfg.DisablePEX = true
+	cfg.DisableWebtorrent = true
+	cfg.DisableWebseeds = true
+	cfg.NoDefaultPortForwarding = true
+	cfg.Seed = seed
+	// anacrolix v1.59.1 serves a connection's queued requests from one
+	// goroutine that picks them in map order and blocks on that request's
+	// share of MaxAllocPeerRequestDataPerConn (default 1 MiB), while the
+	// limiter grants shares first come, first served. Once a leecher has
+	// more than 1 MiB requested, the goroutine can wait on a request that
+	// will never be granted and uploads stall until the connection drops
+	// (observed: half the file, then nothing for 60 s, with the leecher
+	// showing 126 requests outstanding). A budget above the whole torrent
+	// keeps every share granted immediately.
+	cfg.MaxAllocPeerRequestDataPerConn = 64 << 20
+	if onConn != nil {
+		cfg.Callbacks.PeerConnAdded = append(cfg.Callbacks.PeerConnAdded, onConn)
+	}
+	cl, err := torrent.NewClient(cfg)
+	if err != nil {
+		t.Fatalf("torrent.NewClient: %v", err)
+	}
+	t.Cleanup(func() {
+		for _, err := range cl.Close() {
+			t.Errorf("closing torrent client: %v", err)
+		}
+		<-cl.Closed()
+	})
+	return cl
+}
+
+func waitFlag(ctx context.Context, t testing.TB, on <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-on:
+	case <-ctx.Done():
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// waitSwarmSize polls an HTTP scrape until ih has n peers.
+func waitSwarmSize(ctx context.Context, t testing.TB, tr *trackerproc.Tracker, ih id20, n int64) {
+	t.Helper()
+	for {
+		s, err := httpScrape(ctx, tr.HTTPURL(), ih)
+		if err == nil && s[0].complete+s[0].incomplete == n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("swarm %x never reached %d peers (last scrape %+v, %v)", ih, n, s, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func checkSameBytes(t testing.TB, where string, got, want []byte) {
+	t.Helper()
+	gs, ws := sha256.Sum256(got), sha256.Sum256(want)
+	if gs != ws || !bytes.Equal(got, want) {
+		t.Fatalf("%s: %d bytes with SHA-256 %x; want %d bytes with SHA-256 %x", where, len(got), gs, len(want), ws)
+	}
+}
