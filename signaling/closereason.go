@@ -24,6 +24,11 @@ const (
 	CloseAbuse
 	// CloseShutdown: the tracker is shutting down (1001).
 	CloseShutdown
+	// CloseRateLimited: the client kept sending far over
+	// Config.AnnouncesPerConn (1008).
+	CloseRateLimited
+	// CloseIdle: no message within Config.IdleTimeout (1001).
+	CloseIdle
 )
 
 var closeReasonNames = [...]string{
@@ -36,6 +41,8 @@ var closeReasonNames = [...]string{
 	ClosePingTimeout:   "ping_timeout",
 	CloseAbuse:         "abuse",
 	CloseShutdown:      "shutdown",
+	CloseRateLimited:   "rate_limited",
+	CloseIdle:          "idle",
 }
 
 // String returns the reason's label.
@@ -67,6 +74,10 @@ func (r CloseReason) status() (websocket.StatusCode, string) {
 		return websocket.StatusGoingAway, "ping timeout"
 	case CloseShutdown:
 		return websocket.StatusGoingAway, "tracker shutting down"
+	case CloseRateLimited:
+		return websocket.StatusPolicyViolation, "rate limit exceeded"
+	case CloseIdle:
+		return websocket.StatusGoingAway, "idle"
 	case CloseMessageTooBig:
 		return websocket.StatusMessageTooBig, "message too big"
 	}

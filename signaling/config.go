@@ -64,6 +64,49 @@ type Config struct {
 	MaxInvalidPerMinute int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+
+	// Abuse limits. Zero disables each of them; the binary sets them.
+
+	// MaxConns bounds the open connections; further upgrades are refused
+	// with 503 Service Unavailable.
+	MaxConns int
+	// MaxConnsPerIP bounds the open connections of one client address
+	// (an IPv6 client counts by its /64); further upgrades from it are
+	// refused with 429 Too Many Requests.
+	MaxConnsPerIP int
+	// AnnouncesPerConn is how many announces and scrapes one connection
+	// may send per AnnounceInterval, in bursts of up to that many (a token
+	// bucket). Messages over it get the failure ReasonRateLimited; a
+	// connection refused more than AnnouncesPerConn times within one
+	// AnnounceInterval is closed with 1008. Answers are not counted: each
+	// one answers an offer the tracker chose to send.
+	AnnouncesPerConn int
+	// IdleTimeout closes a connection with 1001 ("idle") when no message
+	// has come from it for this long. Pongs do not count: an abandoned
+	// page that still answers pings is idle.
+	IdleTimeout time.Duration
+
+	// Access hooks. Nil allows everything.
+
+	// Upgrade is asked about every WebSocket upgrade before it is
+	// accepted, e.g. to check the Origin header or a key in the URL. A
+	// non-zero status refuses the upgrade with that HTTP status and reason
+	// as a plain-text body.
+	Upgrade func(r *http.Request) (status int, reason string)
+	// Authorize is asked about every announce and answer (action
+	// ActionAnnounce) before the swarm is touched, and about every hash of
+	// a scrape (ActionScrape) (protocol.md §5.6). path is the URL path the
+	// connection was opened on, where a private tracker's key lives. A
+	// non-nil error refuses an announce or answer with a failure whose
+	// reason is err.Error(); a scrape reports zeros for a refused hash, and
+	// a full scrape leaves it out. It is called from every connection
+	// concurrently and must be cheap.
+	Authorize func(action Action, ih InfoHash, path string) error
+	// AllowRequest is asked about every announce and scrape that passed
+	// the connection's own limit (AnnouncesPerConn), with the client's
+	// address: a limit shared by all connections from one address. false
+	// refuses the message with the failure ReasonRateLimited.
+	AllowRequest func(addr netip.Addr) bool
 }
 
 func (c *Config) setDefaults() {
@@ -129,6 +172,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: limits must not be negative", ErrConfig)
 	case c.PongTimeout <= 0, c.OfferTTL <= 0:
 		return fmt.Errorf("%w: durations must be positive", ErrConfig)
+	case c.MaxConns < 0, c.MaxConnsPerIP < 0, c.AnnouncesPerConn < 0, c.IdleTimeout < 0:
+		return fmt.Errorf("%w: abuse limits must not be negative", ErrConfig)
 	}
 	return nil
 }

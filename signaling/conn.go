@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -19,6 +20,7 @@ type conn struct {
 	id     ConnID
 	ws     *websocket.Conn
 	addr   netip.Addr
+	path   string // the URL path of the upgrade, for Config.Authorize
 	opened time.Time
 	ctx    context.Context // ends when the connection ends
 	cancel context.CancelFunc
@@ -30,6 +32,14 @@ type conn struct {
 	counts       []Counts
 	invalid      int
 	invalidSince time.Time
+	bucket       int64 // announce bucket: ns (Now) when it is full again
+	limited      int   // messages refused by AnnouncesPerConn since limitedSince
+	limitedSince time.Time
+
+	// lastMsg is when the last message arrived, in ns since start (a
+	// monotonic clock), for IdleTimeout.
+	start   time.Time
+	lastMsg atomic.Int64
 
 	mu          sync.Mutex
 	queue       []*[]byte // frames waiting for the writer
@@ -40,6 +50,7 @@ type conn struct {
 	done        bool        // serve is finishing: no new goroutines or frames
 	pending     pendingOffers
 	pingTimer   *time.Timer
+	idleTimer   *time.Timer
 	wg          sync.WaitGroup // writer, ping and close goroutines
 }
 
@@ -49,14 +60,16 @@ type registration struct {
 	peer PeerID
 }
 
-func newConn(h *Handler, ws *websocket.Conn, addr netip.Addr) *conn {
+func newConn(h *Handler, ws *websocket.Conn, addr netip.Addr, path string) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &conn{
 		h:      h,
 		id:     ConnID(h.nextID.Add(1)),
 		ws:     ws,
 		addr:   addr,
+		path:   path,
 		opened: h.cfg.Now(),
+		start:  time.Now(),
 		ctx:    ctx,
 		cancel: cancel,
 	}
@@ -66,6 +79,7 @@ func newConn(h *Handler, ws *websocket.Conn, addr netip.Addr) *conn {
 // everything the connection registered and waits for its goroutines.
 func (c *conn) serve() {
 	c.armPing()
+	c.armIdle()
 	reason := c.readLoop()
 	c.finish(reason)
 }
@@ -78,6 +92,9 @@ func (c *conn) readLoop() CloseReason {
 		}
 		if typ != websocket.MessageText && typ != websocket.MessageBinary {
 			continue
+		}
+		if c.idleTimer != nil {
+			c.lastMsg.Store(int64(time.Since(c.start)))
 		}
 		buf := getBuf()
 		*buf, err = readAll(r, (*buf)[:0])
@@ -136,6 +153,9 @@ func (c *conn) finish(reason CloseReason) {
 	reason = c.reason
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
+	}
+	if c.idleTimer != nil {
+		c.idleTimer.Stop()
 	}
 	c.mu.Unlock()
 
@@ -294,6 +314,36 @@ func (c *conn) ping() {
 		c.pingTimer.Reset(c.h.cfg.PingInterval)
 	}
 	c.mu.Unlock()
+}
+
+// armIdle starts watching for IdleTimeout. The read loop only records when
+// each message came; the timer checks, so busy connections cost no timer
+// resets.
+func (c *conn) armIdle() {
+	d := c.h.cfg.IdleTimeout
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	c.idleTimer = time.AfterFunc(d, c.checkIdle)
+	c.mu.Unlock()
+}
+
+func (c *conn) checkIdle() {
+	d := c.h.cfg.IdleTimeout
+	quiet := time.Since(c.start) - time.Duration(c.lastMsg.Load())
+	c.mu.Lock()
+	if c.done || c.reason != closeReasonNone {
+		c.mu.Unlock()
+		return
+	}
+	if quiet < d {
+		c.idleTimer.Reset(d - quiet)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	c.closeWith(CloseIdle)
 }
 
 // bufPool recycles read buffers and outgoing frames.

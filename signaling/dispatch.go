@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// ReasonRateLimited is the failure reason for announces and scrapes over
+// Config.AnnouncesPerConn or refused by Config.AllowRequest.
+const ReasonRateLimited = "rate limited: too many announces, slow down"
+
 // Failure reasons the relay itself sends (the decoder has its own).
 const (
 	reasonTooManyTorrents = "too many torrents on one connection"
@@ -38,15 +42,70 @@ func (c *conn) process(data []byte) (action, event string) {
 	}
 	switch {
 	case r.Action == ActionScrape:
-		c.scrape(r)
+		if c.allowRequest() {
+			c.scrape(r)
+		} else {
+			c.fail(ActionScrape, nil, ReasonRateLimited)
+		}
 		return "scrape", ""
 	case r.HasAnswer:
 		c.answer(r)
 		return "answer", ""
 	default:
-		c.announce(r)
+		if c.allowRequest() {
+			c.announce(r)
+		} else {
+			c.fail(ActionAnnounce, r.infoHash(), ReasonRateLimited)
+		}
 		return "announce", eventLabel(r)
 	}
+}
+
+// allowRequest applies the rate limits to an announce or scrape: the
+// connection's own token bucket, then the shared per-address one. A
+// connection refused more than AnnouncesPerConn times within one announce
+// interval is closed: it ignores the failures.
+func (c *conn) allowRequest() bool {
+	if n := c.h.cfg.AnnouncesPerConn; n > 0 {
+		now := c.h.cfg.Now()
+		if !c.takeToken(now.UnixNano(), n) {
+			c.h.obs.Limited(LimitConnAnnounces)
+			if now.Sub(c.limitedSince) > c.h.cfg.AnnounceInterval {
+				c.limitedSince = now
+				c.limited = 0
+			}
+			c.limited++
+			if c.limited > n {
+				c.closeWith(CloseRateLimited)
+			}
+			return false
+		}
+	}
+	if allow := c.h.cfg.AllowRequest; allow != nil && !allow(c.addr) {
+		c.h.obs.Limited(LimitIPAnnounces)
+		return false
+	}
+	return true
+}
+
+// takeToken is a token bucket of n tokens refilled over AnnounceInterval,
+// kept as the time its bucket is full again (GCRA).
+func (c *conn) takeToken(now int64, n int) bool {
+	per := int64(c.h.cfg.AnnounceInterval) / int64(n)
+	tat := max(c.bucket, now)
+	if tat-now > per*int64(n-1) {
+		return false
+	}
+	c.bucket = tat + per
+	return true
+}
+
+// authorize asks Config.Authorize about ih.
+func (c *conn) authorize(action Action, ih InfoHash) error {
+	if auth := c.h.cfg.Authorize; auth != nil {
+		return auth(action, ih, c.path)
+	}
+	return nil
 }
 
 // infoHash returns the decoded info hash, or nil when there is none, for
@@ -83,6 +142,10 @@ func (c *conn) announce(r *Request) {
 	}
 	if !r.HasPeerID {
 		c.fail(ActionAnnounce, &r.InfoHash, "invalid peer_id")
+		return
+	}
+	if err := c.authorize(ActionAnnounce, r.InfoHash); err != nil {
+		c.fail(ActionAnnounce, &r.InfoHash, err.Error())
 		return
 	}
 	reg := registration{ih: r.InfoHash, peer: r.PeerID}
@@ -177,6 +240,10 @@ func (c *conn) answer(r *Request) {
 		c.fail(ActionAnnounce, &r.InfoHash, "invalid peer_id")
 		return
 	}
+	if err := c.authorize(ActionAnnounce, r.InfoHash); err != nil {
+		c.fail(ActionAnnounce, &r.InfoHash, err.Error())
+		return
+	}
 	now := c.h.cfg.Now().UnixNano()
 	c.mu.Lock()
 	p, ok := c.pending.take(r.OfferID, r.InfoHash, r.ToPeerID, r.PeerID, now)
@@ -210,6 +277,13 @@ func (c *conn) scrape(r *Request) {
 		c.h.log.Warn().Err(err).Msg("swarm store scrape failed")
 		c.fail(ActionScrape, nil, reasonUnavailable)
 		return
+	}
+	if c.h.cfg.Authorize != nil {
+		for i, ih := range r.ScrapeHashes {
+			if i < len(counts) && c.authorize(ActionScrape, ih) != nil {
+				counts[i] = Counts{}
+			}
+		}
 	}
 	c.counts = counts
 	f := getBuf()
@@ -253,6 +327,9 @@ func (c *conn) fullScrape() {
 	var hashes []InfoHash
 	counts := c.counts[:0]
 	err := fs.ScrapeAll(c.ctx, func(ih InfoHash, cs Counts) bool {
+		if c.authorize(ActionScrape, ih) != nil {
+			return true
+		}
 		hashes = append(hashes, ih)
 		counts = append(counts, cs)
 		return true

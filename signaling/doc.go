@@ -22,4 +22,16 @@
 //
 // Frames are never sent while a store lock is held: Swarms returns its
 // picks, then the relay enqueues.
+//
+// # Limits and access control
+//
+// Config bounds what one client can cost: open connections in total and
+// per address (upgrades over them are refused with 503 and 429), announces
+// and scrapes per connection (a token bucket; failures carry action and
+// info_hash, and a connection that keeps going far over is closed with
+// 1008), and idle connections (closed with 1001). Policy that needs state
+// shared with other transports, such as an Origin allow-list, private
+// tracker keys, info hash lists or per-address rate limits, comes in
+// through function hooks (Upgrade, Authorize, AllowRequest), so the
+// package depends on no particular implementation of them.
 package signaling

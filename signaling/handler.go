@@ -31,6 +31,16 @@ type Handler struct {
 	mu      sync.Mutex // guards closing and the Add side of serving
 	closing bool
 	serving sync.WaitGroup // one per connection being served
+
+	admitted admissions
+}
+
+// admissions counts the connections MaxConns and MaxConnsPerIP bound:
+// accepted ones and upgrades in progress.
+type admissions struct {
+	mu    sync.Mutex
+	total int
+	perIP map[netip.Addr]int // by addrKey; entries are deleted at zero
 }
 
 type connShard struct {
@@ -61,6 +71,9 @@ func (h *Handler) Conns() int { return int(h.open.Load()) }
 
 // ServeHTTP upgrades the request to a WebSocket and serves it until it
 // closes. Requests that are not WebSocket upgrades get 426 Upgrade Required.
+// Upgrades that Config.Upgrade refuses get its status; upgrades over
+// Config.MaxConns get 503 and over Config.MaxConnsPerIP 429, each with a
+// plain-text reason.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	if h.closing {
@@ -73,6 +86,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.serving.Done()
 
 	addr := h.clientAddr(r)
+	if h.cfg.Upgrade != nil {
+		if status, reason := h.cfg.Upgrade(r); status != 0 {
+			h.log.Debug().Str("addr", addr.String()).Int("status", status).Str("reason", reason).Msg("websocket upgrade refused")
+			http.Error(w, reason, status)
+			return
+		}
+	}
+	key := addrKey(addr)
+	if lim := h.admit(key); lim != 0 {
+		h.obs.Limited(lim)
+		status, reason := http.StatusServiceUnavailable, "too many connections, try again later"
+		if lim == LimitConnsPerIP {
+			status, reason = http.StatusTooManyRequests, "too many connections from your address"
+		}
+		h.log.Debug().Str("addr", addr.String()).Str("limit", lim.String()).Msg("websocket upgrade refused")
+		http.Error(w, reason, status)
+		return
+	}
+	defer h.release(key)
+
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		// WebTorrent pages live on any origin; access control by origin
 		// is the caller's choice, made before the request gets here.
@@ -86,7 +119,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(h.cfg.MaxMessageSize)
 
-	c := newConn(h, ws, addr)
+	c := newConn(h, ws, addr, r.URL.Path)
 	if !h.add(c) {
 		_ = ws.Close(CloseShutdown.status())
 		return
@@ -108,6 +141,61 @@ func (h *Handler) clientAddr(r *http.Request) netip.Addr {
 		return netip.Addr{}
 	}
 	return ap.Addr().Unmap()
+}
+
+// addrKey is the address connections are counted under: IPv6 clients by
+// their /64, since one subscriber usually holds a whole /64.
+func addrKey(a netip.Addr) netip.Addr {
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.Addr()
+	}
+	return a
+}
+
+// admit reserves a connection slot for key, or returns the limit that
+// refuses it.
+func (h *Handler) admit(key netip.Addr) Limit {
+	maxAll, maxIP := h.cfg.MaxConns, h.cfg.MaxConnsPerIP
+	if maxAll == 0 && maxIP == 0 {
+		return 0
+	}
+	a := &h.admitted
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if maxAll > 0 && a.total >= maxAll {
+		return LimitConns
+	}
+	if maxIP > 0 {
+		if a.perIP[key] >= maxIP {
+			return LimitConnsPerIP
+		}
+		if a.perIP == nil {
+			a.perIP = make(map[netip.Addr]int)
+		}
+		a.perIP[key]++
+	}
+	a.total++
+	return 0
+}
+
+// release gives back the slot admit reserved.
+func (h *Handler) release(key netip.Addr) {
+	if h.cfg.MaxConns == 0 && h.cfg.MaxConnsPerIP == 0 {
+		return
+	}
+	a := &h.admitted
+	a.mu.Lock()
+	a.total--
+	if h.cfg.MaxConnsPerIP > 0 {
+		if n := a.perIP[key] - 1; n > 0 {
+			a.perIP[key] = n
+		} else {
+			delete(a.perIP, key)
+		}
+	}
+	a.mu.Unlock()
 }
 
 func (h *Handler) shard(id ConnID) *connShard { return &h.shards[uint64(id)%connShards] }

@@ -37,6 +37,41 @@ func DropReasons() []DropReason {
 	return []DropReason{DropTargetGone, DropQueueFull, DropNoOffer, DropNoTarget}
 }
 
+// Limit names an abuse limit that refused something.
+type Limit uint8
+
+const (
+	// LimitConns: an upgrade was refused, Config.MaxConns reached (503).
+	LimitConns Limit = iota + 1
+	// LimitConnsPerIP: an upgrade was refused, Config.MaxConnsPerIP
+	// reached (429).
+	LimitConnsPerIP
+	// LimitConnAnnounces: a message was over Config.AnnouncesPerConn.
+	LimitConnAnnounces
+	// LimitIPAnnounces: a message was refused by Config.AllowRequest.
+	LimitIPAnnounces
+)
+
+var limitNames = [...]string{
+	LimitConns:         "conns",
+	LimitConnsPerIP:    "conns_per_ip",
+	LimitConnAnnounces: "conn_announces",
+	LimitIPAnnounces:   "ip_announces",
+}
+
+// String returns the limit's label.
+func (l Limit) String() string {
+	if int(l) < len(limitNames) && l != 0 {
+		return limitNames[l]
+	}
+	return "unknown"
+}
+
+// Limits lists every limit, for pre-registering metric labels.
+func Limits() []Limit {
+	return []Limit{LimitConns, LimitConnsPerIP, LimitConnAnnounces, LimitIPAnnounces}
+}
+
 // Observer receives counts of what the relay does, for metrics. Its
 // methods are called on hot paths from many goroutines: they must be cheap,
 // safe for concurrent use and must not block.
@@ -54,6 +89,9 @@ type Observer interface {
 	OfferRelayed()
 	AnswerRelayed()
 	Dropped(reason DropReason)
+	// Limited is called each time an abuse limit refuses an upgrade or a
+	// message.
+	Limited(limit Limit)
 }
 
 // nopObserver is used when Config.Observer is nil.
@@ -66,3 +104,4 @@ func (nopObserver) Failure(string)                        {}
 func (nopObserver) OfferRelayed()                         {}
 func (nopObserver) AnswerRelayed()                        {}
 func (nopObserver) Dropped(DropReason)                    {}
+func (nopObserver) Limited(Limit)                         {}

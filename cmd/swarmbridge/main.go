@@ -112,13 +112,7 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger, ls *liste
 		}
 		ln = tls.NewListener(ln, tlsCerts.TLSConfig())
 	}
-	httpSrv := &http.Server{
-		Handler:           srv,
-		ConnState:         srv.HTTPConnState,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          nil,
-	}
+	httpSrv := srv.HTTPServer()
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
@@ -141,7 +135,7 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger, ls *liste
 	}
 	var metricsSrv *http.Server
 	if metricsLn != nil {
-		metricsSrv = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		metricsSrv = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: cfg.HandshakeTimeout, IdleTimeout: cfg.HandshakeTimeout}
 		srv.SetListener("metrics", true)
 		wg.Add(1)
 		go func() {
@@ -178,6 +172,7 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger, ls *liste
 		Str("udp_addr", udpAddr).
 		Str("metrics_addr", metricsAddr).
 		Str("ws_url", wsScheme(cfg)+ln.Addr().String()).
+		Str("access", srv.AccessSummary()).
 		Msg("swarmbridge listening")
 
 	hup := make(chan os.Signal, 1)
@@ -194,7 +189,7 @@ wait:
 			log.Error().Err(runErr).Msg("the HTTP listener failed; shutting down")
 			break wait
 		case <-hup:
-			reload(log, tlsCerts)
+			reload(log, tlsCerts, srv)
 		}
 	}
 	srv.Drain()

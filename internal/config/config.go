@@ -15,6 +15,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/swarmbridge/swarmbridge/internal/access"
 	"github.com/swarmbridge/swarmbridge/internal/clientip"
 )
 
@@ -45,6 +46,20 @@ type Config struct {
 	MaxTorrentsPerConn int           `env:"MAX_TORRENTS_PER_CONN" envDefault:"1000" help:"most torrents one WebSocket connection may announce (1-100000)"`
 	SendQueue          int           `env:"WS_SEND_QUEUE" envDefault:"256" help:"messages that may wait for one WebSocket client before it is dropped as too slow (8-65536)"`
 	PingInterval       time.Duration `env:"WS_PING_INTERVAL" envDefault:"30s" help:"how often each WebSocket is pinged so proxies keep it open and dead peers are found (duration, 0 disables)"`
+
+	WSMaxConns         int           `env:"WS_MAX_CONNS" envDefault:"10000" help:"most open WebSocket connections; further upgrades get 503 (0-100000000, 0 means no limit)"`
+	WSMaxConnsPerIP    int           `env:"WS_MAX_CONNS_PER_IP" envDefault:"100" help:"most open WebSocket connections from one client IP (an IPv6 client counts by its /64); further upgrades get 429 (0-100000000, 0 means no limit)"`
+	WSAnnouncesPerConn int           `env:"WS_ANNOUNCES_PER_CONN" envDefault:"100" help:"announces and scrapes one WebSocket connection may send per ANNOUNCE_INTERVAL, in bursts of up to that many; more get a rate-limit failure, and a connection that sends twice that is closed with 1008 (0-100000000, 0 means no limit)"`
+	AnnouncesPerIP     int           `env:"ANNOUNCES_PER_IP" envDefault:"1000" help:"announces and scrapes one client IP (IPv6: its /64) may send per announce interval, counted apart for WebSocket (per ANNOUNCE_INTERVAL) and HTTP (per NATIVE_ANNOUNCE_INTERVAL); more get a rate-limit failure (0-100000000, 0 means no limit)"`
+	UDPRequestsPerIP   int           `env:"UDP_REQUESTS_PER_IP" envDefault:"1200" help:"UDP packets one client IP (IPv6: its /64) may send per minute, in bursts of up to that many; more are dropped without a reply (0-100000000, 0 means no limit)"`
+	RateLimitMaxIPs    int           `env:"RATELIMIT_MAX_IPS" envDefault:"100000" help:"most client IPs each per-IP rate limit remembers at once; past it a random one is forgotten, so floods of spoofed addresses cost bounded memory (1000-100000000)"`
+	WSIdleTimeout      time.Duration `env:"WS_IDLE_TIMEOUT" envDefault:"10m" help:"close a WebSocket with 1001 when the client has sent no message for this long; pongs do not count (duration, 0 disables, else longer than ANNOUNCE_INTERVAL)"`
+	HandshakeTimeout   time.Duration `env:"HANDSHAKE_TIMEOUT" envDefault:"10s" help:"how long a new TCP connection may take to finish TLS and send its request headers, and how long an idle HTTP keep-alive connection stays open (duration, positive)"`
+
+	AllowedOrigins    string `env:"ALLOWED_ORIGINS" envDefault:"" help:"comma-separated origins (https://app.example.com) or host patterns (example.com, *.example.com) of the web pages that may open WebSockets; others get 403; requests without Origin (non-browser clients) pass (empty: every page, as public WebTorrent trackers need)"`
+	InfoHashAllowlist string `env:"INFOHASH_ALLOWLIST" envDefault:"" help:"file listing the only info hashes that may be tracked (40 hex digits per line, # comments); other announces fail with 'info_hash not allowed'; reloaded on SIGHUP (not together with INFOHASH_DENYLIST)"`
+	InfoHashDenylist  string `env:"INFOHASH_DENYLIST" envDefault:"" help:"file listing info hashes that may not be tracked (40 hex digits per line, # comments); reloaded on SIGHUP (not together with INFOHASH_ALLOWLIST)"`
+	KeysFile          string `env:"KEYS_FILE" envDefault:"" help:"file of keys (one per line: 8-128 characters from A-Z a-z 0-9 - . _ ~, # comments); when set the tracker is private and announce URLs must carry a listed key, as /announce/KEY or /KEY/announce; reloaded on SIGHUP"`
 
 	StatsTorrents bool `env:"STATS_TORRENTS" envDefault:"false" help:"list the busiest swarms (info hash and counts) in /stats (true or false)"`
 
@@ -209,6 +224,26 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("ShutdownTimeout", "%s is not positive", c.ShutdownTimeout)
+	}
+	intIn("WSMaxConns", c.WSMaxConns, 0, 100_000_000)
+	intIn("WSMaxConnsPerIP", c.WSMaxConnsPerIP, 0, 100_000_000)
+	intIn("WSAnnouncesPerConn", c.WSAnnouncesPerConn, 0, 100_000_000)
+	intIn("AnnouncesPerIP", c.AnnouncesPerIP, 0, 100_000_000)
+	intIn("UDPRequestsPerIP", c.UDPRequestsPerIP, 0, 100_000_000)
+	intIn("RateLimitMaxIPs", c.RateLimitMaxIPs, 1000, 100_000_000)
+	if c.WSIdleTimeout < 0 {
+		bad("WSIdleTimeout", "%s is negative", c.WSIdleTimeout)
+	} else if c.WSIdleTimeout != 0 && c.WSIdleTimeout <= c.AnnounceInterval {
+		bad("WSIdleTimeout", "%s is not longer than the announce interval %s", c.WSIdleTimeout, c.AnnounceInterval)
+	}
+	if c.HandshakeTimeout <= 0 {
+		bad("HandshakeTimeout", "%s is not positive", c.HandshakeTimeout)
+	}
+	if _, err := access.ParseOrigins(c.AllowedOrigins); err != nil {
+		bad("AllowedOrigins", "%v", err)
+	}
+	if c.InfoHashAllowlist != "" && c.InfoHashDenylist != "" {
+		bad("InfoHashAllowlist", "INFOHASH_ALLOWLIST and INFOHASH_DENYLIST cannot both be set")
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))

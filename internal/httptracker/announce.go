@@ -37,6 +37,13 @@ func (h *Handler) announce(r *http.Request, s *scratch, b []byte) ([]byte, *Fail
 	if len(q) > h.maxQuery {
 		return b, failQueryTooLong
 	}
+	client, f := h.clientAddress(r)
+	if f != nil {
+		return b, f
+	}
+	if f := h.admitRequest(r, client); f != nil {
+		return b, f
+	}
 	p := &s.params
 	if f := parseAnnounce(q, h.numWant, p); f != nil {
 		return b, f
@@ -44,15 +51,16 @@ func (h *Handler) announce(r *http.Request, s *scratch, b []byte) ([]byte, *Fail
 	if p.unknownEvent {
 		h.stats.unknownEvents.Add(1)
 	}
-	client, f := h.clientAddress(r)
-	if f != nil {
-		return b, f
-	}
 	ctx := r.Context()
 	ih := p.infoHash
 	if p.hasPlus {
 		if ih, f = h.resolvePlus(ctx, s, p.infoHash, p.infoHashPlus); f != nil {
 			return b, f
+		}
+	}
+	if h.allowHash != nil {
+		if err := h.allowHash(ih); err != nil {
+			return b, &Failure{Reason: err.Error()}
 		}
 	}
 	numWant := p.numWant

@@ -61,6 +61,20 @@ type Config struct {
 	Logger zerolog.Logger
 	// Observer, when set, is told about every request (for metrics).
 	Observer Observer
+	// Admit, when set, is asked first about every announce and scrape,
+	// with the client address, before the query is parsed: rate limits
+	// and private-tracker keys (in r.URL.Path) go here. A non-nil error
+	// refuses the request: a *Failure is sent as it is, any other error's
+	// text becomes the failure reason.
+	Admit func(r *http.Request, client netip.Addr) error
+	// AllowInfoHash, when set, is asked about every announce before the
+	// swarm is touched (protocol.md §5.6); an error refuses it with the
+	// error's text as failure reason.
+	AllowInfoHash func(ih swarm.InfoHash) error
+	// AllowScrape, when set, is asked about every hash of a scrape: those
+	// it refuses are reported as zeros, like unknown swarms, and full
+	// scrapes leave them out.
+	AllowScrape func(ih swarm.InfoHash) bool
 }
 
 // withDefaults fills zero fields and checks the result.

@@ -25,6 +25,9 @@ func (h *Handler) fullScrape(r *http.Request, s *scratch, b []byte) ([]byte, *Fa
 	ctx := r.Context()
 	s.entries = s.entries[:0]
 	err := h.full.ScrapeAll(ctx, func(ih swarm.InfoHash, c swarm.Counts) bool {
+		if !h.scrapeAllowed(ih) {
+			return true
+		}
 		s.entries = append(s.entries, scrapeEntry{hash: ih, counts: c})
 		return true
 	})

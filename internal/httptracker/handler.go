@@ -34,6 +34,10 @@ type Handler struct {
 	scratch sync.Pool // *scratch
 	stats   counters
 	obs     Observer
+
+	admit       func(*http.Request, netip.Addr) error
+	allowHash   func(swarm.InfoHash) error
+	allowScrape func(swarm.InfoHash) bool
 }
 
 // New validates cfg, fills defaults and returns a Handler.
@@ -54,6 +58,9 @@ func New(cfg Config) (*Handler, error) {
 		maxQuery:       c.MaxQueryLen,
 		maxScrapeQuery: scrapeQueryLimit(c.MaxQueryLen, c.MaxScrapeHashes),
 		obs:            c.Observer,
+		admit:          c.Admit,
+		allowHash:      c.AllowInfoHash,
+		allowScrape:    c.AllowScrape,
 	}
 	if h.obs == nil {
 		h.obs = nopObserver{}
@@ -145,6 +152,27 @@ func (h *Handler) clientAddress(r *http.Request) (netip.Addr, *Failure) {
 		return netip.Addr{}, failNoClientAddr
 	}
 	return a.Unmap().WithZone(""), nil
+}
+
+// admitRequest asks Config.Admit about r.
+func (h *Handler) admitRequest(r *http.Request, client netip.Addr) *Failure {
+	if h.admit == nil {
+		return nil
+	}
+	err := h.admit(r, client)
+	if err == nil {
+		return nil
+	}
+	var f *Failure
+	if errors.As(err, &f) {
+		return f
+	}
+	return &Failure{Reason: err.Error()}
+}
+
+// scrapeAllowed asks Config.AllowScrape about ih.
+func (h *Handler) scrapeAllowed(ih swarm.InfoHash) bool {
+	return h.allowScrape == nil || h.allowScrape(ih)
 }
 
 // counters are cheap totals the composition root may export as metrics.

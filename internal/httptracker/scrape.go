@@ -39,6 +39,15 @@ func (h *Handler) scrape(r *http.Request, s *scratch, b []byte) ([]byte, *Failur
 	if len(q) > h.maxScrapeQuery {
 		return b, failQueryTooLong
 	}
+	if h.admit != nil {
+		client, f := h.clientAddress(r)
+		if f != nil {
+			return b, f
+		}
+		if f := h.admitRequest(r, client); f != nil {
+			return b, f
+		}
+	}
 	if f := parseScrape(q, h.maxScrape, s); f != nil {
 		return b, f
 	}
@@ -59,6 +68,14 @@ func (h *Handler) scrape(r *http.Request, s *scratch, b []byte) ([]byte, *Failur
 	if len(counts) != len(s.hashes) {
 		h.log.Error().Int("want", len(s.hashes)).Int("got", len(counts)).Msg("swarm store scrape returned wrong count")
 		return b, failInternal
+	}
+	if h.allowScrape != nil {
+		// Refused torrents look like unknown ones: zeros.
+		for i := range counts {
+			if !h.scrapeAllowed(s.hashes[i]) {
+				counts[i] = swarm.Counts{}
+			}
+		}
 	}
 	s.entries = s.entries[:0]
 	for i := range n {

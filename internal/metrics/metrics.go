@@ -32,6 +32,8 @@ type Metrics struct {
 	closed   *prometheus.CounterVec   // reason
 	relayed  *prometheus.CounterVec   // kind
 	dropped  *prometheus.CounterVec   // reason
+	limited  *prometheus.CounterVec   // transport, limit
+	denied   *prometheus.CounterVec   // transport, reason
 
 	// children caches label lookups; the hot paths call these per request.
 	mu       sync.RWMutex
@@ -79,9 +81,17 @@ func New() *Metrics {
 			Namespace: ns, Name: "ws_dropped_total",
 			Help: "Offers and answers that could not be delivered, by reason.",
 		}, []string{"reason"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "limited_total",
+			Help: "Requests and WebSocket upgrades refused by an abuse limit, by transport and limit (conns, conns_per_ip, conn_announces, ip_announces, ip_requests).",
+		}, []string{"transport", "limit"}),
+		denied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "denied_total",
+			Help: "Requests and WebSocket upgrades refused by access control, by transport and reason (origin, key, info_hash).",
+		}, []string{"transport", "reason"}),
 		children: map[childKey]*child{},
 	}
-	m.reg.MustRegister(m.requests, m.failures, m.latency, m.conns, m.closed, m.relayed, m.dropped,
+	m.reg.MustRegister(m.requests, m.failures, m.latency, m.conns, m.closed, m.relayed, m.dropped, m.limited, m.denied,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Pre-create the label sets that must show up as zeros before anything
 	// happens, so dashboards and alerts see them.
@@ -93,10 +103,47 @@ func New() *Metrics {
 	}
 	m.relayed.WithLabelValues("offer")
 	m.relayed.WithLabelValues("answer")
+	for _, l := range signaling.Limits() {
+		m.limited.WithLabelValues("ws", l.String())
+	}
+	m.limited.WithLabelValues("http", LimitIPAnnounces)
+	m.limited.WithLabelValues("udp", LimitIPRequests)
+	for _, r := range []string{DeniedOrigin, DeniedKey, DeniedInfoHash} {
+		m.denied.WithLabelValues("ws", r)
+	}
+	for _, t := range []string{"http", "udp"} {
+		m.denied.WithLabelValues(t, DeniedKey)
+		m.denied.WithLabelValues(t, DeniedInfoHash)
+	}
 	for _, t := range []string{"ws", "http"} {
 		m.conns.WithLabelValues(t)
 	}
 	return m
+}
+
+// Label values of limited_total and denied_total that the composition root
+// counts (the WebSocket relay's limits are named by signaling.Limit).
+const (
+	// LimitIPAnnounces: an HTTP announce or scrape over the per-address
+	// limit (the WebSocket one is signaling.LimitIPAnnounces).
+	LimitIPAnnounces = "ip_announces"
+	// LimitIPRequests: a UDP packet over the per-address limit.
+	LimitIPRequests = "ip_requests"
+
+	DeniedOrigin   = "origin"    // a WebSocket upgrade from a page not allowed
+	DeniedKey      = "key"       // private mode: a missing or unknown key
+	DeniedInfoHash = "info_hash" // a torrent the lists exclude
+)
+
+// Limited returns the counter of limited_total for transport and limit,
+// for hot paths to increment without a label lookup.
+func (m *Metrics) Limited(transport, limit string) prometheus.Counter {
+	return m.limited.WithLabelValues(transport, limit)
+}
+
+// Denied returns the counter of denied_total for transport and reason.
+func (m *Metrics) Denied(transport, reason string) prometheus.Counter {
+	return m.denied.WithLabelValues(transport, reason)
 }
 
 // Registry is where the metrics live; register more collectors on it.
@@ -165,23 +212,39 @@ func (m *Metrics) HTTPConnState(state http.ConnState) {
 }
 
 // WebSocket returns the observer for the signaling relay.
-func (m *Metrics) WebSocket() signaling.Observer { return wsObserver{m} }
+func (m *Metrics) WebSocket() signaling.Observer {
+	o := &wsObserver{m: m}
+	for _, l := range signaling.Limits() {
+		o.limited[l] = m.Limited("ws", l.String())
+	}
+	return o
+}
 
-type wsObserver struct{ m *Metrics }
+type wsObserver struct {
+	m       *Metrics
+	limited [8]prometheus.Counter // by signaling.Limit
+}
 
-func (o wsObserver) ConnOpened() { o.m.conns.WithLabelValues("ws").Inc() }
-func (o wsObserver) ConnClosed(r signaling.CloseReason) {
+func (o *wsObserver) ConnOpened() { o.m.conns.WithLabelValues("ws").Inc() }
+func (o *wsObserver) ConnClosed(r signaling.CloseReason) {
 	o.m.conns.WithLabelValues("ws").Dec()
 	o.m.closed.WithLabelValues(r.String()).Inc()
 }
-func (o wsObserver) Handled(action, event string, d time.Duration) {
+func (o *wsObserver) Handled(action, event string, d time.Duration) {
 	o.m.handled("ws", action, event, "", d)
 }
-func (o wsObserver) Failure(reason string) { o.m.failures.WithLabelValues("ws", reason).Inc() }
-func (o wsObserver) OfferRelayed()         { o.m.relayed.WithLabelValues("offer").Inc() }
-func (o wsObserver) AnswerRelayed()        { o.m.relayed.WithLabelValues("answer").Inc() }
-func (o wsObserver) Dropped(r signaling.DropReason) {
+func (o *wsObserver) Failure(reason string) { o.m.failures.WithLabelValues("ws", reason).Inc() }
+func (o *wsObserver) OfferRelayed()         { o.m.relayed.WithLabelValues("offer").Inc() }
+func (o *wsObserver) AnswerRelayed()        { o.m.relayed.WithLabelValues("answer").Inc() }
+func (o *wsObserver) Dropped(r signaling.DropReason) {
 	o.m.dropped.WithLabelValues(r.String()).Inc()
+}
+func (o *wsObserver) Limited(l signaling.Limit) {
+	if int(l) < len(o.limited) && o.limited[l] != nil {
+		o.limited[l].Inc()
+		return
+	}
+	o.m.limited.WithLabelValues("ws", l.String()).Inc()
 }
 
 // Store registers gauges for swarms and peers, read from the store's

@@ -45,6 +45,7 @@ type Server struct {
 	conf    config.Config
 	metrics *metrics.Metrics
 	ready   readiness
+	guard   *guard
 	busiest busiestCache
 }
 
@@ -57,6 +58,10 @@ func New(o Options) (*Server, error) {
 	addrs := clientip.New(c.Proxies())
 	m := metrics.New()
 	m.Store(o.Store)
+	g, err := newGuard(c, m)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	ws, err := signaling.New(signaling.Config{
 		Observer:           m.WebSocket(),
 		Swarms:             signalstore.New(o.Store, c.PeerTTL),
@@ -70,6 +75,13 @@ func New(o Options) (*Server, error) {
 		MaxTorrentsPerConn: c.MaxTorrentsPerConn,
 		SendQueueLen:       c.SendQueue,
 		PingInterval:       pingInterval(c.PingInterval),
+		MaxConns:           c.WSMaxConns,
+		MaxConnsPerIP:      c.WSMaxConnsPerIP,
+		AnnouncesPerConn:   c.WSAnnouncesPerConn,
+		IdleTimeout:        c.WSIdleTimeout,
+		Upgrade:            g.wsUpgrade(),
+		Authorize:          g.wsAuthorize(),
+		AllowRequest:       g.wsAllowRequest(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -85,6 +97,9 @@ func New(o Options) (*Server, error) {
 		AllowFullScrape: c.AllowFullScrape,
 		Observer:        m.Transport("http"),
 		Logger:          o.Logger.With().Str("transport", "http").Logger(),
+		Admit:           g.httpAdmit(),
+		AllowInfoHash:   g.httpAllowInfoHash(),
+		AllowScrape:     g.allowScrape(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -97,11 +112,14 @@ func New(o Options) (*Server, error) {
 		MaxNumWant:     c.MaxNumWant,
 		Observer:       m.Transport("udp"),
 		Logger:         o.Logger.With().Str("transport", "udp").Logger(),
+		Authorize:      g.udpAuthorize(),
+		AllowScrape:    g.udpAllowScrape(),
+		AllowPacket:    g.udpAllowPacket(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{ws: ws, http: ht, udp: udp, mux: http.NewServeMux(), log: o.Logger, conf: c, store: o.Store, started: time.Now(), metrics: m}
+	s := &Server{ws: ws, http: ht, udp: udp, mux: http.NewServeMux(), log: o.Logger, conf: c, store: o.Store, started: time.Now(), metrics: m, guard: g}
 	m.Registry().MustRegister(udpCollector{udp})
 	s.mux.HandleFunc("GET /stats", s.serveStats)
 	s.mux.HandleFunc("GET /readyz", s.serveReady)
@@ -128,11 +146,15 @@ func pingInterval(d time.Duration) time.Duration {
 	return d
 }
 
-// ServeHTTP routes WebSocket upgrades on any path to the signaling relay
-// and everything else to the HTTP routes.
+// ServeHTTP routes WebSocket upgrades on any path to the signaling relay,
+// announces and scrapes with a key in the path to the HTTP tracker, and
+// everything else to the HTTP routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isWebSocketUpgrade(r) {
 		s.ws.ServeHTTP(w, r)
+		return
+	}
+	if s.keyedRoute(w, r) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)

@@ -31,6 +31,7 @@ func (c udpCollector) Collect(ch chan<- prometheus.Metric) {
 		"bad_connection_id": st.BadConnectionID,
 		"unknown_action":    st.UnknownAction,
 		"source_port_zero":  st.SourcePortZero,
+		"rate_limited":      st.RateLimited,
 	} {
 		ch <- prometheus.MustNewConstMetric(udpDroppedDesc, prometheus.CounterValue, float64(n), reason)
 	}

@@ -59,8 +59,16 @@ type Config struct {
 	// percent-decoded; it is nil when the client sent none. A returned
 	// error is sent to the client as an error packet carrying err.Error().
 	// It is called concurrently from several workers, and urlData is only
-	// valid during the call. Scrapes are not authorized.
+	// valid during the call. Scrapes are not authorized (see AllowScrape).
 	Authorize func(ih swarm.InfoHash, urlData []byte, addr netip.Addr) error
+	// AllowScrape, if set, is asked about every hash of a scrape; hashes
+	// it refuses are reported as zeros, like unknown swarms.
+	AllowScrape func(ih swarm.InfoHash) bool
+	// AllowPacket, if set, is asked about every datagram with its source
+	// address (unmapped), before it is parsed: a per-address rate limit.
+	// Packets it refuses are dropped without a reply and counted in
+	// Stats.RateLimited; abuse gets no answers (protocol.md §4.1).
+	AllowPacket func(addr netip.Addr) bool
 	// Workers is the number of goroutines reading the socket in Serve.
 	// Default runtime.GOMAXPROCS(0).
 	Workers int
@@ -94,6 +102,8 @@ type settings struct {
 	secret          []byte
 	now             func() time.Time
 	authorize       func(swarm.InfoHash, []byte, netip.Addr) error
+	allowScrape     func(swarm.InfoHash) bool
+	allowPacket     func(netip.Addr) bool
 	observer        Observer
 	workers         int
 	log             zerolog.Logger
@@ -103,12 +113,14 @@ var errConfig = errors.New("udptracker: invalid config")
 
 func (c *Config) settings() (settings, error) {
 	s := settings{
-		store:     c.Store,
-		now:       c.Now,
-		authorize: c.Authorize,
-		observer:  c.Observer,
-		workers:   c.Workers,
-		log:       c.Logger,
+		store:       c.Store,
+		now:         c.Now,
+		authorize:   c.Authorize,
+		allowScrape: c.AllowScrape,
+		allowPacket: c.AllowPacket,
+		observer:    c.Observer,
+		workers:     c.Workers,
+		log:         c.Logger,
 	}
 	if s.store == nil {
 		return s, fmt.Errorf("%w: Store is nil", errConfig)

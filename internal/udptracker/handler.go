@@ -79,14 +79,17 @@ func (w *worker) dispatch(ctx context.Context, pkt []byte, from netip.AddrPort) 
 	if from.Port() == 0 {
 		return w.drop(cSourcePortZero, from)
 	}
-	h, err := parseHeader(pkt)
-	if err != nil {
-		return w.drop(cMalformed, from)
-	}
 	// A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; they are
 	// IPv4 clients and get IPv4 answers. The store keys peers without
 	// zones (swarm.Peer), and a zone means nothing to other peers anyway.
 	ip := from.Addr().Unmap().WithZone("")
+	if allow := w.s.cfg.allowPacket; allow != nil && !allow(ip) {
+		return w.drop(cRateLimited, from)
+	}
+	h, err := parseHeader(pkt)
+	if err != nil {
+		return w.drop(cMalformed, from)
+	}
 	switch h.action {
 	case actionConnect:
 		return w.connect(pkt, h, ip, from)
@@ -206,6 +209,13 @@ func (w *worker) scrape(ctx context.Context, pkt []byte, h header, ip netip.Addr
 	}
 	if cap(counts) > cap(w.counts) {
 		w.counts = counts[:0]
+	}
+	if allow := w.s.cfg.allowScrape; allow != nil {
+		for i := range counts {
+			if !allow(hashes[i]) {
+				counts[i] = swarm.Counts{}
+			}
+		}
 	}
 	out := appendScrapeHeader(w.out[:0], h.txID)
 	for _, c := range counts {

@@ -16,6 +16,7 @@ const (
 	cBadConnectionID
 	cUnknownAction
 	cSourcePortZero
+	cRateLimited
 	// Requests answered with an error packet.
 	cPortZero
 	cDenied
@@ -39,6 +40,7 @@ var counterNames = [numCounters]string{
 	cBadConnectionID:  "bad_connection_id",
 	cUnknownAction:    "unknown_action",
 	cSourcePortZero:   "source_port_zero",
+	cRateLimited:      "rate_limited",
 	cPortZero:         "port_zero",
 	cDenied:           "denied",
 	cStoreFailures:    "store_failure",
@@ -79,6 +81,8 @@ type Stats struct {
 	// SourcePortZero: datagrams from port 0, which cannot be answered
 	// and are typical of spoofed traffic.
 	SourcePortZero uint64
+	// RateLimited: packets Config.AllowPacket refused.
+	RateLimited uint64
 
 	// Requests answered with an error packet.
 	//
@@ -117,6 +121,7 @@ func (s *Server) Stats() Stats {
 		BadConnectionID:  sum[cBadConnectionID],
 		UnknownAction:    sum[cUnknownAction],
 		SourcePortZero:   sum[cSourcePortZero],
+		RateLimited:      sum[cRateLimited],
 		PortZero:         sum[cPortZero],
 		Denied:           sum[cDenied],
 		StoreFailures:    sum[cStoreFailures],

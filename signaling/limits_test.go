@@ -1,0 +1,407 @@
+package signaling_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/swarmbridge/swarmbridge/signaling"
+)
+
+// Abuse limits and access hooks, tried over real WebSockets.
+
+// headerAddr makes the X-Test-Addr header the client address, so one test
+// can play several clients.
+func headerAddr(r *http.Request) (netip.Addr, error) {
+	if v := r.Header.Get("X-Test-Addr"); v != "" {
+		return netip.ParseAddr(v)
+	}
+	return netip.MustParseAddr("127.0.0.1"), nil
+}
+
+func fromAddr(a string) *websocket.DialOptions {
+	return &websocket.DialOptions{HTTPHeader: http.Header{"X-Test-Addr": {a}}}
+}
+
+// refused dials and expects the upgrade to be refused with status; it
+// returns the plain-text body.
+func (tr *tracker) refused(t *testing.T, opts *websocket.DialOptions, status int) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, resp, err := websocket.Dial(ctx, tr.url, opts)
+	if err == nil {
+		_ = ws.CloseNow()
+		t.Fatalf("upgrade accepted, want %d", status)
+	}
+	if resp == nil || resp.StatusCode != status {
+		t.Fatalf("upgrade refused with %v (%v), want %d", resp, err, status)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Fatalf("refusal Content-Type %q", ct)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(body))
+}
+
+// limitObserver counts Limited calls; everything else is discarded.
+type limitObserver struct {
+	nop
+	mu sync.Mutex
+	n  map[signaling.Limit]int
+}
+
+type nop struct{}
+
+func (nop) ConnOpened()                           {}
+func (nop) ConnClosed(signaling.CloseReason)      {}
+func (nop) Handled(string, string, time.Duration) {}
+func (nop) Failure(string)                        {}
+func (nop) OfferRelayed()                         {}
+func (nop) AnswerRelayed()                        {}
+func (nop) Dropped(signaling.DropReason)          {}
+
+func (o *limitObserver) Limited(l signaling.Limit) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.n == nil {
+		o.n = map[signaling.Limit]int{}
+	}
+	o.n[l]++
+}
+
+func (o *limitObserver) count(l signaling.Limit) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.n[l]
+}
+
+func TestMaxConnsRefusesUpgradesWith503(t *testing.T) {
+	obs := &limitObserver{}
+	tr := newTracker(t, func(c *signaling.Config) { c.MaxConns = 2; c.Observer = obs })
+	first := tr.dial(t)
+	tr.dial(t)
+	if body := tr.refused(t, nil, http.StatusServiceUnavailable); !strings.Contains(body, "too many connections") {
+		t.Fatalf("body %q", body)
+	}
+	if obs.count(signaling.LimitConns) != 1 {
+		t.Fatalf("refusal not observed")
+	}
+	// A closed connection gives its slot back.
+	_ = first.ws.Close(websocket.StatusNormalClosure, "")
+	waitFor(t, func() bool { return tr.h.Conns() == 1 })
+	c := tr.dial(t)
+	ih := randID()
+	c.send(announce(ih, randID(), "started", 0))
+	expectAnnounceResponse(t, c, ih)
+}
+
+func TestMaxConnsPerIPRefusesUpgradesWith429(t *testing.T) {
+	obs := &limitObserver{}
+	tr := newTracker(t, func(c *signaling.Config) {
+		c.MaxConnsPerIP = 2
+		c.ClientAddr = headerAddr
+		c.Observer = obs
+	})
+	tr.dialWith(t, fromAddr("192.0.2.1"))
+	tr.dialWith(t, fromAddr("192.0.2.1"))
+	if body := tr.refused(t, fromAddr("192.0.2.1"), http.StatusTooManyRequests); !strings.Contains(body, "from your address") {
+		t.Fatalf("body %q", body)
+	}
+	// Other addresses are not affected; IPv6 clients count by /64.
+	tr.dialWith(t, fromAddr("192.0.2.2"))
+	tr.dialWith(t, fromAddr("2001:db8::1"))
+	tr.dialWith(t, fromAddr("2001:db8::2"))
+	tr.refused(t, fromAddr("2001:db8::3"), http.StatusTooManyRequests)
+	tr.dialWith(t, fromAddr("2001:db8:0:1::1"))
+	if n := obs.count(signaling.LimitConnsPerIP); n != 2 {
+		t.Fatalf("%d refusals observed, want 2", n)
+	}
+}
+
+func TestUpgradeHookRefusesWithItsStatus(t *testing.T) {
+	var paths []string
+	var mu sync.Mutex
+	tr := newTracker(t, func(c *signaling.Config) {
+		c.MaxConns = 1
+		c.Upgrade = func(r *http.Request) (int, string) {
+			mu.Lock()
+			paths = append(paths, r.URL.Path)
+			mu.Unlock()
+			if r.Header.Get("Origin") == "https://evil.test" {
+				return http.StatusForbidden, "origin not allowed"
+			}
+			return 0, ""
+		}
+	})
+	bad := &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"https://evil.test"}}}
+	for range 3 {
+		if body := tr.refused(t, bad, http.StatusForbidden); body != "origin not allowed" {
+			t.Fatalf("body %q", body)
+		}
+	}
+	// Refused upgrades took no connection slot.
+	tr.dial(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(paths) != 4 {
+		t.Fatalf("hook called %d times", len(paths))
+	}
+}
+
+func TestAnnouncesPerConnIsATokenBucket(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(1_700_000_000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	obs := &limitObserver{}
+	tr := newTracker(t, func(c *signaling.Config) {
+		c.Now = clock
+		c.AnnounceInterval = 30 * time.Second
+		c.AnnouncesPerConn = 3
+		c.Observer = obs
+	})
+	c := tr.dial(t)
+	ih, peer := randID(), randID()
+	for range 3 {
+		c.send(announce(ih, peer, "", 0))
+		expectAnnounceResponse(t, c, ih)
+	}
+	c.send(announce(ih, peer, "", 0))
+	expectFailure(t, c, "announce", ih, signaling.ReasonRateLimited)
+	c.send(map[string]any{"action": "scrape", "info_hash": bin(ih)})
+	expectFailure(t, c, "scrape", nil, signaling.ReasonRateLimited)
+
+	// One token comes back every 10 s.
+	mu.Lock()
+	now = now.Add(10 * time.Second)
+	mu.Unlock()
+	c.send(announce(ih, peer, "", 0))
+	expectAnnounceResponse(t, c, ih)
+	c.send(announce(ih, peer, "", 0))
+	expectFailure(t, c, "announce", ih, "rate limited")
+
+	// Another connection has its own bucket.
+	other := tr.dial(t)
+	other.send(announce(ih, randID(), "", 0))
+	expectAnnounceResponse(t, other, ih)
+	if n := obs.count(signaling.LimitConnAnnounces); n != 3 {
+		t.Fatalf("%d limited messages observed, want 3", n)
+	}
+}
+
+func TestAnswersAreNotRateLimited(t *testing.T) {
+	tr := newTracker(t, func(c *signaling.Config) { c.AnnouncesPerConn = 1; c.AnnounceInterval = time.Hour })
+	ih := randID()
+	a, b := tr.dial(t), tr.dial(t)
+	aID, bID := randID(), randID()
+	a.send(announce(ih, aID, "started", 0))
+	expectAnnounceResponse(t, a, ih)
+	offers := newOffers(1)
+	b.send(announce(ih, bID, "started", 10, offers...))
+	expectAnnounceResponse(t, b, ih)
+	if o := a.next(); o.str("offer_id") != bin(offers[0].id) {
+		t.Fatalf("want the offer, got %v", o)
+	}
+	// a has used its only token, yet its answer goes through.
+	a.send(answerMsg(ih, aID, bID, offers[0].id, "v=0\r\n"))
+	if m := b.next(); m.str("offer_id") != bin(offers[0].id) || m["answer"] == nil {
+		t.Fatalf("want the answer, got %v", m)
+	}
+}
+
+func TestFloodingFarOverTheLimitClosesWith1008(t *testing.T) {
+	obs := &closeObserver{}
+	tr := newTracker(t, func(c *signaling.Config) {
+		c.AnnouncesPerConn = 5
+		c.AnnounceInterval = time.Hour
+		c.Observer = obs
+	})
+	c := tr.dial(t)
+	ih := randID()
+	msg, err := json.Marshal(announce(ih, randID(), "", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		// Writes start failing once the tracker has closed the socket.
+		_ = c.ws.Write(context.Background(), websocket.MessageText, msg)
+	}
+	if code := c.closed(); code != websocket.StatusPolicyViolation {
+		t.Fatalf("close code %v, want 1008", code)
+	}
+	waitFor(t, func() bool { return obs.reason() == signaling.CloseRateLimited })
+}
+
+type closeObserver struct {
+	nop
+	r atomic.Uint32
+}
+
+func (o *closeObserver) Limited(signaling.Limit) {}
+func (o *closeObserver) ConnClosed(r signaling.CloseReason) {
+	o.r.Store(uint32(r))
+}
+func (o *closeObserver) reason() signaling.CloseReason { return signaling.CloseReason(o.r.Load()) }
+
+func TestAllowRequestIsAskedWithTheClientAddress(t *testing.T) {
+	var mu sync.Mutex
+	budget := map[netip.Addr]int{netip.MustParseAddr("192.0.2.1"): 1, netip.MustParseAddr("192.0.2.2"): 5}
+	obs := &limitObserver{}
+	tr := newTracker(t, func(c *signaling.Config) {
+		c.ClientAddr = headerAddr
+		c.Observer = obs
+		c.AllowRequest = func(a netip.Addr) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			budget[a]--
+			return budget[a] >= 0
+		}
+	})
+	a := tr.dialWith(t, fromAddr("192.0.2.1"))
+	b := tr.dialWith(t, fromAddr("192.0.2.2"))
+	ih := randID()
+	a.send(announce(ih, randID(), "started", 0))
+	expectAnnounceResponse(t, a, ih)
+	a.send(announce(ih, randID(), "started", 0))
+	expectFailure(t, a, "announce", ih, signaling.ReasonRateLimited)
+	b.send(announce(ih, randID(), "started", 0))
+	expectAnnounceResponse(t, b, ih)
+	if obs.count(signaling.LimitIPAnnounces) != 1 {
+		t.Fatal("per-address refusal not observed")
+	}
+}
+
+var errNotAllowed = errors.New("info_hash not allowed")
+
+func TestAuthorizeGuardsAnnouncesAnswersAndScrapes(t *testing.T) {
+	denied := randID()
+	var mu sync.Mutex
+	var paths []string
+	actions := map[signaling.Action]int{}
+	tr := newTracker(t, func(c *signaling.Config) {
+		c.AllowFullScrape = true
+		c.Authorize = func(action signaling.Action, ih signaling.InfoHash, path string) error {
+			mu.Lock()
+			paths = append(paths, path)
+			actions[action]++
+			mu.Unlock()
+			if string(ih[:]) == string(denied) {
+				return errNotAllowed
+			}
+			return nil
+		}
+	})
+	tr.url += "/announce/some-key"
+	allowed := randID()
+	a, b := tr.dial(t), tr.dial(t)
+	aID, bID := randID(), randID()
+	a.send(announce(denied, aID, "started", 0))
+	expectFailure(t, a, "announce", denied, "info_hash not allowed")
+	a.send(announce(allowed, aID, "started", 0))
+	expectAnnounceResponse(t, a, allowed)
+
+	// An answer for a refused torrent is refused before it is routed.
+	offers := newOffers(1)
+	b.send(announce(allowed, bID, "started", 10, offers...))
+	expectAnnounceResponse(t, b, allowed)
+	a.next() // the offer
+	a.send(answerMsg(denied, aID, bID, offers[0].id, "v=0\r\n"))
+	expectFailure(t, a, "announce", denied, "info_hash not allowed")
+
+	// Scrapes report zeros for refused hashes, and full scrapes omit them.
+	a.send(map[string]any{"action": "scrape", "info_hash": []string{bin(allowed), bin(denied)}})
+	m := a.next()
+	files := m["files"].(map[string]any)
+	if f := files[bin(allowed)].(map[string]any); f["complete"].(float64) != 1 {
+		t.Fatalf("allowed hash: %v", m)
+	}
+	if f := files[bin(denied)].(map[string]any); f["complete"].(float64) != 0 || f["incomplete"].(float64) != 0 {
+		t.Fatalf("refused hash not zero: %v", m)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range paths {
+		if p != "/announce/some-key" {
+			t.Errorf("Authorize got path %q", p)
+		}
+	}
+	// Three announces and one answer; two scraped hashes.
+	if actions[signaling.ActionAnnounce] != 4 || actions[signaling.ActionScrape] != 2 {
+		t.Errorf("Authorize saw actions %v", actions)
+	}
+}
+
+func TestFullScrapeLeavesRefusedHashesOut(t *testing.T) {
+	var deny atomic.Pointer[[]byte]
+	tr := newTracker(t, func(c *signaling.Config) {
+		c.AllowFullScrape = true
+		c.Authorize = func(_ signaling.Action, ih signaling.InfoHash, _ string) error {
+			if d := deny.Load(); d != nil && string(ih[:]) == string(*d) {
+				return errNotAllowed
+			}
+			return nil
+		}
+	})
+	c := tr.dial(t)
+	ih1, ih2 := randID(), randID()
+	c.send(announce(ih1, randID(), "started", 0))
+	expectAnnounceResponse(t, c, ih1)
+	c.send(announce(ih2, randID(), "started", 0))
+	expectAnnounceResponse(t, c, ih2)
+	deny.Store(&ih2) // denied after the swarm exists, as after a reload
+	c.send(map[string]any{"action": "scrape"})
+	m := c.next()
+	files, _ := m["files"].(map[string]any)
+	if len(files) != 1 || files[bin(ih1)] == nil {
+		t.Fatalf("full scrape: %v", m)
+	}
+}
+
+func TestIdleConnectionsAreClosedWith1001(t *testing.T) {
+	obs := &closeObserver{}
+	tr := newTracker(t, func(c *signaling.Config) {
+		c.IdleTimeout = 300 * time.Millisecond
+		c.PingInterval = 50 * time.Millisecond // pongs must not keep it open
+		c.Observer = obs
+	})
+	idle := tr.dial(t)
+	ih := randID()
+	idle.send(announce(ih, randID(), "started", 0))
+	expectAnnounceResponse(t, idle, ih)
+	if code := idle.closed(); code != websocket.StatusGoingAway {
+		t.Fatalf("close code %v, want 1001", code)
+	}
+	err := <-idle.done
+	idle.done <- err
+	if !strings.Contains(err.Error(), "idle") {
+		t.Fatalf("close reason: %v", err)
+	}
+	waitFor(t, func() bool { return obs.reason() == signaling.CloseIdle })
+}
+
+func TestIdleTimeoutCountsOnlyClientMessages(t *testing.T) {
+	tr := newTracker(t, func(c *signaling.Config) { c.IdleTimeout = 2 * time.Second })
+	c := tr.dial(t)
+	ih := randID()
+	// Messages well inside the timeout, for longer than the timeout.
+	for range 15 {
+		c.send(map[string]any{"action": "scrape", "info_hash": bin(ih)})
+		if m := c.next(); m.str("action") != "scrape" {
+			t.Fatalf("want a scrape response, got %v", m)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if tr.h.Conns() != 1 {
+		t.Fatal("a busy connection was closed as idle")
+	}
+}
