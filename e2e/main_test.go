@@ -4,11 +4,8 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"testing"
-
-	"go.uber.org/goleak"
 
 	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
 )
@@ -17,20 +14,7 @@ import (
 var trackerBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "swarmbridge-e2e-")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
-		os.Exit(1)
-	}
-	if trackerBin, err = trackerproc.Build(dir); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: building the tracker: %v\n", err)
-		_ = os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		_ = os.RemoveAll(dir)
-		os.Exit(code)
-	}))
+	os.Exit(trackerproc.Main(&trackerBin, func() int { return trackerproc.RunChecked(m) }))
 }
 
 // startTracker runs the tracker on loopback (see trackerproc.Start).

@@ -1,7 +1,6 @@
 package browser_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -13,18 +12,5 @@ import (
 var trackerBin string
 
 func TestMain(m *testing.M) {
-	os.Exit(loopbackns.Run(func() int {
-		dir, err := os.MkdirTemp("", "swarmbridge-browser")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		trackerBin, err = trackerproc.Build(dir)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		return m.Run()
-	}))
+	os.Exit(loopbackns.Run(func() int { return trackerproc.Main(&trackerBin, m.Run) }))
 }

@@ -5,11 +5,8 @@
 package native_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
-
-	"go.uber.org/goleak"
 
 	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
 )
@@ -18,19 +15,5 @@ import (
 var trackerBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "swarmbridge-native-")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "native: %v\n", err)
-		os.Exit(1)
-	}
-	trackerBin, err = trackerproc.Build(dir)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "native: building the tracker: %v\n", err)
-		_ = os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		_ = os.RemoveAll(dir)
-		os.Exit(code)
-	}))
+	os.Exit(trackerproc.Main(&trackerBin, func() int { return trackerproc.RunChecked(m) }))
 }

@@ -2,7 +2,6 @@ package node_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"testing"
@@ -15,20 +14,7 @@ import (
 var trackerBin string
 
 func TestMain(m *testing.M) {
-	os.Exit(loopbackns.Run(func() int {
-		dir, err := os.MkdirTemp("", "swarmbridge-node")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		trackerBin, err = trackerproc.Build(dir)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		return m.Run()
-	}))
+	os.Exit(loopbackns.Run(func() int { return trackerproc.Main(&trackerBin, m.Run) }))
 }
 
 // The client of the bittorrent-tracker npm package (what WebTorrent uses),

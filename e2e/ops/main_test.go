@@ -3,11 +3,8 @@
 package ops_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
-
-	"go.uber.org/goleak"
 
 	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
 )
@@ -15,18 +12,5 @@ import (
 var trackerBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "swarmbridge-ops-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if trackerBin, err = trackerproc.Build(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		_ = os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		_ = os.RemoveAll(dir)
-		os.Exit(code)
-	}))
+	os.Exit(trackerproc.Main(&trackerBin, func() int { return trackerproc.RunChecked(m) }))
 }
