@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
 	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
 )
 
@@ -204,12 +205,12 @@ func TestBadNativeInputKeepsServing(t *testing.T) {
 		if status != http.StatusOK {
 			t.Errorf("HTTP %s: status %d, want 200 (body %q)", tc.name, status, body)
 		}
-		m, err := bdict(body)
+		m, err := bencodetest.Dict(body)
 		if err != nil {
 			t.Errorf("HTTP %s: body %q is not a bencoded dictionary: %v", tc.name, body, err)
 			continue
 		}
-		reason, err := bstr(m, "failure reason")
+		reason, err := bencodetest.Str(m, "failure reason")
 		if err != nil {
 			t.Errorf("HTTP %s: %v in %q", tc.name, err, body)
 			continue

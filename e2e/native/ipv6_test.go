@@ -11,6 +11,7 @@ import (
 	"github.com/anacrolix/torrent/tracker"
 	"github.com/anacrolix/torrent/types/infohash"
 
+	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
 	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
 )
 
@@ -152,14 +153,14 @@ func TestIPv6AnacrolixTrackerClient(t *testing.T) {
 	if err != nil || status != 200 {
 		t.Fatalf("raw IPv6 HTTP announce: status %d, %v", status, err)
 	}
-	m, err := bdict(body)
+	m, err := bencodetest.Dict(body)
 	if err != nil {
 		t.Fatalf("raw IPv6 HTTP announce: %v in %q", err, body)
 	}
 	if p4, ok := m["peers"]; ok && p4 != "" {
 		t.Errorf("raw IPv6 HTTP announce: IPv4 peers %q; want none", p4)
 	}
-	p6, err := bstr(m, "peers6")
+	p6, err := bencodetest.Str(m, "peers6")
 	wantP6 := string(leechAddr.Addr().AsSlice()) + string([]byte{byte(leechPort >> 8), byte(leechPort & 0xff)})
 	if err != nil || p6 != wantP6 {
 		t.Errorf("raw IPv6 HTTP announce: peers6 %x (%v); want %x ([::1]:%d)", p6, err, wantP6, leechPort)

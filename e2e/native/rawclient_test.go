@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
 )
 
 // id20 is an info hash or peer id.
@@ -303,7 +305,7 @@ func httpAnnounce(ctx context.Context, base, rawQuery string) (announceReply, er
 	if status != http.StatusOK {
 		return announceReply{}, fmt.Errorf("status %d: %q", status, body)
 	}
-	m, err := bdict(body)
+	m, err := bencodetest.Dict(body)
 	if err != nil {
 		return announceReply{}, fmt.Errorf("%w in %q", err, body)
 	}
@@ -311,16 +313,16 @@ func httpAnnounce(ctx context.Context, base, rawQuery string) (announceReply, er
 		return announceReply{}, fmt.Errorf("failure reason %q", fr)
 	}
 	var r announceReply
-	if r.interval, err = bint(m, "interval"); err != nil {
+	if r.interval, err = bencodetest.Int(m, "interval"); err != nil {
 		return r, err
 	}
-	if r.complete, err = bint(m, "complete"); err != nil {
+	if r.complete, err = bencodetest.Int(m, "complete"); err != nil {
 		return r, err
 	}
-	if r.incomplete, err = bint(m, "incomplete"); err != nil {
+	if r.incomplete, err = bencodetest.Int(m, "incomplete"); err != nil {
 		return r, err
 	}
-	peers, err := bstr(m, "peers")
+	peers, err := bencodetest.Str(m, "peers")
 	if err != nil {
 		return r, fmt.Errorf("compact announce: %w", err)
 	}
@@ -355,7 +357,7 @@ func httpScrape(ctx context.Context, base string, hashes ...id20) ([]scrapeCount
 	if status != http.StatusOK {
 		return nil, fmt.Errorf("scrape status %d: %q", status, body)
 	}
-	m, err := bdict(body)
+	m, err := bencodetest.Dict(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w in %q", err, body)
 	}
@@ -370,13 +372,13 @@ func httpScrape(ctx context.Context, base string, hashes ...id20) ([]scrapeCount
 			return nil, fmt.Errorf("scrape: hash %x missing from %q", h, body)
 		}
 		var c scrapeCounts
-		if c.complete, err = bint(f, "complete"); err != nil {
+		if c.complete, err = bencodetest.Int(f, "complete"); err != nil {
 			return nil, err
 		}
-		if c.incomplete, err = bint(f, "incomplete"); err != nil {
+		if c.incomplete, err = bencodetest.Int(f, "incomplete"); err != nil {
 			return nil, err
 		}
-		if c.downloaded, err = bint(f, "downloaded"); err != nil {
+		if c.downloaded, err = bencodetest.Int(f, "downloaded"); err != nil {
 			return nil, err
 		}
 		out[i] = c

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
 )
 
 // benchServe runs one handler through ServeHTTP with a reused response
@@ -18,7 +20,7 @@ func benchServe(b *testing.B, h http.Handler, req *http.Request) {
 		w.reset()
 		h.ServeHTTP(w, req)
 	}
-	if _, err := bdecode(w.body); err != nil {
+	if _, err := bencodetest.Decode(w.body); err != nil {
 		b.Fatal(err)
 	}
 }

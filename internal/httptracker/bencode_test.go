@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math"
 	"testing"
+
+	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
 )
 
 func TestBencodeEncoder(t *testing.T) {
@@ -33,7 +35,7 @@ func TestBencodeEncoder(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)
 		}
 		partial := bytes.HasPrefix(tc.got, []byte("prefix")) || tc.name == "string header"
-		if _, err := bdecode(tc.got); err != nil && !partial {
+		if _, err := bencodetest.Decode(tc.got); err != nil && !partial {
 			t.Errorf("%s: own decoder rejects %q: %v", tc.name, tc.got, err)
 		}
 	}
@@ -87,7 +89,7 @@ func TestScrapeEncodingBinaryKeys(t *testing.T) {
 	if string(got) != want {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}
-	if _, err := bdecode(got); err != nil {
+	if _, err := bencodetest.Decode(got); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
 )
@@ -100,7 +101,7 @@ func checkResponse(t testing.TB, rec *httptest.ResponseRecorder) map[string]any 
 	if ct := rec.Header().Get("Content-Type"); ct != "text/plain" {
 		t.Fatalf("Content-Type %q", ct)
 	}
-	v, err := bdecode(rec.Body.Bytes())
+	v, err := bencodetest.Decode(rec.Body.Bytes())
 	if err != nil {
 		t.Fatalf("invalid bencode %q: %v", rec.Body.Bytes(), err)
 	}

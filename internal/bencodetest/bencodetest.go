@@ -1,19 +1,18 @@
-package native_test
+// Package bencodetest is a strict bencode decoder for tests that check
+// tracker responses. It imports nothing from the project.
+package bencodetest
 
 import (
 	"errors"
 	"fmt"
 	"strconv"
-	"testing"
 )
 
-// A tiny strict bencode decoder for tracker responses: integers become
-// int64, byte strings string (raw bytes, no UTF-8 assumptions), lists []any
-// and dictionaries map[string]any. It refuses what BEP 3 forbids and a
-// tracker must never send: unsorted or duplicate keys, leading zeros, "-0",
-// and trailing bytes.
-
-func bdecode(b []byte) (any, error) {
+// Decode decodes exactly one value: integers become int64, byte strings
+// string (raw bytes, no UTF-8 assumptions), lists []any and dictionaries
+// map[string]any. It refuses what BEP 3 forbids and a tracker must never
+// send: unsorted or duplicate keys, leading zeros, "-0", and trailing bytes.
+func Decode(b []byte) (any, error) {
 	d := bdecoder{b: b}
 	v, err := d.value(0)
 	if err != nil {
@@ -126,9 +125,9 @@ func (d *bdecoder) str() (string, error) {
 	return s, nil
 }
 
-// bdict decodes b and requires a dictionary.
-func bdict(b []byte) (map[string]any, error) {
-	v, err := bdecode(b)
+// Dict decodes b and requires a dictionary.
+func Dict(b []byte) (map[string]any, error) {
+	v, err := Decode(b)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +138,8 @@ func bdict(b []byte) (map[string]any, error) {
 	return m, nil
 }
 
-func bint(m map[string]any, key string) (int64, error) {
+// Int returns the integer under key.
+func Int(m map[string]any, key string) (int64, error) {
 	v, ok := m[key]
 	if !ok {
 		return 0, fmt.Errorf("key %q missing", key)
@@ -151,7 +151,8 @@ func bint(m map[string]any, key string) (int64, error) {
 	return n, nil
 }
 
-func bstr(m map[string]any, key string) (string, error) {
+// Str returns the byte string under key.
+func Str(m map[string]any, key string) (string, error) {
 	v, ok := m[key]
 	if !ok {
 		return "", fmt.Errorf("key %q missing", key)
@@ -161,42 +162,4 @@ func bstr(m map[string]any, key string) (string, error) {
 		return "", fmt.Errorf("key %q is %T, not a string", key, v)
 	}
 	return s, nil
-}
-
-// TestBdecode keeps the test decoder honest, since every HTTP assertion
-// depends on it.
-func TestBdecode(t *testing.T) {
-	good := map[string]any{
-		"i0e":                      int64(0),
-		"i-42e":                    int64(-42),
-		"4:spam":                   "spam",
-		"0:":                       "",
-		"le":                       []any{},
-		"li1e3:abce":               []any{int64(1), "abc"},
-		"d3:bar4:spam3:fooi42ee":   map[string]any{"bar": "spam", "foo": int64(42)},
-		"d1:ad1:bli1eeee":          map[string]any{"a": map[string]any{"b": []any{int64(1)}}},
-		"d14:failure reason3:bade": map[string]any{"failure reason": "bad"},
-		"3:\x00\xff\x80":           "\x00\xff\x80",
-	}
-	for in, want := range good {
-		got, err := bdecode([]byte(in))
-		if err != nil {
-			t.Errorf("bdecode(%q): %v", in, err)
-			continue
-		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("bdecode(%q) = %#v, want %#v", in, got, want)
-		}
-	}
-	for _, in := range []string{
-		"", "i", "ie", "i-0e", "i03e", "i1", "5:abc", "l", "d", "d3:fooe",
-		"d3:foo1:a3:bar1:be", // unsorted
-		"d3:foo1:a3:foo1:be", // duplicate
-		"i1ei2e",             // trailing
-		"x", "-1:a", "d i1e1:ae",
-	} {
-		if v, err := bdecode([]byte(in)); err == nil {
-			t.Errorf("bdecode(%q) = %#v, want an error", in, v)
-		}
-	}
 }
