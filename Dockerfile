@@ -10,7 +10,7 @@ COPY web/ ./
 RUN if [ -f package.json ]; then \
       npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && \
       mkdir -p static/vendor && \
-      cp node_modules/webtorrent/dist/webtorrent.min.js static/vendor/; \
+      cp node_modules/webtorrent/dist/webtorrent.min.js node_modules/webtorrent/dist/sw.min.js static/vendor/; \
     fi
 
 FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build

@@ -19,3 +19,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 mkdir -p static/vendor
 cp node_modules/webtorrent/dist/webtorrent.min.js static/vendor/webtorrent.min.js
+# The service worker WebTorrent uses to stream media while it downloads.
+cp node_modules/webtorrent/dist/sw.min.js static/vendor/sw.min.js
