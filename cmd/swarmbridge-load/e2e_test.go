@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	trackerconfig "github.com/swarmbridge/swarmbridge/internal/config"
+	"github.com/swarmbridge/swarmbridge/internal/server"
+	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
+)
+
+// trackerEnv switches off the tracker's abuse limits, as the benchmarks
+// do: one generator is one address sending far more than one client.
+// Variables the tracker does not know are ignored.
+var trackerEnv = []string{
+	"SWARMBRIDGE_WS_MAX_CONNS=0",
+	"SWARMBRIDGE_WS_MAX_CONNS_PER_IP=0",
+	"SWARMBRIDGE_WS_ANNOUNCES_PER_CONN=0",
+	"SWARMBRIDGE_ANNOUNCES_PER_IP=0",
+	"SWARMBRIDGE_UDP_REQUESTS_PER_IP=0",
+}
+
+// startTracker runs the real tracker in-process on 127.0.0.1:0 (TCP and
+// UDP) and returns its WebSocket, HTTP announce and UDP targets.
+func startTracker(t *testing.T) (wsURL, httpURL, udpAddr string) {
+	t.Helper()
+	cfg, err := trackerconfig.Load(trackerEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.Nop(), Store: memory.New(memory.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	udpDone := make(chan struct{})
+	go func() {
+		defer close(udpDone)
+		_ = srv.ServeUDP(ctx, uc)
+	}()
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+		ts.Close()
+		cancel()
+		_ = uc.Close()
+		<-udpDone
+	})
+	host := strings.TrimPrefix(ts.URL, "http://")
+	return "ws://" + host, ts.URL + "/announce", uc.LocalAddr().String()
+}
+
+func smokeConfig(transport, target string) *config {
+	return &config{
+		transport: transport, target: target,
+		duration: 600 * time.Millisecond, warmup: 100 * time.Millisecond,
+		timeout: 3 * time.Second, dialTimeout: 3 * time.Second,
+		conns: 12, sourceIPs: []string{"127.0.0.1"}, infohashes: 2, seed: 1,
+		offers: 5, sdpSize: 1500, answerRatio: 0.5, scrapeRatio: 0.2, scrapeHashes: 2,
+		inflight: 2, numwant: 50, dialConc: 8, pids: []int{os.Getpid()},
+	}
+}
+
+func runSmoke(t *testing.T, cfg *config) *Result {
+	t.Helper()
+	res, err := run(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if testing.Verbose() {
+		var b strings.Builder
+		printHuman(&b, res)
+		t.Log("\n" + b.String())
+	}
+	if res.ErrorsTotal != 0 {
+		t.Errorf("errors: %v %v %v", res.Errors, res.FailureReasons, res.FirstErrors)
+	}
+	if res.ServerCPUSecs < 0 || res.GenCPUSecs <= 0 {
+		t.Errorf("CPU not measured: generator %v, server %v", res.GenCPUSecs, res.ServerCPUSecs)
+	}
+	return res
+}
+
+func TestSmokeAgainstInProcessTracker(t *testing.T) {
+	wsURL, httpURL, udpAddr := startTracker(t)
+
+	t.Run("ws closed loop", func(t *testing.T) {
+		res := runSmoke(t, smokeConfig("ws", wsURL))
+		if res.Counts["announce_responses"] == 0 || res.Counts["scrape_responses"] == 0 {
+			t.Errorf("responses: %v", res.Counts)
+		}
+		// 12 peers in 2 swarms: every announce's 5 offers find targets,
+		// and half of them are answered.
+		if res.Counts["offers_received"] == 0 || res.Counts["answers_received"] == 0 {
+			t.Errorf("nothing relayed: %v", res.Counts)
+		}
+		if res.LatencySamples == 0 || res.LatencyP99ms <= 0 {
+			t.Errorf("no latency: %+v", res)
+		}
+	})
+	t.Run("ws fixed rate", func(t *testing.T) {
+		cfg := smokeConfig("ws", wsURL)
+		cfg.rate = 200
+		cfg.scrapeRatio = 0
+		res := runSmoke(t, cfg)
+		if res.Responses == 0 || res.Counts["offers_received"] == 0 {
+			t.Errorf("counts: %v", res.Counts)
+		}
+		// Open loop at a rate the tracker easily serves: about 200/s.
+		if got := float64(res.Counts["announces_sent"]) / res.Seconds; got > 300 {
+			t.Errorf("fixed rate 200/s sent %.0f/s", got)
+		}
+	})
+	t.Run("ws idle", func(t *testing.T) {
+		cfg := smokeConfig("ws", wsURL)
+		cfg.idle = true
+		cfg.duration = 300 * time.Millisecond
+		cfg.sourceIPs = []string{"127.0.0.1", "127.0.0.2"}
+		res := runSmoke(t, cfg)
+		if res.ConnsOpen != cfg.conns || res.Counts["announce_responses"] != int64(cfg.conns) || res.Counts["announces_sent"] != int64(cfg.conns) {
+			t.Errorf("idle: open %d, counts %v", res.ConnsOpen, res.Counts)
+		}
+	})
+	t.Run("http", func(t *testing.T) {
+		res := runSmoke(t, smokeConfig("http", httpURL))
+		if res.Counts["announce_responses"] == 0 || res.Counts["scrape_responses"] == 0 {
+			t.Errorf("responses: %v", res.Counts)
+		}
+		if res.Counts["reconnects"] != 0 {
+			t.Errorf("keep-alive connections were reopened %d times", res.Counts["reconnects"])
+		}
+	})
+	t.Run("http fixed rate", func(t *testing.T) {
+		cfg := smokeConfig("http", httpURL)
+		cfg.rate = 300
+		if res := runSmoke(t, cfg); res.Responses == 0 {
+			t.Errorf("responses: %v", res.Counts)
+		}
+	})
+	t.Run("udp", func(t *testing.T) {
+		cfg := smokeConfig("udp", udpAddr)
+		cfg.inflight = 4
+		res := runSmoke(t, cfg)
+		if res.Counts["announce_responses"] == 0 || res.Counts["scrape_responses"] == 0 {
+			t.Errorf("responses: %v", res.Counts)
+		}
+	})
+	t.Run("udp fixed rate", func(t *testing.T) {
+		cfg := smokeConfig("udp", "udp://"+udpAddr+"/announce")
+		cfg.rate = 300
+		if res := runSmoke(t, cfg); res.Responses == 0 {
+			t.Errorf("responses: %v", res.Counts)
+		}
+	})
+}
+
+// An HTTP tracker that, like opentracker, answers one request per
+// connection and closes it without saying so: the generator must reopen
+// connections and count no error.
+func TestHTTPServerThatClosesEveryConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				body := "d8:completei1e10:incompletei0e8:intervali1800e5:peers0:e"
+				if strings.HasPrefix(req.URL.Path, "/scrape") {
+					body = "d5:filesdee"
+				}
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "+itoa(len(body))+"\r\n\r\n"+body)
+			}()
+		}
+	}()
+	cfg := smokeConfig("http", "http://"+ln.Addr().String()+"/announce")
+	cfg.pids = nil
+	res := runSmoke(t, cfg)
+	if res.Responses == 0 || res.Counts["reconnects"] < res.Responses/2 {
+		t.Errorf("responses %d, reconnects %d", res.Responses, res.Counts["reconnects"])
+	}
+}
+
+// Failures are errors, never responses.
+func TestFailuresAreNotResponses(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "d14:failure reason21:info_hash not allowede")
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	cfg := smokeConfig("http", "http://"+ln.Addr().String()+"/announce")
+	cfg.conns = 2
+	res, err := run(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Responses != 0 || res.Errors["failure"] == 0 || res.FailureReasons["info_hash not allowed"] == 0 {
+		t.Errorf("responses %d errors %v reasons %v", res.Responses, res.Errors, res.FailureReasons)
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for ; n > 0; n /= 10 {
+		i--
+		b[i] = byte('0' + n%10)
+	}
+	return string(b[i:])
+}

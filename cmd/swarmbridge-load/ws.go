@@ -1,0 +1,422 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// wsRun drives -conns WebSocket peers that behave like WebTorrent pages
+// with one torrent each: connect, announce "started" with offers, then
+// regular announces with fresh offers; answer a share of the offers they
+// receive; optionally scrape.
+type wsRun struct {
+	cfg *config
+	st  *Stats
+	u   *url.URL
+
+	pool       [][]byte // info hash pool as binary string tokens
+	offerSDPs  [][]byte
+	answerSDPs [][]byte
+
+	clients []*wsClient // nil where the connection failed
+	live    []*wsClient
+
+	stopping atomic.Bool
+	done     chan struct{}
+	wg       sync.WaitGroup
+
+	idleAcks atomic.Int64 // idle mode: initial announces settled
+}
+
+type pendingReq struct {
+	at     time.Time
+	scrape bool
+}
+
+type wsClient struct {
+	run *wsRun
+	id  int
+	c   *wsConn
+
+	mu        sync.Mutex // guards everything below it, and ann
+	ann       announceMsg
+	started   bool
+	pending   []pendingReq
+	head      int
+	rng       *rng
+	answerAcc float64
+	answerSDP int
+
+	busy atomic.Bool // fixed rate: a request is outstanding or about to be sent
+	kick chan struct{}
+	dead atomic.Bool
+}
+
+func newWSRun(cfg *config, st *Stats) (*wsRun, error) {
+	u, err := url.Parse(cfg.target)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return nil, fmt.Errorf("-target %q: want ws://host:port[/path]", cfg.target)
+	}
+	if u.Scheme == "wss" {
+		return nil, errors.New("-target: wss:// is not supported; benchmark the tracker's plain ws:// port")
+	}
+	r := &wsRun{cfg: cfg, st: st, u: u, done: make(chan struct{})}
+	for _, h := range infoHashPool(cfg.infohashes, cfg.seed) {
+		r.pool = append(r.pool, binTok(h[:]))
+	}
+	sr := newRNG(cfg.seed ^ 0x5D9)
+	r.offerSDPs = sdpTokens(sr, false, cfg.sdpSize, 16)
+	r.answerSDPs = sdpTokens(sr, true, cfg.sdpSize, 16)
+	return r, nil
+}
+
+func (r *wsRun) readBufSize() int {
+	return max(4096, r.cfg.sdpSize+r.cfg.sdpSize/4+1024)
+}
+
+// connect opens every connection, at most -dial-concurrency at a time, and
+// starts their readers.
+func (r *wsRun) connect() {
+	cfg := r.cfg
+	srcs := cfg.sourceIPs
+	r.clients = make([]*wsClient, cfg.conns)
+	sem := make(chan struct{}, cfg.dialConc)
+	var wg sync.WaitGroup
+	for i := range cfg.conns {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			src := ""
+			if len(srcs) > 0 {
+				src = srcs[i%len(srcs)]
+			}
+			c, err := dialWS(r.u, src, cfg.dialTimeout, r.readBufSize())
+			if err != nil {
+				r.st.add(i, cErrConnect, 1)
+				noteConnectError(err)
+				return
+			}
+			r.clients[i] = r.newClient(i, c)
+		}()
+	}
+	wg.Wait()
+	for _, cl := range r.clients {
+		if cl != nil {
+			r.live = append(r.live, cl)
+			r.wg.Add(1)
+			go cl.readLoop()
+		}
+	}
+	if !cfg.idle {
+		r.wg.Add(1)
+		go r.sweep()
+	}
+}
+
+func (r *wsRun) newClient(i int, c *wsConn) *wsClient {
+	pid := peerID("-WW0300-", i)
+	cl := &wsClient{run: r, id: i, c: c, rng: newRNG(processSalt ^ uint64(i)*0x9E37)}
+	left := int64(1 << 20)
+	switch i % 10 {
+	case 0, 1: // seeders
+		left = 0
+	case 2: // magnet link without metadata yet
+		left = -1
+	}
+	cl.ann = announceMsg{
+		infoHash: r.pool[i%len(r.pool)],
+		peerID:   binTok(pid[:]),
+		left:     left,
+		offers:   r.cfg.offers,
+		sdps:     r.offerSDPs,
+		sdpNext:  i % len(r.offerSDPs),
+		rng:      cl.rng,
+	}
+	cl.answerSDP = i % len(r.answerSDPs)
+	return cl
+}
+
+// startClosed sends each connection's first -inflight requests; the
+// readers send one more for every response.
+func (r *wsRun) startClosed() {
+	for _, cl := range r.live {
+		for range r.cfg.inflight {
+			if cl.sendRequest() != nil {
+				break
+			}
+		}
+	}
+}
+
+// startFixed starts one sender per connection, woken by the scheduler.
+func (r *wsRun) startFixed() {
+	for _, cl := range r.live {
+		cl.kick = make(chan struct{}, 1)
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			for {
+				select {
+				case <-r.done:
+					return
+				case <-cl.kick:
+				}
+				if cl.sendRequest() != nil {
+					cl.busy.Store(false)
+				}
+			}
+		}()
+	}
+}
+
+func (r *wsRun) n() int { return len(r.live) }
+
+func (r *wsRun) tryKick(i int) bool {
+	cl := r.live[i]
+	if cl.dead.Load() || !cl.busy.CompareAndSwap(false, true) {
+		return false
+	}
+	cl.kick <- struct{}{}
+	return true
+}
+
+// idleAnnounce sends one started announce per connection and waits until
+// each is answered (or timed out), then returns the number answered.
+func (r *wsRun) idleAnnounce() int64 {
+	for _, cl := range r.live {
+		_ = cl.sendRequest()
+	}
+	deadline := time.Now().Add(r.cfg.timeout)
+	for time.Now().Before(deadline) && r.idleAcks.Load() < int64(len(r.live)) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return r.idleAcks.Load()
+}
+
+func (r *wsRun) openConns() int {
+	n := 0
+	for _, cl := range r.live {
+		if !cl.dead.Load() {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *wsRun) stop() {
+	r.stopping.Store(true)
+	close(r.done)
+	for _, cl := range r.live {
+		// A polite close (1000), unless the socket is backed up.
+		_ = cl.c.nc.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		_ = cl.c.writeControl(opClose, []byte{0x03, 0xE8})
+		cl.c.close()
+	}
+	r.wg.Wait()
+}
+
+// sendRequest sends one announce or scrape and records it as pending.
+func (cl *wsClient) sendRequest() error {
+	r := cl.run
+	b := getFrame()
+	cl.mu.Lock()
+	scrape := !r.cfg.idle && cl.started && cl.rng.chance(r.cfg.scrapeRatio)
+	if scrape {
+		var hs [8][]byte
+		k := min(r.cfg.scrapeHashes, len(hs))
+		for j := range k {
+			hs[j] = r.pool[cl.rng.intn(len(r.pool))]
+		}
+		*b = appendScrape(*b, hs[:k])
+	} else {
+		cl.ann.event = ""
+		if !cl.started {
+			cl.ann.event = "started"
+			cl.started = true
+		}
+		*b = appendAnnounce(*b, &cl.ann)
+	}
+	cl.pending = append(cl.pending, pendingReq{at: time.Now(), scrape: scrape})
+	cl.mu.Unlock()
+	err := cl.c.writeFrame(opText, b)
+	putFrame(b)
+	if err != nil {
+		cl.fail(err)
+		return err
+	}
+	if scrape {
+		r.st.add(cl.id, cScrapeSent, 1)
+	} else {
+		r.st.add(cl.id, cAnnounceSent, 1)
+		r.st.add(cl.id, cOffersSent, int64(r.cfg.offers))
+	}
+	return nil
+}
+
+// pop removes the oldest pending request.
+func (cl *wsClient) pop() (pendingReq, bool) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.head == len(cl.pending) {
+		return pendingReq{}, false
+	}
+	p := cl.pending[cl.head]
+	cl.head++
+	if cl.head == len(cl.pending) {
+		cl.pending, cl.head = cl.pending[:0], 0
+	}
+	return p, true
+}
+
+// settled is called when a request ends (response, failure, timeout):
+// the next one goes out in closed loop, the slot frees up at fixed rate.
+func (cl *wsClient) settled() {
+	r := cl.run
+	switch {
+	case r.cfg.idle:
+		r.idleAcks.Add(1)
+	case r.cfg.rate > 0:
+		cl.busy.Store(false)
+	default:
+		if !r.stopping.Load() {
+			_ = cl.sendRequest()
+		}
+	}
+}
+
+func (cl *wsClient) fail(err error) {
+	if cl.dead.Swap(true) {
+		return
+	}
+	if cl.run.stopping.Load() {
+		return
+	}
+	switch {
+	case errors.Is(err, errWSClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), isConnReset(err):
+		cl.run.st.add(cl.id, cErrClose, 1)
+	default:
+		cl.run.st.add(cl.id, cErrProtocol, 1)
+		noteProtocolError(err)
+	}
+	cl.c.close()
+}
+
+func (cl *wsClient) readLoop() {
+	r := cl.run
+	defer r.wg.Done()
+	var m wsMsg
+	for {
+		msg, err := cl.c.readMessage()
+		if err != nil {
+			cl.fail(err)
+			return
+		}
+		classify(msg, &m)
+		switch m.kind {
+		case msgAnnounceResp, msgScrapeResp:
+			if m.kind == msgAnnounceResp {
+				r.st.add(cl.id, cAnnounceResp, 1)
+			} else {
+				r.st.add(cl.id, cScrapeResp, 1)
+			}
+			if p, ok := cl.pop(); ok {
+				r.st.latency(cl.id, time.Since(p.at))
+				cl.settled()
+			}
+		case msgOffer:
+			r.st.add(cl.id, cOfferRecv, 1)
+			cl.maybeAnswer(&m)
+		case msgAnswer:
+			r.st.add(cl.id, cAnswerRecv, 1)
+		case msgFailure:
+			r.st.failure(cl.id, m.reason)
+			if _, ok := cl.pop(); ok {
+				cl.settled()
+			}
+		default:
+			r.st.add(cl.id, cErrProtocol, 1)
+			noteProtocolError(fmt.Errorf("unexpected message %.80q", msg))
+		}
+	}
+}
+
+// maybeAnswer answers the share -answer-ratio of offers, spread evenly.
+func (cl *wsClient) maybeAnswer(m *wsMsg) {
+	r := cl.run
+	cl.answerAcc += r.cfg.answerRatio
+	if cl.answerAcc < 1 {
+		return
+	}
+	cl.answerAcc--
+	if len(m.infoHash) == 0 || len(m.peerID) == 0 || len(m.offerID) == 0 {
+		r.st.add(cl.id, cErrProtocol, 1)
+		noteProtocolError(errors.New("offer without info_hash, peer_id or offer_id"))
+		return
+	}
+	b := getFrame()
+	sdp := r.answerSDPs[cl.answerSDP]
+	cl.answerSDP = (cl.answerSDP + 1) % len(r.answerSDPs)
+	*b = appendAnswer(*b, m.infoHash, cl.ann.peerID, m.peerID, m.offerID, sdp)
+	err := cl.c.writeFrame(opText, b)
+	putFrame(b)
+	if err != nil {
+		cl.fail(err)
+		return
+	}
+	r.st.add(cl.id, cAnswersSent, 1)
+}
+
+// sweep counts requests unanswered for -timeout as timeouts and frees
+// their slots.
+func (r *wsRun) sweep() {
+	defer r.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.done:
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		for _, cl := range r.live {
+			if cl.dead.Load() {
+				continue
+			}
+			expired := 0
+			cl.mu.Lock()
+			for cl.head < len(cl.pending) && now.Sub(cl.pending[cl.head].at) > r.cfg.timeout {
+				cl.head++
+				expired++
+			}
+			if cl.head == len(cl.pending) {
+				cl.pending, cl.head = cl.pending[:0], 0
+			}
+			cl.mu.Unlock()
+			for range expired {
+				r.st.add(cl.id, cErrTimeout, 1)
+				cl.settled()
+			}
+		}
+	}
+}
+
+func isConnReset(err error) bool {
+	var ne *net.OpError
+	if errors.As(err, &ne) {
+		var se *os.SyscallError
+		if errors.As(ne.Err, &se) {
+			return true
+		}
+	}
+	return errors.Is(err, net.ErrClosed)
+}
