@@ -34,6 +34,9 @@ type Server struct {
 	errLog    zerolog.Logger
 	shards    []shard
 	nextShard atomic.Uint32
+	// noBatch makes workers read one datagram per call even where batching
+	// is available (tests cover both paths).
+	noBatch bool
 }
 
 // New validates cfg and returns a Server.
@@ -102,24 +105,45 @@ func (s *Server) Serve(ctx context.Context, conn *net.UDPConn) error {
 	return firstErr
 }
 
-// run is one reader goroutine.
+// run is one reader goroutine. Where the platform allows it, it moves
+// datagrams in batches (recvmmsg/sendmmsg), one system call for many
+// requests; otherwise one datagram per call.
 func (w *worker) run(ctx context.Context, conn *net.UDPConn) error {
+	if batching && !w.s.noBatch {
+		return w.runBatched(ctx, conn)
+	}
+	return w.runSingle(ctx, conn)
+}
+
+// readErr decides what a failed read means: nil to stop quietly
+// (cancelled, closed), an error to stop the worker, or errKeepReading.
+func (w *worker) readErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// Someone else set a deadline on our socket; reading on would
+		// spin.
+		return fmt.Errorf("udptracker: read: %w", err)
+	}
+	// Other errors (ENOBUFS, ICMP errors reported on the socket) concern
+	// one datagram; keep serving.
+	w.st.inc(cReadErrors)
+	w.s.errLog.Warn().Err(err).Msg("udp read failed")
+	return errKeepReading
+}
+
+var errKeepReading = errors.New("keep reading")
+
+// runSingle reads and answers one datagram per system call.
+func (w *worker) runSingle(ctx context.Context, conn *net.UDPConn) error {
 	buf := make([]byte, readBufSize)
 	for {
 		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
+			if err := w.readErr(ctx, err); err != errKeepReading {
+				return err
 			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				// Someone else set a deadline on our socket; reading on
-				// would spin.
-				return fmt.Errorf("udptracker: read: %w", err)
-			}
-			// Other errors (ENOBUFS, ICMP errors reported on the socket)
-			// concern one datagram; keep serving.
-			w.st.inc(cReadErrors)
-			w.s.errLog.Warn().Err(err).Msg("udp read failed")
 			continue
 		}
 		reply := w.handle(ctx, buf[:n], from)

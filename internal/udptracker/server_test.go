@@ -22,6 +22,7 @@ const failAfter = 10 * time.Second
 // then returns nil.
 func startServer(t testing.TB, s *Server, conn *net.UDPConn) {
 	t.Helper()
+	s.noBatch = singleReads
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, conn) }()
