@@ -150,6 +150,9 @@ func (t *Tracker) readLogs(r io.Reader, ready chan struct{}) {
 	}
 }
 
+// PID is the tracker's process id (for reading /proc).
+func (t *Tracker) PID() int { return t.cmd.Process.Pid }
+
 // Signal sends sig to the process (e.g. syscall.SIGHUP to reload).
 func (t *Tracker) Signal(sig os.Signal) error {
 	return t.cmd.Process.Signal(sig)
