@@ -1,7 +1,5 @@
 package signaling
 
-import "github.com/coder/websocket"
-
 // CloseReason says why a connection ended. It is used in logs and as a
 // metric label, so its String values are stable.
 type CloseReason uint8
@@ -64,22 +62,22 @@ func CloseReasons() []CloseReason {
 
 // status is the close code the tracker sends for a reason it initiates,
 // and the short text that goes with it (at most 123 bytes).
-func (r CloseReason) status() (websocket.StatusCode, string) {
+func (r CloseReason) status() (uint16, string) {
 	switch r {
 	case CloseSlowConsumer:
-		return websocket.StatusPolicyViolation, "send queue full"
+		return closePolicyViolation, "send queue full"
 	case CloseAbuse:
-		return websocket.StatusPolicyViolation, "too many invalid messages"
+		return closePolicyViolation, "too many invalid messages"
 	case ClosePingTimeout:
-		return websocket.StatusGoingAway, "ping timeout"
+		return closeGoingAway, "ping timeout"
 	case CloseShutdown:
-		return websocket.StatusGoingAway, "tracker shutting down"
+		return closeGoingAway, "tracker shutting down"
 	case CloseRateLimited:
-		return websocket.StatusPolicyViolation, "rate limit exceeded"
+		return closePolicyViolation, "rate limit exceeded"
 	case CloseIdle:
-		return websocket.StatusGoingAway, "idle"
+		return closeGoingAway, "idle"
 	case CloseMessageTooBig:
-		return websocket.StatusMessageTooBig, "message too big"
+		return closeMessageTooBig, "message too big"
 	}
-	return websocket.StatusInternalError, ""
+	return closeInternalError, ""
 }

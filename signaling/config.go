@@ -51,8 +51,9 @@ type Config struct {
 	// proxies keep it open and dead peers are found. Default 30 s;
 	// negative disables pings.
 	PingInterval time.Duration
-	// PongTimeout is how long a ping may go unanswered before the
-	// connection is closed. Default 45 s.
+	// PongTimeout is how long a ping may go unanswered: a connection
+	// from which nothing at all, pongs included, came for PingInterval +
+	// PongTimeout is closed with 1001. Default 45 s.
 	PongTimeout time.Duration
 	// OfferTTL is how long a relayed offer may be answered. Default 120 s.
 	OfferTTL time.Duration

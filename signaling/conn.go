@@ -2,23 +2,36 @@ package signaling
 
 import (
 	"context"
-	"errors"
-	"io"
-	"math/rand/v2"
+	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
-// conn is one WebSocket connection. The fields under "read side" are only
-// touched by the goroutine running serve; the rest are guarded by mu.
+// conn is one WebSocket connection. Its parts:
+//
+//   - the read side (reader.go) parses frames and handles messages. It runs
+//     on one goroutine at a time, with rmu held: a poller goroutine when the
+//     connection is readable (poller_linux.go), or the connection's own
+//     reader goroutine (the fallback). Fields under "read side" belong to it.
+//   - the write side (writer.go) sends queued frames. Senders write
+//     without blocking when they can, and a writer goroutine exists only
+//     while frames wait for a slow socket.
+//   - one timer (keepalive.go) sends pings and closes silent, idle and
+//     unresponsive connections.
+//
+// The read side ends the connection (finish); the socket is closed by
+// whichever of it and a running writer comes last (finalize).
 type conn struct {
 	h      *Handler
 	id     ConnID
-	ws     *websocket.Conn
+	nc     net.Conn        // *net.TCPConn, or *tls.Conn when the tracker terminates TLS
+	raw    syscall.RawConn // plain TCP: for reads and writes that must not block
+	inline bool            // senders may write to the socket without blocking (rawio_linux.go)
+	poll   *poller         // the poller that serves the read side; nil for a reader goroutine
+	fd     int             // nc's descriptor, for poll
 	addr   netip.Addr
 	path   string // the URL path of the upgrade, for Config.Authorize
 	opened time.Time
@@ -26,32 +39,43 @@ type conn struct {
 	cancel context.CancelFunc
 
 	// read side
-	req          Request
+	rmu          sync.Mutex
+	fr           frameReader
+	peerEnd      readEnd  // set when the client's close frame stops fr
+	polled       bool     // registered with poll
+	scr          *scratch // while a message is handled (dispatch.go)
 	regs         []registration
-	targets      []Target
-	counts       []Counts
 	invalid      int
 	invalidSince time.Time
 	bucket       int64 // announce bucket: ns (Now) when it is full again
 	limited      int   // messages refused by AnnouncesPerConn since limitedSince
 	limitedSince time.Time
 
-	// lastMsg is when the last message arrived, in ns since start (a
-	// monotonic clock), for IdleTimeout.
-	start   time.Time
-	lastMsg atomic.Int64
+	// Activity, in ns since start (a monotonic clock): lastSeen is when
+	// bytes last came (PingInterval + PongTimeout), lastMsg when a message
+	// did (IdleTimeout). closing is set once a close handshake began:
+	// messages that still arrive are not handled.
+	start    time.Time
+	lastSeen atomic.Int64
+	lastMsg  atomic.Int64
+	closing  atomic.Bool
 
-	mu          sync.Mutex
-	queue       []*[]byte // frames waiting for the writer
-	spare       []*[]byte // the writer's drained batch, kept for reuse
-	queuedBytes int
-	writing     bool        // a writer goroutine is running
-	reason      CloseReason // first reason the tracker chose to close, if any
-	done        bool        // serve is finishing: no new goroutines or frames
-	pending     pendingOffers
-	pingTimer   *time.Timer
-	idleTimer   *time.Timer
-	wg          sync.WaitGroup // writer, ping and close goroutines
+	mu           sync.Mutex
+	queue        []outFrame // frames waiting for the writer
+	spare        []outFrame // the writer's drained batch, kept for reuse
+	queuedFrames int        // in queue, not counting the tracker's pings
+	queuedBytes  int
+	writing      bool        // a sender or a writer goroutine is writing
+	writeFailed  bool        // the socket cannot be written any more
+	closeFrame   outFrame    // a close frame to send after what is being written
+	reason       CloseReason // first reason the connection is ending, if any
+	done         bool        // the read side is finishing: no new frames or writers
+	readDone     bool        // the read side has finished; see finalize
+	torrents     int         // registrations at finish, for the log
+	pending      pendingOffers
+	timer        *time.Timer // keepalive.go
+	nextPing     int64       // ns since start
+	closeBy      int64       // ns since start: when a close handshake gives up
 }
 
 // registration is one (info hash, peer id) this connection announced.
@@ -60,12 +84,12 @@ type registration struct {
 	peer PeerID
 }
 
-func newConn(h *Handler, ws *websocket.Conn, addr netip.Addr, path string) *conn {
+func newConn(h *Handler, nc net.Conn, addr netip.Addr, path string) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &conn{
 		h:      h,
 		id:     ConnID(h.nextID.Add(1)),
-		ws:     ws,
+		nc:     nc,
 		addr:   addr,
 		path:   path,
 		opened: h.cfg.Now(),
@@ -75,87 +99,25 @@ func newConn(h *Handler, ws *websocket.Conn, addr netip.Addr, path string) *conn
 	}
 }
 
-// serve reads and handles messages until the connection ends, then removes
-// everything the connection registered and waits for its goroutines.
-func (c *conn) serve() {
-	c.armPing()
-	c.armIdle()
-	reason := c.readLoop()
-	c.finish(reason)
-}
+// since is the connection's clock: ns since it opened, monotonic.
+func (c *conn) since() int64 { return int64(time.Since(c.start)) }
 
-func (c *conn) readLoop() CloseReason {
-	for {
-		typ, r, err := c.ws.Reader(c.ctx)
-		if err != nil {
-			return c.classify(err)
-		}
-		if typ != websocket.MessageText && typ != websocket.MessageBinary {
-			continue
-		}
-		if c.idleTimer != nil {
-			c.lastMsg.Store(int64(time.Since(c.start)))
-		}
-		buf := getBuf()
-		*buf, err = readAll(r, (*buf)[:0])
-		if err != nil {
-			putBuf(buf)
-			return c.classify(err)
-		}
-		c.handle(*buf)
-		putBuf(buf)
+// finish ends the connection once the read side has stopped, for end's
+// reason unless the tracker had already chosen one. It runs on the read
+// side, once: the swarm entries go first, so no peer picks this connection
+// as a target any longer; then the socket, unless a writer is still
+// sending the close frame, in which case the writer closes it.
+func (c *conn) finish(end readEnd) {
+	if end.sendClose {
+		c.startClose(end.reason, end.code, end.text)
 	}
-}
-
-// readAll reads r to EOF into b, growing it as needed. The websocket
-// library enforces the message size limit.
-func readAll(r io.Reader, b []byte) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-}
-
-// classify turns the error that ended the read loop into a close reason.
-func (c *conn) classify(err error) CloseReason {
-	c.mu.Lock()
-	r := c.reason
-	c.mu.Unlock()
-	switch {
-	case r != closeReasonNone:
-		return r
-	case errors.Is(err, websocket.ErrMessageTooBig):
-		return CloseMessageTooBig
-	case websocket.CloseStatus(err) != -1, errors.Is(err, io.EOF):
-		return CloseClient
-	}
-	return CloseReadError
-}
-
-// finish tears the connection down: the swarm entries first, so no peer
-// picks this connection as a target any longer, then the socket, then the
-// goroutines.
-func (c *conn) finish(reason CloseReason) {
 	c.mu.Lock()
 	c.done = true
 	if c.reason == closeReasonNone {
-		c.reason = reason
+		c.reason = end.reason
 	}
-	reason = c.reason
-	if c.pingTimer != nil {
-		c.pingTimer.Stop()
-	}
-	if c.idleTimer != nil {
-		c.idleTimer.Stop()
+	if c.timer != nil {
+		c.timer.Stop()
 	}
 	c.mu.Unlock()
 
@@ -168,18 +130,47 @@ func (c *conn) finish(reason CloseReason) {
 		}
 	}
 	cancel()
+	torrents := len(c.regs)
+	c.regs = nil
 	c.h.remove(c)
 	c.cancel()
-	_ = c.ws.CloseNow()
-	c.wg.Wait()
+	if c.polled {
+		c.poll.remove(c)
+		c.polled = false
+	}
+	c.fr.release()
 
 	c.mu.Lock()
+	c.readDone = true
+	c.torrents = torrents
+	writing := c.writing
+	c.mu.Unlock()
+	if writing {
+		// Give the writer a bounded time to get the close frame out.
+		_ = c.nc.SetWriteDeadline(time.Now().Add(closeWait))
+		return
+	}
+	c.finalize()
+}
+
+// finalize closes the socket and reports the connection closed. It runs
+// exactly once, after finish, on the read side or on the writer that
+// finished last.
+func (c *conn) finalize() {
+	_ = c.nc.Close()
+	c.mu.Lock()
 	for _, f := range c.queue {
-		putBuf(f)
+		putBuf(f.buf)
 	}
 	c.queue, c.spare = nil, nil
+	if c.closeFrame.buf != nil {
+		putBuf(c.closeFrame.buf)
+		c.closeFrame = outFrame{}
+	}
+	reason, torrents := c.reason, c.torrents
 	c.mu.Unlock()
 
+	c.h.release(addrKey(c.addr))
 	c.h.obs.ConnClosed(reason)
 	ev := c.h.log.Debug()
 	switch reason {
@@ -189,161 +180,11 @@ func (c *conn) finish(reason CloseReason) {
 	ev.Uint64("conn", uint64(c.id)).
 		Str("addr", c.addr.String()).
 		Str("reason", reason.String()).
-		Int("torrents", len(c.regs)).
+		Int("torrents", torrents).
 		Dur("age", c.h.cfg.Now().Sub(c.opened)).
 		Msg("websocket closed")
-}
-
-// closeWith starts closing the connection with the close code for reason.
-// It never blocks, so it is safe to call from any sender.
-func (c *conn) closeWith(reason CloseReason) {
-	c.mu.Lock()
-	if c.reason != closeReasonNone || c.done {
-		c.mu.Unlock()
-		return
-	}
-	c.reason = reason
-	c.wg.Add(1)
-	c.mu.Unlock()
-	go func() {
-		defer c.wg.Done()
-		code, text := reason.status()
-		_ = c.ws.Close(code, text)
-	}()
-}
-
-// send queues a frame for this connection and takes ownership of it. With
-// p, the frame is an offer and p is remembered so that the answer can be
-// routed back. It reports whether the frame was queued.
-func (c *conn) send(frame *[]byte, p *pendingOffer) bool {
-	c.mu.Lock()
-	if c.reason != closeReasonNone || c.done {
-		c.mu.Unlock()
-		putBuf(frame)
-		return false
-	}
-	if len(c.queue) >= c.h.cfg.SendQueueLen || c.queuedBytes+len(*frame) > c.h.cfg.SendQueueBytes {
-		c.mu.Unlock()
-		putBuf(frame)
-		c.closeWith(CloseSlowConsumer)
-		return false
-	}
-	if p != nil {
-		c.pending.add(*p, c.h.cfg.MaxPendingOffers)
-	}
-	c.queue = append(c.queue, frame)
-	c.queuedBytes += len(*frame)
-	if !c.writing {
-		c.writing = true
-		c.wg.Add(1)
-		go c.writeLoop()
-	}
-	c.mu.Unlock()
-	return true
-}
-
-// writeLoop writes queued frames until the queue is empty, then exits; send
-// starts a new one when frames arrive again.
-func (c *conn) writeLoop() {
-	defer c.wg.Done()
-	for {
-		c.mu.Lock()
-		if len(c.queue) == 0 || c.done || c.reason != closeReasonNone {
-			c.writing = false
-			c.mu.Unlock()
-			return
-		}
-		batch := c.queue
-		c.queue, c.spare = c.spare[:0], nil
-		c.queuedBytes = 0
-		c.mu.Unlock()
-
-		var err error
-		for i, f := range batch {
-			if err == nil {
-				err = c.ws.Write(c.ctx, websocket.MessageText, *f)
-			}
-			putBuf(f)
-			batch[i] = nil
-		}
-		c.mu.Lock()
-		c.spare = batch[:0]
-		c.mu.Unlock()
-		if err != nil {
-			c.closeWith(CloseWriteError)
-		}
-	}
-}
-
-// armPing schedules the next ping. Pings keep proxies from closing idle
-// connections and find peers that vanished without closing.
-func (c *conn) armPing() {
-	d := c.h.cfg.PingInterval
-	if d <= 0 {
-		return
-	}
-	// Spread the first ping so connections opened together do not ping
-	// together forever.
-	first := d/2 + rand.N(d/2+1)
-	c.mu.Lock()
-	c.pingTimer = time.AfterFunc(first, c.ping)
-	c.mu.Unlock()
-}
-
-func (c *conn) ping() {
-	c.mu.Lock()
-	if c.done || c.reason != closeReasonNone {
-		c.mu.Unlock()
-		return
-	}
-	c.wg.Add(1)
-	c.mu.Unlock()
-	defer c.wg.Done()
-
-	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.PongTimeout)
-	err := c.ws.Ping(ctx)
-	cancel()
-	if err != nil {
-		if c.ctx.Err() == nil {
-			c.closeWith(ClosePingTimeout)
-		}
-		return
-	}
-	c.mu.Lock()
-	if !c.done {
-		c.pingTimer.Reset(c.h.cfg.PingInterval)
-	}
-	c.mu.Unlock()
-}
-
-// armIdle starts watching for IdleTimeout. The read loop only records when
-// each message came; the timer checks, so busy connections cost no timer
-// resets.
-func (c *conn) armIdle() {
-	d := c.h.cfg.IdleTimeout
-	if d <= 0 {
-		return
-	}
-	c.mu.Lock()
-	c.idleTimer = time.AfterFunc(d, c.checkIdle)
-	c.mu.Unlock()
-}
-
-func (c *conn) checkIdle() {
-	d := c.h.cfg.IdleTimeout
-	quiet := time.Since(c.start) - time.Duration(c.lastMsg.Load())
-	c.mu.Lock()
-	if c.done || c.reason != closeReasonNone {
-		c.mu.Unlock()
-		return
-	}
-	if quiet < d {
-		c.idleTimer.Reset(d - quiet)
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-	c.closeWith(CloseIdle)
+	c.h.open.Add(-1)
+	c.h.serving.Done()
 }
 
 // bufPool recycles read buffers and outgoing frames.

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -17,19 +18,43 @@ const (
 	reasonUnavailable     = "tracker temporarily unavailable, try again later"
 )
 
+// scratch is the working memory of handling one message. It is pooled
+// rather than kept per connection: most connections are idle.
+type scratch struct {
+	req     Request
+	targets []Target
+	counts  []Counts
+	outbox  []*conn // connections with frames to write (deliver)
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
 // handle processes one client message and reports it, with how long it
-// took, to the observer. It runs on the connection's read goroutine only.
+// took, to the observer. It runs on the connection's read side only.
+//
+// The frames the message causes are queued while it is processed and
+// written after it was reported (deliver), so that the observer has
+// counted it before any client sees the result, and d is the time of the
+// work alone.
 func (c *conn) handle(data []byte) {
 	start := time.Now()
-	action, event := c.process(data)
+	s := scratchPool.Get().(*scratch)
+	c.scr = s
+	action, event := c.process(data, s)
+	// The request aliases data, which is not ours to keep.
+	s.req.EventName, s.req.Answer = nil, SDP{}
+	clear(s.req.Offers)
 	c.h.obs.Handled(action, event, time.Since(start))
+	c.flushOutbox()
+	c.scr = nil
+	scratchPool.Put(s)
 }
 
 // process does the work of handle and returns the labels of the message:
 // its action ("announce", "answer", "scrape" or "invalid") and, for
 // announces, its event.
-func (c *conn) process(data []byte) (action, event string) {
-	r := &c.req
+func (c *conn) process(data []byte, s *scratch) (action, event string) {
+	r := &s.req
 	if err := c.h.dec.Decode(data, r); err != nil {
 		reason := "invalid message"
 		var de *DecodeError
@@ -43,7 +68,7 @@ func (c *conn) process(data []byte) (action, event string) {
 	switch {
 	case r.Action == ActionScrape:
 		if c.allowRequest() {
-			c.scrape(r)
+			c.scrape(r, s)
 		} else {
 			c.fail(ActionScrape, nil, ReasonRateLimited)
 		}
@@ -53,7 +78,7 @@ func (c *conn) process(data []byte) (action, event string) {
 		return "answer", ""
 	default:
 		if c.allowRequest() {
-			c.announce(r)
+			c.announce(r, s)
 		} else {
 			c.fail(ActionAnnounce, r.infoHash(), ReasonRateLimited)
 		}
@@ -135,7 +160,7 @@ func eventLabel(r *Request) string {
 	return "update"
 }
 
-func (c *conn) announce(r *Request) {
+func (c *conn) announce(r *Request, s *scratch) {
 	if !r.HasInfoHash {
 		c.fail(ActionAnnounce, nil, "invalid info_hash")
 		return
@@ -165,13 +190,13 @@ func (c *conn) announce(r *Request) {
 	if r.Event != EventStopped {
 		a.Targets = len(r.Offers)
 	}
-	counts, targets, err := c.h.cfg.Swarms.Announce(c.ctx, &a, c.targets[:0])
+	counts, targets, err := c.h.cfg.Swarms.Announce(c.ctx, &a, s.targets[:0])
 	if err != nil {
 		c.h.log.Warn().Err(err).Msg("swarm store announce failed")
 		c.fail(ActionAnnounce, &r.InfoHash, reasonUnavailable)
 		return
 	}
-	c.targets = targets
+	s.targets = targets
 
 	if r.Event == EventStopped {
 		if idx >= 0 {
@@ -183,9 +208,9 @@ func (c *conn) announce(r *Request) {
 		c.regs = append(c.regs, reg)
 	}
 
-	f := getBuf()
+	f := newFrame()
 	*f = AppendAnnounceResponse(*f, r.InfoHash, c.h.intervalSeconds(), counts)
-	c.send(f, nil)
+	c.deliver(c, f, nil)
 
 	for i, t := range targets {
 		c.h.relayOffer(c, r, &r.Offers[i], t)
@@ -212,7 +237,7 @@ func (h *Handler) relayOffer(from *conn, r *Request, o *Offer, t Target) {
 		h.obs.Dropped(DropTargetGone)
 		return
 	}
-	f := getBuf()
+	f := newFrame()
 	*f = AppendOffer(*f, r.InfoHash, r.PeerID, o.ID, o.SDP)
 	p := pendingOffer{
 		id:       o.ID,
@@ -222,7 +247,7 @@ func (h *Handler) relayOffer(from *conn, r *Request, o *Offer, t Target) {
 		fromConn: from.id,
 		expires:  h.cfg.Now().Add(h.cfg.OfferTTL).UnixNano(),
 	}
-	if to.send(f, &p) {
+	if from.deliver(to, f, &p) {
 		h.obs.OfferRelayed()
 	} else {
 		h.obs.Dropped(DropTargetGone)
@@ -258,21 +283,21 @@ func (c *conn) answer(r *Request) {
 		c.h.obs.Dropped(DropTargetGone)
 		return
 	}
-	f := getBuf()
+	f := newFrame()
 	*f = AppendAnswer(*f, r.InfoHash, r.PeerID, r.OfferID, r.Answer)
-	if to.send(f, nil) {
+	if c.deliver(to, f, nil) {
 		c.h.obs.AnswerRelayed()
 	} else {
 		c.h.obs.Dropped(DropTargetGone)
 	}
 }
 
-func (c *conn) scrape(r *Request) {
+func (c *conn) scrape(r *Request, s *scratch) {
 	if r.ScrapeAll {
-		c.fullScrape()
+		c.fullScrape(s)
 		return
 	}
-	counts, err := c.h.cfg.Swarms.Scrape(c.ctx, r.ScrapeHashes, c.counts[:0])
+	counts, err := c.h.cfg.Swarms.Scrape(c.ctx, r.ScrapeHashes, s.counts[:0])
 	if err != nil {
 		c.h.log.Warn().Err(err).Msg("swarm store scrape failed")
 		c.fail(ActionScrape, nil, reasonUnavailable)
@@ -285,19 +310,19 @@ func (c *conn) scrape(r *Request) {
 			}
 		}
 	}
-	c.counts = counts
-	f := getBuf()
+	s.counts = counts
+	f := newFrame()
 	*f = AppendScrapeResponse(*f, r.ScrapeHashes, counts, c.h.intervalSeconds())
-	c.send(f, nil)
+	c.deliver(c, f, nil)
 }
 
 // fail sends a failure reply. It carries action and, when known, info_hash:
 // clients drop failures without them.
 func (c *conn) fail(action Action, ih *InfoHash, reason string) {
 	c.h.obs.Failure(reason)
-	f := getBuf()
+	f := newFrame()
 	*f = AppendFailure(*f, action, ih, reason)
-	c.send(f, nil)
+	c.deliver(c, f, nil)
 }
 
 // noteInvalid counts an invalid message and closes the connection when
@@ -318,14 +343,14 @@ func (h *Handler) intervalSeconds() int { return int(h.cfg.AnnounceInterval / ti
 
 // fullScrape answers a scrape without info_hash: every swarm when the
 // operator allows it, a failure otherwise.
-func (c *conn) fullScrape() {
+func (c *conn) fullScrape(s *scratch) {
 	fs, ok := c.h.cfg.Swarms.(FullScraper)
 	if !c.h.cfg.AllowFullScrape || !ok {
 		c.fail(ActionScrape, nil, reasonFullScrape)
 		return
 	}
 	var hashes []InfoHash
-	counts := c.counts[:0]
+	counts := s.counts[:0]
 	err := fs.ScrapeAll(c.ctx, func(ih InfoHash, cs Counts) bool {
 		if c.authorize(ActionScrape, ih) != nil {
 			return true
@@ -339,7 +364,7 @@ func (c *conn) fullScrape() {
 		c.fail(ActionScrape, nil, reasonUnavailable)
 		return
 	}
-	f := getBuf()
+	f := newFrame()
 	*f = AppendScrapeResponse(*f, hashes, counts, c.h.intervalSeconds())
-	c.send(f, nil)
+	c.deliver(c, f, nil)
 }

@@ -10,18 +10,29 @@
 //
 // # Concurrency
 //
-// Each connection is served by the goroutine that net/http runs the handler
-// on; it reads and processes one message at a time. Frames for a connection
-// (responses, relayed offers and answers) go to a bounded queue. Enqueueing
-// never blocks: when the queue is full the connection is closed as a slow
-// consumer, so one stalled peer cannot stall the peers that send to it. A
-// writer goroutine exists only while the queue holds frames, and a ping
-// goroutine only while a ping is in flight, so an idle connection costs one
-// goroutine. Every goroutine a connection starts is waited for before its
-// handler returns; Shutdown waits for every connection.
+// The Handler speaks RFC 6455 itself (no subprotocol, no extensions) and
+// takes each connection over from net/http once upgraded, so ServeHTTP
+// returns at once. An idle connection costs no goroutine and no buffer: on
+// Linux, plain TCP connections are read by a few poller goroutines of the
+// Handler (one per GOMAXPROCS), each with its own epoll instance; a
+// connection belongs to one poller, which reads it when it is readable and
+// handles its messages one at a time, in order. TLS connections, and every
+// connection where there is no epoll, get a reader goroutine each instead;
+// both ways share one frame parser and one message path.
+//
+// Frames for a connection (responses, relayed offers and answers) go to a
+// bounded queue. Enqueueing never blocks: a sender writes the frame itself
+// when the socket takes it without waiting, else a writer goroutine, which
+// exists only while frames wait, writes the queue with one system call.
+// When the queue is full the connection is closed as a slow consumer, so
+// one stalled peer cannot stall the peers that send to it. One timer per
+// connection sends pings and closes silent or idle connections. Shutdown
+// waits for every connection and stops the Handler's goroutines.
 //
 // Frames are never sent while a store lock is held: Swarms returns its
-// picks, then the relay enqueues.
+// picks, then the relay enqueues. Messages are handled on the poller that
+// read them, so Swarms must not block for long: a slow store delays the
+// other connections of that poller.
 //
 // # Limits and access control
 //

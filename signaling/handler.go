@@ -2,12 +2,14 @@ package signaling
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
-	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
 )
 
@@ -17,7 +19,8 @@ const connShards = 64
 
 // Handler serves WebTorrent signaling over WebSocket. Create it with New and
 // mount it wherever the tracker should accept WebSocket upgrades (any path).
-// It is safe for concurrent use.
+// It is safe for concurrent use. Shutdown ends its connections and the
+// goroutines that serve them.
 type Handler struct {
 	cfg Config
 	log zerolog.Logger
@@ -30,9 +33,13 @@ type Handler struct {
 
 	mu      sync.Mutex // guards closing and the Add side of serving
 	closing bool
-	serving sync.WaitGroup // one per connection being served
+	serving sync.WaitGroup // one per upgrade in progress and open connection
 
 	admitted admissions
+
+	pollMu  sync.Mutex
+	pollers *pollerSet // started for the first connection they serve
+	noPoll  bool       // no pollers: none on this platform, failed, stopped, or turned off by a test
 }
 
 // admissions counts the connections MaxConns and MaxConnsPerIP bound:
@@ -69,11 +76,12 @@ func New(cfg Config) (*Handler, error) {
 // Conns returns the number of open WebSocket connections.
 func (h *Handler) Conns() int { return int(h.open.Load()) }
 
-// ServeHTTP upgrades the request to a WebSocket and serves it until it
-// closes. Requests that are not WebSocket upgrades get 426 Upgrade Required.
-// Upgrades that Config.Upgrade refuses get its status; upgrades over
-// Config.MaxConns get 503 and over Config.MaxConnsPerIP 429, each with a
-// plain-text reason.
+// ServeHTTP upgrades the request to a WebSocket and hands the connection
+// to the Handler, which serves it until it closes; ServeHTTP returns at
+// once. Requests that are not WebSocket upgrades get 426 Upgrade Required
+// (400 or 405 for other broken handshakes). Upgrades that Config.Upgrade
+// refuses get its status; upgrades over Config.MaxConns get 503 and over
+// Config.MaxConnsPerIP 429, each with a plain-text reason.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	if h.closing {
@@ -83,7 +91,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.serving.Add(1)
 	h.mu.Unlock()
-	defer h.serving.Done()
+	served := false // from then on, the connection's finalize releases what follows
+	defer func() {
+		if !served {
+			h.serving.Done()
+		}
+	}()
 
 	addr := h.clientAddr(r)
 	if h.cfg.Upgrade != nil {
@@ -104,30 +117,89 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, reason, status)
 		return
 	}
-	defer h.release(key)
+	defer func() {
+		if !served {
+			h.release(key)
+		}
+	}()
 
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		// WebTorrent pages live on any origin; access control by origin
-		// is the caller's choice, made before the request gets here.
-		InsecureSkipVerify: true,
-		CompressionMode:    websocket.CompressionDisabled,
-	})
+	// WebTorrent pages live on any origin; access control by origin is
+	// the caller's choice, made in Config.Upgrade.
+	if status, reason := checkHandshake(w.Header(), r); status != 0 {
+		h.log.Debug().Str("addr", addr.String()).Int("status", status).Str("reason", reason).Msg("websocket upgrade refused")
+		http.Error(w, reason, status)
+		return
+	}
+	nc, pipelined, err := upgrade(w, r)
 	if err != nil {
-		// Accept has already written the HTTP error.
-		h.log.Debug().Err(err).Str("addr", addr.String()).Msg("websocket upgrade refused")
+		h.log.Debug().Err(err).Str("addr", addr.String()).Msg("websocket upgrade failed")
 		return
 	}
-	ws.SetReadLimit(h.cfg.MaxMessageSize)
 
-	c := newConn(h, ws, addr, r.URL.Path)
+	c := newConn(h, nc, addr, r.URL.Path)
+	h.attach(c)
 	if !h.add(c) {
-		_ = ws.Close(CloseShutdown.status())
+		refuseShuttingDown(nc)
 		return
 	}
+	served = true
 	h.open.Add(1)
 	h.obs.ConnOpened()
-	c.serve()
-	h.open.Add(-1)
+	c.begin(pipelined)
+}
+
+// attach chooses how c is served: plain TCP connections by the pollers,
+// where there are any; TLS connections, which cannot be read by
+// descriptor, by a reader goroutine each. It runs before c is published.
+func (h *Handler) attach(c *conn) {
+	tc, ok := c.nc.(*net.TCPConn)
+	if !ok {
+		return
+	}
+	h.pollMu.Lock()
+	defer h.pollMu.Unlock()
+	if h.noPoll {
+		return
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return
+	}
+	if h.pollers == nil {
+		ps, err := startPollers(h, runtime.GOMAXPROCS(0))
+		if err != nil {
+			h.log.Warn().Err(err).Msg("epoll unavailable: serving each WebSocket with a goroutine")
+		}
+		if ps == nil {
+			h.noPoll = true
+			return
+		}
+		h.pollers = ps
+	}
+	c.raw, c.inline, c.poll = raw, inlineWrites, h.pollers.pick(c.id)
+}
+
+// stopPollers stops the pollers for good, once no connection is left.
+func (h *Handler) stopPollers() {
+	h.pollMu.Lock()
+	ps := h.pollers
+	h.pollers, h.noPoll = nil, true
+	h.pollMu.Unlock()
+	if ps != nil {
+		ps.stop()
+	}
+}
+
+// refuseShuttingDown closes a connection upgraded while Shutdown began.
+func refuseShuttingDown(nc net.Conn) {
+	code, text := CloseShutdown.status()
+	f := newFrame()
+	*f = appendClosePayload(*f, code, text)
+	off := putFrameHeader(*f, opClose)
+	_ = nc.SetWriteDeadline(time.Now().Add(closeWait))
+	_, _ = nc.Write((*f)[off:])
+	putBuf(f)
+	_ = nc.Close()
 }
 
 func (h *Handler) clientAddr(r *http.Request) netip.Addr {
@@ -247,9 +319,10 @@ func (h *Handler) each(f func(*conn)) {
 }
 
 // Shutdown stops accepting connections, closes every open one with 1001
-// (going away) and waits for them to finish. When ctx ends first, the
-// remaining connections are dropped without a close handshake and
-// Shutdown returns ctx's error once they are gone.
+// (going away) and waits for them to finish; each client has a moment to
+// answer the close frame. When ctx ends first, the remaining connections
+// are dropped without waiting and Shutdown returns ctx's error once they
+// are gone. Then the Handler's goroutines are gone too.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
@@ -262,12 +335,14 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 		h.serving.Wait()
 		close(done)
 	}()
+	var err error
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
-		h.each(func(c *conn) { _ = c.ws.CloseNow() })
+		h.each(func(c *conn) { c.abort() })
 		<-done
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	h.stopPollers()
+	return err
 }

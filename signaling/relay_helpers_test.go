@@ -21,9 +21,14 @@ import (
 // real in-memory store, the way a client sees it.
 
 type tracker struct {
-	url string
-	h   *signaling.Handler
+	url  string
+	addr string // host:port, for hand-made connections
+	h    *signaling.Handler
 }
+
+// readerGoroutines makes newTracker's handlers serve every connection with
+// a reader goroutine instead of the pollers (TestRelaySuiteOnReaderGoroutines).
+var readerGoroutines bool
 
 func newTracker(t *testing.T, tweak func(*signaling.Config)) *tracker {
 	t.Helper()
@@ -38,6 +43,9 @@ func newTracker(t *testing.T, tweak func(*signaling.Config)) *tracker {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if readerGoroutines {
+		signaling.ServeWithReaderGoroutines(h)
+	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -47,7 +55,7 @@ func newTracker(t *testing.T, tweak func(*signaling.Config)) *tracker {
 		}
 		srv.Close()
 	})
-	return &tracker{url: "ws" + strings.TrimPrefix(srv.URL, "http"), h: h}
+	return &tracker{url: "ws" + strings.TrimPrefix(srv.URL, "http"), addr: srv.Listener.Addr().String(), h: h}
 }
 
 // msg is a decoded server message.

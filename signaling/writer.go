@@ -1,0 +1,354 @@
+package signaling
+
+import (
+	"crypto/tls"
+	"net"
+	"slices"
+	"sync"
+	"time"
+)
+
+// The write side of a connection. Frames for a connection come from any
+// goroutine (its own read side, other connections' read sides relaying
+// offers and answers, the keepalive timer, Shutdown), go to one bounded
+// queue, and leave in the order they were queued, one writer at a time:
+//
+//   - Enqueueing never blocks: a full queue closes the connection as a slow
+//     consumer, so one stalled peer cannot stall the peers that send to it.
+//   - Whoever flushes a queue that no writer is at becomes the writer: it
+//     writes a lone frame without blocking when the socket takes it (plain
+//     TCP on Linux), which is almost always, and is done. The frames of a
+//     client message are flushed once it is handled (deliver).
+//   - Anything else (a frame the socket did not take, several frames, TLS)
+//     goes to a writer goroutine that exists only while frames wait. It
+//     writes all that is queued with one system call.
+//
+// Frames are never sent while a store lock is held: Swarms returns its
+// picks, then the relay enqueues.
+
+// closeWait bounds a close handshake: how long the tracker waits for the
+// client's close frame after sending its own, and how long a writer may
+// still spend on the close frame once the connection is over.
+const closeWait = 2 * time.Second
+
+// aLongTimeAgo is a deadline that makes blocked I/O fail at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// outFrame is a frame ready for the wire: (*buf)[off:].
+type outFrame struct {
+	buf *[]byte
+	off int
+}
+
+func (f outFrame) bytes() []byte { return (*f.buf)[f.off:] }
+
+var zeroHeadroom [frameHeadroom]byte
+
+// newFrame returns a pooled buffer to append a message to, behind room for
+// its frame header (see putFrameHeader).
+func newFrame() *[]byte {
+	b := getBuf()
+	*b = append((*b)[:0], zeroHeadroom[:]...)
+	return b
+}
+
+// deliver queues a text message for to (which may be c itself) while c
+// handles a message, and takes ownership of it; it is encoded behind
+// newFrame's headroom. With p, the message is an offer and p is remembered
+// so that the answer can be routed back. It reports whether the message
+// was queued. It is written once c's message has been handled (see
+// handle), after the relay counted what it did: no client sees a frame
+// before the metrics do, and messages to one peer go out together.
+func (c *conn) deliver(to *conn, f *[]byte, p *pendingOffer) bool {
+	queued, idle := to.enqueue(f, opText, true, p)
+	switch {
+	case !idle:
+	case c.scr == nil:
+		to.flush()
+	case !slices.Contains(c.scr.outbox, to):
+		c.scr.outbox = append(c.scr.outbox, to)
+	}
+	return queued
+}
+
+// flushOutbox writes what deliver queued. It runs on c's read side.
+func (c *conn) flushOutbox() {
+	out := c.scr.outbox
+	for i, to := range out {
+		to.flush()
+		out[i] = nil
+	}
+	c.scr.outbox = out[:0]
+}
+
+// sendControl sends a ping or pong with payload right away. Pongs count
+// against the queue's bounds (a client can send pings without reading);
+// the tracker's own pings, at most one per PingInterval, do not.
+func (c *conn) sendControl(op byte, payload []byte) {
+	f := newFrame()
+	*f = append(*f, payload...)
+	if _, idle := c.enqueue(f, op, op != opPing, nil); idle {
+		c.flush()
+	}
+}
+
+// enqueue queues a frame, encoded behind newFrame's headroom, and takes
+// ownership of it. It reports whether it was queued, and whether no writer
+// is at work, so that the caller must flush.
+func (c *conn) enqueue(f *[]byte, op byte, counted bool, p *pendingOffer) (queued, idle bool) {
+	size := len(*f) - frameHeadroom
+	fr := outFrame{buf: f, off: putFrameHeader(*f, op)}
+	c.mu.Lock()
+	if c.reason != closeReasonNone || c.done {
+		c.mu.Unlock()
+		putBuf(f)
+		return false, false
+	}
+	if counted && (c.queuedFrames >= c.h.cfg.SendQueueLen || c.queuedBytes+size > c.h.cfg.SendQueueBytes) {
+		c.mu.Unlock()
+		putBuf(f)
+		c.closeWith(CloseSlowConsumer)
+		return false, false
+	}
+	if p != nil {
+		c.pending.add(*p, c.h.cfg.MaxPendingOffers)
+	}
+	c.queue = append(c.queue, fr)
+	if counted {
+		c.queuedFrames++
+		c.queuedBytes += size
+	}
+	idle = !c.writing
+	c.mu.Unlock()
+	return true, idle
+}
+
+// flush writes what is queued unless a writer is at it already: the caller
+// becomes the writer.
+func (c *conn) flush() {
+	c.mu.Lock()
+	if c.writing || c.done || len(c.queue) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
+	batch := c.takeLocked()
+	c.mu.Unlock()
+	c.write(batch)
+}
+
+// write is the turn of a caller that became the writer: it writes a single
+// frame without blocking if the socket takes it, which is almost always;
+// the rest, or a batch, it leaves to a writer goroutine.
+func (c *conn) write(batch []outFrame) {
+	if c.inline && len(batch) == 1 {
+		fr := &batch[0]
+		b := fr.bytes()
+		n, err := writeNonblock(c.raw, b)
+		switch {
+		case err != nil:
+			c.recycle(batch)
+			c.failWrite()
+			c.writerDone()
+			return
+		case n == len(b):
+			c.recycle(batch)
+			c.writerDone()
+			return
+		}
+		fr.off += n
+	}
+	go c.writeLoop(batch)
+}
+
+// writerDone ends a writer's turn. Frames queued meanwhile get a writer
+// goroutine; otherwise, when the read side has finished, the last one out
+// closes the socket.
+func (c *conn) writerDone() {
+	c.mu.Lock()
+	if batch := c.takeLocked(); len(batch) > 0 {
+		c.mu.Unlock()
+		go c.writeLoop(batch)
+		return
+	}
+	c.writing = false
+	last := c.readDone
+	c.mu.Unlock()
+	if last {
+		c.finalize()
+	}
+}
+
+// writeLoop writes batch, then everything queued until the queue is empty,
+// blocking as the socket requires, then exits; the next flush starts a new
+// one if frames wait again.
+func (c *conn) writeLoop(batch []outFrame) {
+	for {
+		err := c.writeBatch(batch)
+		c.recycle(batch)
+		if err != nil {
+			c.failWrite()
+		}
+		c.mu.Lock()
+		batch = c.takeLocked()
+		if len(batch) == 0 {
+			c.writing = false
+			last := c.readDone
+			c.mu.Unlock()
+			if last {
+				c.finalize()
+			}
+			return
+		}
+		c.mu.Unlock()
+	}
+}
+
+// recycle gives a written batch's buffers back and keeps the slice.
+func (c *conn) recycle(batch []outFrame) {
+	for i := range batch {
+		putBuf(batch[i].buf)
+		batch[i] = outFrame{}
+	}
+	c.mu.Lock()
+	c.spare = batch[:0]
+	c.mu.Unlock()
+}
+
+// takeLocked hands the writer what it writes next: the queue, or once the
+// connection is closing (which empties the queue for good), the close frame.
+func (c *conn) takeLocked() []outFrame {
+	switch {
+	case c.writeFailed:
+		return nil
+	case len(c.queue) > 0:
+		b := c.queue
+		c.queue, c.spare = c.spare[:0], nil
+		c.queuedFrames, c.queuedBytes = 0, 0
+		return b
+	case c.closeFrame.buf != nil:
+		b := append(c.spare[:0], c.closeFrame)
+		c.spare = nil
+		c.closeFrame = outFrame{}
+		return b
+	}
+	return nil
+}
+
+// buffersPool recycles the slices writeBatch hands to writev.
+var buffersPool = sync.Pool{New: func() any { return new(net.Buffers) }}
+
+// writeBatch writes frames with one system call: writev on a TCP socket; on
+// TLS, one buffer, so that they go out in as few records as they fit.
+func (c *conn) writeBatch(batch []outFrame) error {
+	if len(batch) == 1 {
+		_, err := c.nc.Write(batch[0].bytes())
+		return err
+	}
+	if _, ok := c.nc.(*tls.Conn); ok {
+		b := getBuf()
+		for _, f := range batch {
+			*b = append(*b, f.bytes()...)
+		}
+		_, err := c.nc.Write(*b)
+		putBuf(b)
+		return err
+	}
+	bp := buffersPool.Get().(*net.Buffers)
+	bufs := (*bp)[:0]
+	for _, f := range batch {
+		bufs = append(bufs, f.bytes())
+	}
+	*bp = bufs
+	_, err := bp.WriteTo(c.nc) // consumes *bp
+	clear(bufs)
+	*bp = bufs[:0]
+	buffersPool.Put(bp)
+	return err
+}
+
+// failWrite gives up on a socket that cannot be written: nothing more is
+// sent, and the socket is dropped so the read side ends the connection.
+func (c *conn) failWrite() {
+	c.mu.Lock()
+	c.writeFailed = true
+	if c.reason == closeReasonNone {
+		c.reason = CloseWriteError
+	}
+	c.closing.Store(true)
+	c.dropQueueLocked()
+	c.mu.Unlock()
+	c.abort()
+}
+
+func (c *conn) dropQueueLocked() {
+	for i, f := range c.queue {
+		putBuf(f.buf)
+		c.queue[i] = outFrame{}
+	}
+	c.queue = c.queue[:0]
+	c.queuedFrames, c.queuedBytes = 0, 0
+	if c.closeFrame.buf != nil {
+		putBuf(c.closeFrame.buf)
+		c.closeFrame = outFrame{}
+	}
+}
+
+// closeWith starts closing the connection with the close code for reason,
+// and gives the client closeWait to answer. It never blocks, so it is safe
+// to call from any sender.
+func (c *conn) closeWith(reason CloseReason) {
+	code, text := reason.status()
+	if c.startClose(reason, code, text) {
+		c.armCloseWait()
+	}
+}
+
+// startClose begins closing for reason unless the connection is already
+// ending: frames not yet being written are dropped, no more are accepted,
+// and a close frame of code and text goes out after what is being written.
+// It reports whether it began.
+func (c *conn) startClose(reason CloseReason, code uint16, text string) bool {
+	f := newFrame()
+	*f = appendClosePayload(*f, code, text)
+	fr := outFrame{buf: f, off: putFrameHeader(*f, opClose)}
+	c.mu.Lock()
+	if c.reason != closeReasonNone || c.done {
+		c.mu.Unlock()
+		putBuf(f)
+		return false
+	}
+	c.reason = reason
+	c.closing.Store(true)
+	c.dropQueueLocked()
+	c.closeFrame = fr
+	if c.writing {
+		c.mu.Unlock()
+		return true
+	}
+	c.writing = true
+	batch := c.takeLocked()
+	c.mu.Unlock()
+	c.write(batch)
+	return true
+}
+
+// abort drops the socket without waiting for anything: a blocked write
+// fails, and the read side sees the stream end and finishes the
+// connection. It is safe to call at any time, also after the socket is
+// closed.
+func (c *conn) abort() {
+	_ = c.nc.SetWriteDeadline(aLongTimeAgo)
+	if c.poll != nil {
+		// A poller only hears of the socket while it is open: shut it
+		// down rather than close it, and epoll reports the end.
+		shutdownSocket(c.raw)
+		return
+	}
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		// Closing the TLS connection would first try to send an alert.
+		_ = tc.NetConn().Close()
+		return
+	}
+	_ = c.nc.Close()
+}
