@@ -160,17 +160,26 @@ func eventLabel(r *Request) string {
 	return "update"
 }
 
-func (c *conn) announce(r *Request, s *scratch) {
-	if !r.HasInfoHash {
+// admit checks what announces and answers both need, the ids and the
+// access rules, and sends the failure when one is missing or refused.
+func (c *conn) admit(r *Request) bool {
+	switch {
+	case !r.HasInfoHash:
 		c.fail(ActionAnnounce, nil, "invalid info_hash")
-		return
-	}
-	if !r.HasPeerID {
+		return false
+	case !r.HasPeerID:
 		c.fail(ActionAnnounce, &r.InfoHash, "invalid peer_id")
-		return
+		return false
 	}
 	if err := c.authorize(ActionAnnounce, r.InfoHash); err != nil {
 		c.fail(ActionAnnounce, &r.InfoHash, err.Error())
+		return false
+	}
+	return true
+}
+
+func (c *conn) announce(r *Request, s *scratch) {
+	if !c.admit(r) {
 		return
 	}
 	reg := registration{ih: r.InfoHash, peer: r.PeerID}
@@ -257,16 +266,7 @@ func (h *Handler) relayOffer(from *conn, r *Request, o *Offer, t Target) {
 // answer relays an answer back to the connection its offer came from.
 // Answers change no swarm state and get no response of their own.
 func (c *conn) answer(r *Request) {
-	if !r.HasInfoHash {
-		c.fail(ActionAnnounce, nil, "invalid info_hash")
-		return
-	}
-	if !r.HasPeerID {
-		c.fail(ActionAnnounce, &r.InfoHash, "invalid peer_id")
-		return
-	}
-	if err := c.authorize(ActionAnnounce, r.InfoHash); err != nil {
-		c.fail(ActionAnnounce, &r.InfoHash, err.Error())
+	if !c.admit(r) {
 		return
 	}
 	now := c.h.cfg.Now().UnixNano()

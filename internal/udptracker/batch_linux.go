@@ -46,6 +46,14 @@ type batch struct {
 	send [batchSize]mmsghdr
 	siov [batchSize]syscall.Iovec
 	out  [batchSize][]byte
+
+	// Results of the last system call, and the callbacks handed to the
+	// RawConn, made once so that no closure is allocated per batch.
+	n       int
+	errno   syscall.Errno
+	sent, k int
+	recvFn  func(fd uintptr) bool
+	sendFn  func(fd uintptr) bool
 }
 
 func newBatch(replyCap int) *batch {
@@ -61,7 +69,35 @@ func newBatch(replyCap int) *batch {
 		b.send[i].hdr.Iov = &b.siov[i]
 		b.send[i].hdr.Iovlen = 1
 	}
+	b.recvFn = b.recvmmsg
+	b.sendFn = b.sendmmsg
 	return b
+}
+
+// recvmmsg is the RawConn.Read callback: it returns false to wait in Go's
+// poller until the socket is readable.
+func (b *batch) recvmmsg(fd uintptr) bool {
+	for i := range b.recv {
+		b.recv[i].hdr.Namelen = syscall.SizeofSockaddrInet6
+		b.recv[i].hdr.Flags = 0
+		b.recv[i].len = 0
+	}
+	r, _, e := syscall.Syscall6(sysRecvmmsg, fd, uintptr(unsafe.Pointer(&b.recv[0])), batchSize, syscall.MSG_DONTWAIT, 0, 0)
+	if e == syscall.EAGAIN {
+		return false
+	}
+	b.n, b.errno = int(r), e
+	return true
+}
+
+// sendmmsg is the RawConn.Write callback for replies sent..k.
+func (b *batch) sendmmsg(fd uintptr) bool {
+	r, _, e := syscall.Syscall6(sysSendmmsg, fd, uintptr(unsafe.Pointer(&b.send[b.sent])), uintptr(b.k-b.sent), syscall.MSG_DONTWAIT, 0, 0)
+	if e == syscall.EAGAIN {
+		return false
+	}
+	b.n, b.errno = int(r), e
+	return true
 }
 
 // runBatched is run with recvmmsg/sendmmsg.
@@ -72,21 +108,8 @@ func (w *worker) runBatched(ctx context.Context, conn *net.UDPConn) error {
 	}
 	b := newBatch(cap(w.out))
 	for {
-		var n int
-		var errno syscall.Errno
-		err := rc.Read(func(fd uintptr) bool {
-			for i := range b.recv {
-				b.recv[i].hdr.Namelen = syscall.SizeofSockaddrInet6
-				b.recv[i].hdr.Flags = 0
-				b.recv[i].len = 0
-			}
-			r, _, e := syscall.Syscall6(sysRecvmmsg, fd, uintptr(unsafe.Pointer(&b.recv[0])), batchSize, syscall.MSG_DONTWAIT, 0, 0)
-			if e == syscall.EAGAIN {
-				return false // wait in Go's poller until readable
-			}
-			n, errno = int(r), e
-			return true
-		})
+		err := rc.Read(b.recvFn)
+		n, errno := b.n, b.errno
 		if err != nil {
 			if err := w.readErr(ctx, err); err != errKeepReading {
 				return err
@@ -138,29 +161,20 @@ func (w *worker) runBatched(ctx context.Context, conn *net.UDPConn) error {
 // sender vanished, a full buffer) is counted and skipped; the others still
 // go. It reports whether the socket is closed.
 func (w *worker) sendBatch(rc syscall.RawConn, b *batch, k int) bool {
-	for sent := 0; sent < k; {
-		var r int
-		var errno syscall.Errno
-		err := rc.Write(func(fd uintptr) bool {
-			n, _, e := syscall.Syscall6(sysSendmmsg, fd, uintptr(unsafe.Pointer(&b.send[sent])), uintptr(k-sent), syscall.MSG_DONTWAIT, 0, 0)
-			if e == syscall.EAGAIN {
-				return false
-			}
-			r, errno = int(n), e
-			return true
-		})
-		if err != nil {
+	b.k = k
+	for b.sent = 0; b.sent < k; {
+		if err := rc.Write(b.sendFn); err != nil {
 			return true // closed: nothing more can be sent
 		}
 		switch {
-		case errno == syscall.EINTR:
-		case errno != 0:
+		case b.errno == syscall.EINTR:
+		case b.errno != 0:
 			// The first remaining reply failed; skip it.
 			w.st.inc(cWriteErrors)
-			w.s.errLog.Warn().Err(errno).Msg("udp write failed")
-			sent++
+			w.s.errLog.Warn().Err(b.errno).Msg("udp write failed")
+			b.sent++
 		default:
-			sent += r
+			b.sent += b.n
 		}
 	}
 	return false
