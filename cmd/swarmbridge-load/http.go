@@ -53,8 +53,7 @@ type httpClient struct {
 	req     []byte
 	body    []byte
 
-	busy atomic.Bool
-	kick chan struct{}
+	kicker
 }
 
 func newHTTPRun(cfg *config, st *Stats) (*httpRun, error) {
@@ -150,31 +149,14 @@ func (r *httpRun) startClosed() {
 
 func (r *httpRun) startFixed() {
 	for _, cl := range r.clients {
-		cl.kick = make(chan struct{}, 1)
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			for {
-				select {
-				case <-r.done:
-					return
-				case <-cl.kick:
-				}
-				cl.request()
-				cl.busy.Store(false)
-			}
-		}()
+		cl.serveKicks(&r.wg, r.done, func() bool {
+			cl.request()
+			return true
+		})
 	}
 }
 
-func (r *httpRun) tryKick(i int) bool {
-	cl := r.clients[i]
-	if !cl.busy.CompareAndSwap(false, true) {
-		return false
-	}
-	cl.kick <- struct{}{}
-	return true
-}
+func (r *httpRun) tryKick(i int) bool { return r.clients[i].tryKick() }
 
 func (r *httpRun) stop() {
 	r.stopped.Store(true)

@@ -166,8 +166,7 @@ type udpClient struct {
 	reply   udpReply
 	scrapeH [][20]byte
 
-	busy atomic.Bool
-	kick chan struct{}
+	kicker
 }
 
 func newUDPRun(cfg *config, st *Stats) (*udpRun, error) {
@@ -485,36 +484,19 @@ func (r *udpRun) startClosed() {
 // says so.
 func (r *udpRun) startFixed() {
 	for _, cl := range r.clients {
-		cl.kick = make(chan struct{}, 1)
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			for {
-				select {
-				case <-r.done:
-					return
-				case <-cl.kick:
+		cl.serveKicks(&r.wg, r.done, func() bool {
+			if time.Since(cl.connIDAt) > udpConnIDReuse {
+				if err := cl.connectSync(); err != nil && !r.stopped.Load() {
+					r.st.add(cl.id, cErrConnect, 1)
 				}
-				if time.Since(cl.connIDAt) > udpConnIDReuse {
-					if err := cl.connectSync(); err != nil && !r.stopped.Load() {
-						r.st.add(cl.id, cErrConnect, 1)
-					}
-				}
-				cl.once()
-				cl.busy.Store(false)
 			}
-		}()
+			cl.once()
+			return true
+		})
 	}
 }
 
-func (r *udpRun) tryKick(i int) bool {
-	cl := r.clients[i]
-	if !cl.busy.CompareAndSwap(false, true) {
-		return false
-	}
-	cl.kick <- struct{}{}
-	return true
-}
+func (r *udpRun) tryKick(i int) bool { return r.clients[i].tryKick() }
 
 // once sends one request and waits for its reply or the timeout.
 func (cl *udpClient) once() {

@@ -54,9 +54,8 @@ type wsClient struct {
 	answerAcc float64
 	answerSDP int
 
-	busy atomic.Bool // fixed rate: a request is outstanding or about to be sent
-	kick chan struct{}
-	dead atomic.Bool
+	kicker // fixed rate
+	dead   atomic.Bool
 }
 
 func newWSRun(cfg *config, st *Stats) (*wsRun, error) {
@@ -158,23 +157,10 @@ func (r *wsRun) startClosed() {
 }
 
 // startFixed starts one sender per connection, woken by the scheduler.
+// A request that goes out settles later, in the reader (see settled).
 func (r *wsRun) startFixed() {
 	for _, cl := range r.live {
-		cl.kick = make(chan struct{}, 1)
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			for {
-				select {
-				case <-r.done:
-					return
-				case <-cl.kick:
-				}
-				if cl.sendRequest() != nil {
-					cl.busy.Store(false)
-				}
-			}
-		}()
+		cl.serveKicks(&r.wg, r.done, func() bool { return cl.sendRequest() != nil })
 	}
 }
 
@@ -182,11 +168,7 @@ func (r *wsRun) n() int { return len(r.live) }
 
 func (r *wsRun) tryKick(i int) bool {
 	cl := r.live[i]
-	if cl.dead.Load() || !cl.busy.CompareAndSwap(false, true) {
-		return false
-	}
-	cl.kick <- struct{}{}
-	return true
+	return !cl.dead.Load() && cl.tryKick()
 }
 
 // idleAnnounce sends one started announce per connection and waits until
@@ -285,7 +267,7 @@ func (cl *wsClient) settled() {
 	case r.cfg.idle:
 		r.idleAcks.Add(1)
 	case r.cfg.rate > 0:
-		cl.busy.Store(false)
+		cl.release()
 	default:
 		if !r.stopping.Load() {
 			_ = cl.sendRequest()

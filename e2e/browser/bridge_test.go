@@ -3,7 +3,6 @@ package browser_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,13 +17,12 @@ import (
 	"testing"
 	"time"
 
-	g "github.com/anacrolix/generics"
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
-	"github.com/anacrolix/torrent/storage"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/swarmbridge/swarmbridge/internal/torrenttest"
 	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
 )
 
@@ -55,7 +53,7 @@ func TestHybridSeederServesBrowserAndNativePeers(t *testing.T) {
 	const size = 4 << 20
 	udpURL := "udp://" + tr.UDPAddr + "/announce"
 	seedDir := t.TempDir()
-	data, mi := bridgeMakeTorrent(t, seedDir, "payload.bin", size, 64<<10, tr.WSURL(), udpURL)
+	data, mi := torrenttest.MakeTorrent(t, seedDir, "payload.bin", size, 64<<10, "swarmbridge e2e/browser", tr.WSURL(), udpURL)
 	ih := mi.HashInfoBytes()
 	sum := sha256.Sum256(data)
 	wantSHA := hex.EncodeToString(sum[:])
@@ -197,67 +195,16 @@ func TestHybridSeederServesBrowserAndNativePeers(t *testing.T) {
 	t.Logf("browser result %+v; /stats during transfer %+v; HTTP scrape after %+v", res, during, sc)
 }
 
-// bridgeMakeTorrent writes size random bytes to dir/name and returns them
-// with a single-file metainfo announcing to trackers, one tier each
-// (anacrolix announces to every URL of every tier, not just the first
-// working tier).
-func bridgeMakeTorrent(t *testing.T, dir, name string, size int, pieceLen int64, trackers ...string) ([]byte, *metainfo.MetaInfo) {
-	t.Helper()
-	data := make([]byte, size)
-	if _, err := rand.Read(data); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	info := metainfo.Info{PieceLength: pieceLen}
-	if err := info.BuildFromFilePath(path); err != nil {
-		t.Fatalf("BuildFromFilePath: %v", err)
-	}
-	infoBytes, err := bencode.Marshal(info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mi := &metainfo.MetaInfo{
-		InfoBytes:    infoBytes,
-		Announce:     trackers[0],
-		CreatedBy:    "swarmbridge e2e/browser",
-		CreationDate: time.Now().Unix(),
-	}
-	for _, tr := range trackers {
-		mi.AnnounceList = append(mi.AnnounceList, []string{tr})
-	}
-	return data, mi
-}
-
-// bridgeNewClient returns an anacrolix client that learns of peers only
-// from trackers: no DHT, PEX, webseeds or port mapping, TCP on 127.0.0.1
-// only. With webtorrent it also announces to ws:// trackers and speaks
-// WebRTC, with no STUN/TURN servers (loopback host candidates are all
-// there is). If conns is not nil it records every peer connection.
+// bridgeNewClient returns a client that learns of peers only from trackers
+// (see torrenttest.IsolatedConfig). With webtorrent it also announces to
+// ws:// trackers and speaks WebRTC, with no STUN/TURN servers (loopback
+// host candidates are all there is). If conns is not nil it records every
+// peer connection.
 func bridgeNewClient(t *testing.T, dataDir string, seed, webtorrent bool, conns *bridgeConnLog) *torrent.Client {
 	t.Helper()
-	cfg := torrent.NewDefaultClientConfig()
-	cfg.DataDir = dataDir
-	cfg.DefaultStorage = storage.NewFileOpts(storage.NewFileClientOpts{
-		ClientBaseDir:   dataDir,
-		PieceCompletion: storage.NewMapPieceCompletion(),
-		UsePartFiles:    g.Some(false),
-	})
-	cfg.ListenHost = func(string) string { return "127.0.0.1" }
-	cfg.ListenPort = 0
-	cfg.DisableIPv6 = true
-	cfg.DisableUTP = true
-	cfg.NoDHT = true
-	cfg.PeriodicallyAnnounceTorrentsToDht = false
-	cfg.DhtStartingNodes = nil
-	cfg.DisablePEX = true
-	cfg.DisableWebseeds = true
-	cfg.NoDefaultPortForwarding = true
+	cfg := torrenttest.IsolatedConfig(dataDir, seed)
 	cfg.DisableWebtorrent = !webtorrent
 	cfg.ICEServerList = []webrtc.ICEServer{}
-	cfg.Seed = seed
 	// With the default 1 MiB, anacrolix v1.59.1 stalls a seeder that has
 	// more than 1 MiB of requests queued from one peer (a TCP leecher
 	// queues up to 2 MiB): peerRequestServer waits for the allocation of a
@@ -269,17 +216,7 @@ func bridgeNewClient(t *testing.T, dataDir string, seed, webtorrent bool, conns 
 	if conns != nil {
 		cfg.Callbacks.PeerConnAdded = append(cfg.Callbacks.PeerConnAdded, conns.add)
 	}
-	cl, err := torrent.NewClient(cfg)
-	if err != nil {
-		t.Fatalf("torrent.NewClient: %v", err)
-	}
-	t.Cleanup(func() {
-		for _, err := range cl.Close() {
-			t.Errorf("closing torrent client: %v", err)
-		}
-		<-cl.Closed()
-	})
-	return cl
+	return torrenttest.NewClient(t, cfg)
 }
 
 // bridgeConnLog remembers a client's peer connections, closed ones too.

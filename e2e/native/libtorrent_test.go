@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/torrenttest"
 	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
 )
 
@@ -88,7 +89,7 @@ func testLibtorrentDownload(t *testing.T, tr *trackerproc.Tracker, script, annou
 
 	seedDir := t.TempDir()
 	const name = "lt-payload.bin"
-	data, mi := makeTorrent(t, seedDir, name, 1<<20, 64<<10, announceURL)
+	data, mi := torrenttest.MakeTorrent(t, seedDir, name, 1<<20, 64<<10, createdBy, announceURL)
 	ih := id20(mi.HashInfoBytes())
 	seeder := newIsolatedClient(t, seedDir, true, nil)
 	st, err := seeder.AddTorrent(mi)

@@ -3,7 +3,6 @@ package native_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -16,12 +15,9 @@ import (
 	"testing"
 	"time"
 
-	g "github.com/anacrolix/generics"
 	"github.com/anacrolix/torrent"
-	"github.com/anacrolix/torrent/bencode"
-	"github.com/anacrolix/torrent/metainfo"
-	"github.com/anacrolix/torrent/storage"
 
+	"github.com/swarmbridge/swarmbridge/internal/torrenttest"
 	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
 )
 
@@ -38,12 +34,15 @@ func TestNativeTransferOverHTTP(t *testing.T) {
 	testNativeTransfer(t, tr, tr.HTTPURL()+"/announce")
 }
 
+// createdBy marks the metainfo of this package's torrents.
+const createdBy = "swarmbridge e2e/native"
+
 func testNativeTransfer(t *testing.T, tr *trackerproc.Tracker, announceURL string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
 	seedDir := t.TempDir()
-	data, mi := makeTorrent(t, seedDir, "payload.bin", 4<<20, 256<<10, announceURL)
+	data, mi := torrenttest.MakeTorrent(t, seedDir, "payload.bin", 4<<20, 256<<10, createdBy, announceURL)
 	ih := id20(mi.HashInfoBytes())
 
 	start := time.Now()
@@ -138,61 +137,12 @@ func testNativeTransfer(t *testing.T, tr *trackerproc.Tracker, announceURL strin
 	}
 }
 
-// makeTorrent writes size random bytes to dir/name and builds a
-// single-file metainfo whose only tracker is announceURL.
-func makeTorrent(t testing.TB, dir, name string, size int, pieceLen int64, announceURL string) ([]byte, *metainfo.MetaInfo) {
-	t.Helper()
-	data := make([]byte, size)
-	if _, err := rand.Read(data); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	info := metainfo.Info{PieceLength: pieceLen}
-	if err := info.BuildFromFilePath(path); err != nil {
-		t.Fatalf("BuildFromFilePath: %v", err)
-	}
-	infoBytes, err := bencode.Marshal(info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mi := &metainfo.MetaInfo{
-		InfoBytes:    infoBytes,
-		Announce:     announceURL,
-		AnnounceList: [][]string{{announceURL}},
-		CreatedBy:    "swarmbridge e2e/native",
-		CreationDate: time.Now().Unix(),
-	}
-	return data, mi
-}
-
-// newIsolatedClient returns an anacrolix client that can learn of peers
-// only from trackers: no DHT, PEX, WebTorrent, webseeds or port mapping
-// (anacrolix has no local service discovery), TCP on 127.0.0.1 only.
-// onConn, if not nil, is called for every peer connection added.
+// newIsolatedClient returns a client that learns of peers only from
+// trackers (see torrenttest.IsolatedConfig). onConn, if not nil, is called
+// for every peer connection added.
 func newIsolatedClient(t testing.TB, dataDir string, seed bool, onConn func(*torrent.PeerConn)) *torrent.Client {
 	t.Helper()
-	cfg := torrent.NewDefaultClientConfig()
-	cfg.DataDir = dataDir
-	cfg.DefaultStorage = storage.NewFileOpts(storage.NewFileClientOpts{
-		ClientBaseDir:   dataDir,
-		PieceCompletion: storage.NewMapPieceCompletion(),
-		UsePartFiles:    g.Some(false),
-	})
-	cfg.ListenHost = func(string) string { return "127.0.0.1" }
-	cfg.ListenPort = 0
-	cfg.DisableIPv6 = true
-	cfg.DisableUTP = true
-	cfg.NoDHT = true
-	cfg.PeriodicallyAnnounceTorrentsToDht = false
-	cfg.DhtStartingNodes = nil
-	cfg.DisablePEX = true
-	cfg.DisableWebtorrent = true
-	cfg.DisableWebseeds = true
-	cfg.NoDefaultPortForwarding = true
-	cfg.Seed = seed
+	cfg := torrenttest.IsolatedConfig(dataDir, seed)
 	// anacrolix v1.59.1 serves a connection's queued requests from one
 	// goroutine that picks them in map order and blocks on that request's
 	// share of MaxAllocPeerRequestDataPerConn (default 1 MiB), while the
@@ -206,17 +156,7 @@ func newIsolatedClient(t testing.TB, dataDir string, seed bool, onConn func(*tor
 	if onConn != nil {
 		cfg.Callbacks.PeerConnAdded = append(cfg.Callbacks.PeerConnAdded, onConn)
 	}
-	cl, err := torrent.NewClient(cfg)
-	if err != nil {
-		t.Fatalf("torrent.NewClient: %v", err)
-	}
-	t.Cleanup(func() {
-		for _, err := range cl.Close() {
-			t.Errorf("closing torrent client: %v", err)
-		}
-		<-cl.Closed()
-	})
-	return cl
+	return torrenttest.NewClient(t, cfg)
 }
 
 func waitFlag(ctx context.Context, t testing.TB, on <-chan struct{}, what string) {

@@ -2,16 +2,8 @@ package ops_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,42 +14,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/swarmbridge/swarmbridge/internal/certs/certstest"
 	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
 )
-
-// writeCert writes a self-signed certificate for 127.0.0.1 named cn.
-func writeCert(t *testing.T, certFile, keyFile, cn string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Write to temporary names and rename, as certificate renewal tools do.
-	for file, block := range map[string]*pem.Block{certFile: {Type: "CERTIFICATE", Bytes: der}, keyFile: {Type: "EC PRIVATE KEY", Bytes: kb}} {
-		if err := os.WriteFile(file+".tmp", pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(file+".tmp", file); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // tlsClient trusts any certificate (it is self-signed) and records the
 // name of the one the server presented.
@@ -103,7 +62,7 @@ func roundTrip(t *testing.T, ws *websocket.Conn, msg string) string {
 func TestTLSAndCertificateReloadOnSIGHUP(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	writeCert(t, certFile, keyFile, "first.test")
+	certstest.WriteSelfSigned(t, certFile, keyFile, "first.test")
 	tr := trackerproc.Start(t, trackerBin, "SWARMBRIDGE_TLS_CERT="+certFile, "SWARMBRIDGE_TLS_KEY="+keyFile)
 	wss := "wss://" + tr.HTTPAddr
 
@@ -117,7 +76,7 @@ func TestTLSAndCertificateReloadOnSIGHUP(t *testing.T) {
 	}
 
 	// Renew, signal, and wait for new handshakes to get the new one.
-	writeCert(t, certFile, keyFile, "second.test")
+	certstest.WriteSelfSigned(t, certFile, keyFile, "second.test")
 	if err := tr.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
