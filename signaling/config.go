@@ -21,7 +21,8 @@ type Config struct {
 	// Observer receives metrics events. Nil discards them.
 	Observer Observer
 	// ClientAddr returns the address of the client behind a request (for
-	// logs and limits). Nil uses the TCP peer address.
+	// logs and limits). Nil uses the TCP peer address. An error refuses
+	// the upgrade with 400 and the error's text.
 	ClientAddr func(*http.Request) (netip.Addr, error)
 
 	// AnnounceInterval is the "interval" sent to clients. Default 120 s.
@@ -45,7 +46,9 @@ type Config struct {
 	// it is dropped as a slow consumer. Default 256.
 	SendQueueLen int
 	// SendQueueBytes bounds the bytes waiting for one connection, with the
-	// same consequence. Default 4 MiB.
+	// same consequence. Default 4 MiB, or 4 × MaxMessageSize when that is
+	// more; it must be at least 2 × MaxMessageSize, so that one relayed
+	// offer of the largest size allowed does not drop its target.
 	SendQueueBytes int
 	// PingInterval is how often the tracker pings each connection, so
 	// proxies keep it open and dead peers are found. Default 30 s;
@@ -133,7 +136,7 @@ func (c *Config) setDefaults() {
 		c.SendQueueLen = 256
 	}
 	if c.SendQueueBytes == 0 {
-		c.SendQueueBytes = 4 << 20
+		c.SendQueueBytes = max(4<<20, 4*int(c.MaxMessageSize))
 	}
 	if c.PingInterval == 0 {
 		c.PingInterval = 30 * time.Second
@@ -171,6 +174,8 @@ func (c *Config) validate() error {
 	case c.MaxOffers < 0, c.MaxScrapeHashes < 0, c.MaxTorrentsPerConn < 0,
 		c.SendQueueLen < 0, c.SendQueueBytes < 0, c.MaxPendingOffers < 0, c.MaxInvalidPerMinute < 0:
 		return fmt.Errorf("%w: limits must not be negative", ErrConfig)
+	case int64(c.SendQueueBytes) < 2*c.MaxMessageSize:
+		return fmt.Errorf("%w: SendQueueBytes must be at least 2 × MaxMessageSize", ErrConfig)
 	case c.PongTimeout <= 0, c.OfferTTL <= 0:
 		return fmt.Errorf("%w: durations must be positive", ErrConfig)
 	case c.MaxConns < 0, c.MaxConnsPerIP < 0, c.AnnouncesPerConn < 0, c.IdleTimeout < 0:

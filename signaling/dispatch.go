@@ -276,6 +276,10 @@ func (c *conn) answer(r *Request) {
 	if !ok {
 		c.h.obs.Dropped(DropNoOffer)
 		c.fail(ActionAnnounce, &r.InfoHash, reasonNoOffer)
+		// Answers skip the request rate limits (a peer answers what it
+		// was sent); one that matches no offer counts as invalid, so a
+		// flood of made-up answers still ends the connection.
+		c.noteInvalid()
 		return
 	}
 	to := c.h.lookup(p.fromConn)

@@ -98,7 +98,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	addr := h.clientAddr(r)
+	addr, err := h.clientAddr(r)
+	if err != nil {
+		// Falling back to the socket address would count this client
+		// under its proxy's address, and let it spend everyone's limits.
+		h.log.Debug().Err(err).Str("remote", r.RemoteAddr).Msg("websocket upgrade refused")
+		http.Error(w, "cannot tell the client address: "+err.Error(), http.StatusBadRequest)
+		return
+	}
 	if h.cfg.Upgrade != nil {
 		if status, reason := h.cfg.Upgrade(r); status != 0 {
 			h.log.Debug().Str("addr", addr.String()).Int("status", status).Str("reason", reason).Msg("websocket upgrade refused")
@@ -202,17 +209,17 @@ func refuseShuttingDown(nc net.Conn) {
 	_ = nc.Close()
 }
 
-func (h *Handler) clientAddr(r *http.Request) netip.Addr {
+// clientAddr is the address limits and logs use: what ClientAddr says,
+// else the TCP peer's. An error from ClientAddr refuses the upgrade.
+func (h *Handler) clientAddr(r *http.Request) (netip.Addr, error) {
 	if h.cfg.ClientAddr != nil {
-		if a, err := h.cfg.ClientAddr(r); err == nil {
-			return a
-		}
+		return h.cfg.ClientAddr(r)
 	}
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
-		return netip.Addr{}
+		return netip.Addr{}, nil
 	}
-	return ap.Addr().Unmap()
+	return ap.Addr().Unmap(), nil
 }
 
 // addrKey is the address connections are counted under: IPv6 clients by

@@ -159,6 +159,27 @@ func TestUpgradeHookRefusesWithItsStatus(t *testing.T) {
 	}
 }
 
+// A client whose address cannot be told (a trusted proxy sent a malformed
+// X-Forwarded-For) is refused rather than counted as the proxy.
+func TestUnknownClientAddressRefusesTheUpgrade(t *testing.T) {
+	tr := newTracker(t, func(c *signaling.Config) {
+		c.ClientAddr = func(r *http.Request) (netip.Addr, error) {
+			if v := r.Header.Get("X-Forwarded-For"); v != "" {
+				return netip.ParseAddr(v)
+			}
+			return netip.MustParseAddr("192.0.2.1"), nil
+		}
+	})
+	bad := &websocket.DialOptions{HTTPHeader: http.Header{"X-Forwarded-For": {"not-an-address"}}}
+	if body := tr.refused(t, bad, http.StatusBadRequest); !strings.Contains(body, "client address") {
+		t.Fatalf("body %q", body)
+	}
+	c := tr.dial(t)
+	ih := randID()
+	c.send(announce(ih, randID(), "started", 0))
+	expectAnnounceResponse(t, c, ih)
+}
+
 func TestAnnouncesPerConnIsATokenBucket(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Unix(1_700_000_000, 0)

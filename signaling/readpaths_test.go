@@ -46,6 +46,9 @@ var relaySuite = map[string]func(*testing.T){
 	"TestFullScrapeLeavesRefusedHashesOut":             TestFullScrapeLeavesRefusedHashesOut,
 	"TestIdleConnectionsAreClosedWith1001":             TestIdleConnectionsAreClosedWith1001,
 	"TestIdleTimeoutCountsOnlyClientMessages":          TestIdleTimeoutCountsOnlyClientMessages,
+	"TestRepeatedUnmatchedAnswersCloseTheConnection":   TestRepeatedUnmatchedAnswersCloseTheConnection,
+	"TestLargestOfferReachesItsTarget":                 TestLargestOfferReachesItsTarget,
+	"TestUnknownClientAddressRefusesTheUpgrade":        TestUnknownClientAddressRefusesTheUpgrade,
 }
 
 func TestRelaySuiteOnReaderGoroutines(t *testing.T) {

@@ -93,7 +93,7 @@ func (tr *tracker) dialWith(t *testing.T, opts *websocket.DialOptions) *client {
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	ws.SetReadLimit(1 << 20)
+	ws.SetReadLimit(16 << 20)
 	c := &client{t: t, ws: ws, in: make(chan msg, 1024), done: make(chan error, 1)}
 	go c.readLoop()
 	t.Cleanup(func() {

@@ -404,6 +404,45 @@ func TestRepeatedGarbageClosesTheConnection(t *testing.T) {
 	}
 }
 
+// Answers are not rate limited, so answers that match no offer must count
+// as invalid: otherwise a client could flood them for ever.
+func TestRepeatedUnmatchedAnswersCloseTheConnection(t *testing.T) {
+	tr := newTracker(t, func(c *signaling.Config) { c.MaxInvalidPerMinute = 5 })
+	c := tr.dial(t)
+	ih := randID()
+	msg, err := json.Marshal(answerMsg(ih, randID(), randID(), randID(), "v=0\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		// Writes start failing once the tracker has closed the socket.
+		_ = c.ws.Write(context.Background(), websocket.MessageText, msg)
+	}
+	if code := c.closed(); code != websocket.StatusPolicyViolation {
+		t.Fatalf("close code %v, want 1008", code)
+	}
+}
+
+// With MaxMessageSize raised past the default send queue, an offer of the
+// largest size allowed still reaches its target instead of dropping it as
+// a slow consumer.
+func TestLargestOfferReachesItsTarget(t *testing.T) {
+	tr := newTracker(t, func(c *signaling.Config) { c.MaxMessageSize = 6 << 20 })
+	ih := randID()
+	a, b := tr.dial(t), tr.dial(t)
+	a.send(announce(ih, randID(), "started", 0))
+	expectAnnounceResponse(t, a, ih)
+	offers := newOffers(1)
+	offers[0].sdp += "a=x-padding:" + strings.Repeat("p", 5<<20) + "\r\n"
+	b.send(announce(ih, randID(), "started", 10, offers...))
+	expectAnnounceResponse(t, b, ih)
+	o := a.next()
+	sdp, _ := o["offer"].(map[string]any)["sdp"].(string)
+	if o.str("offer_id") != bin(offers[0].id) || sdp != offers[0].sdp {
+		t.Fatalf("offer of %d bytes not relayed intact: got %d bytes", len(offers[0].sdp), len(sdp))
+	}
+}
+
 func TestOversizedMessageClosesWith1009(t *testing.T) {
 	tr := newTracker(t, func(c *signaling.Config) { c.MaxMessageSize = 4096 })
 	bystander := tr.dial(t)

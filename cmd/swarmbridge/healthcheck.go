@@ -20,9 +20,13 @@ func healthcheck(environ []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "swarmbridge healthcheck: %v\n", err)
 		return 2
 	}
-	addr := cfg.HTTPAddr
+	// TLS covers HTTP_ADDR only; the separate metrics listener is plain.
+	addr, scheme := cfg.HTTPAddr, "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
 	if cfg.MetricsAddr != "" {
-		addr = cfg.MetricsAddr
+		addr, scheme = cfg.MetricsAddr, "http"
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -31,10 +35,6 @@ func healthcheck(environ []string, stderr io.Writer) int {
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
-	}
-	scheme := "http"
-	if cfg.TLSCert != "" {
-		scheme = "https"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -42,9 +42,10 @@ type Config struct {
 	MaxMessageSize     int           `env:"MAX_MESSAGE_SIZE" envDefault:"65536" help:"largest WebSocket message in bytes; bigger ones close the connection with 1009 (4096-16777216)"`
 	MaxOffers          int           `env:"MAX_OFFERS" envDefault:"10" help:"offers of one WebSocket announce that are relayed; the rest are ignored (1-100)"`
 	AllowFullScrape    bool          `env:"ALLOW_FULL_SCRAPE" envDefault:"false" help:"answer a scrape without info_hash with every swarm, over HTTP and WebSocket (true or false)"`
-	MaxScrapeHashes    int           `env:"MAX_SCRAPE_HASHES" envDefault:"100" help:"most info hashes in one scrape (1-1000)"`
+	MaxScrapeHashes    int           `env:"MAX_SCRAPE_HASHES" envDefault:"100" help:"most info hashes in one scrape (1-1000; UDP stops at 101, what fits one datagram)"`
 	MaxTorrentsPerConn int           `env:"MAX_TORRENTS_PER_CONN" envDefault:"1000" help:"most torrents one WebSocket connection may announce (1-100000)"`
 	SendQueue          int           `env:"WS_SEND_QUEUE" envDefault:"256" help:"messages that may wait for one WebSocket client before it is dropped as too slow (8-65536)"`
+	PendingOffers      int           `env:"WS_PENDING_OFFERS" envDefault:"256" help:"offers relayed to one WebSocket connection that are remembered until answered, so answers go back only to real offerers; past it the oldest is forgotten and its answer refused (16-65536; raise it for clients that carry many torrents on one socket)"`
 	PingInterval       time.Duration `env:"WS_PING_INTERVAL" envDefault:"30s" help:"how often each WebSocket is pinged so proxies keep it open and dead peers are found (duration, 0 disables)"`
 
 	WSMaxConns         int           `env:"WS_MAX_CONNS" envDefault:"10000" help:"most open WebSocket connections; further upgrades get 503 (0-100000000, 0 means no limit)"`
@@ -54,7 +55,8 @@ type Config struct {
 	UDPRequestsPerIP   int           `env:"UDP_REQUESTS_PER_IP" envDefault:"1200" help:"UDP packets one client IP (IPv6: its /64) may send per minute, in bursts of up to that many; more are dropped without a reply (0-100000000, 0 means no limit)"`
 	RateLimitMaxIPs    int           `env:"RATELIMIT_MAX_IPS" envDefault:"100000" help:"most client IPs each per-IP rate limit remembers at once; past it a random one is forgotten, so floods of spoofed addresses cost bounded memory (1000-100000000)"`
 	WSIdleTimeout      time.Duration `env:"WS_IDLE_TIMEOUT" envDefault:"10m" help:"close a WebSocket with 1001 when the client has sent no message for this long; pongs do not count (duration, 0 disables, else longer than ANNOUNCE_INTERVAL)"`
-	HandshakeTimeout   time.Duration `env:"HANDSHAKE_TIMEOUT" envDefault:"10s" help:"how long a new TCP connection may take to finish TLS and send its request headers, and how long an idle HTTP keep-alive connection stays open (duration, positive)"`
+	HandshakeTimeout   time.Duration `env:"HANDSHAKE_TIMEOUT" envDefault:"10s" help:"how long a new TCP connection may take to finish TLS and send a whole request (headers and body), and how long an idle HTTP keep-alive connection stays open (duration, positive)"`
+	HTTPWriteTimeout   time.Duration `env:"HTTP_WRITE_TIMEOUT" envDefault:"30s" help:"longest time to send one HTTP response; a client that reads slower is disconnected (WebSockets are not affected) (duration, positive)"`
 
 	AllowedOrigins    string `env:"ALLOWED_ORIGINS" envDefault:"" help:"comma-separated origins (https://app.example.com) or host patterns (example.com, *.example.com) of the web pages that may open WebSockets; others get 403; requests without Origin (non-browser clients) pass (empty: every page, as public WebTorrent trackers need)"`
 	InfoHashAllowlist string `env:"INFOHASH_ALLOWLIST" envDefault:"" help:"file listing the only info hashes that may be tracked (40 hex digits per line, # comments); other announces fail with 'info_hash not allowed'; reloaded on SIGHUP (not together with INFOHASH_DENYLIST)"`
@@ -167,18 +169,25 @@ func (c *Config) Validate() error {
 			bad(field, "%d is out of range", v)
 		}
 	}
-	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-		bad("HTTPAddr", "%q is not host:port", c.HTTPAddr)
-	}
-	if c.UDPAddr != "" {
-		if _, _, err := net.SplitHostPort(c.UDPAddr); err != nil {
-			bad("UDPAddr", "%q is not host:port", c.UDPAddr)
+	addr := func(field, network, v string) {
+		_, port, err := net.SplitHostPort(v)
+		if err != nil {
+			bad(field, "%q is not host:port", v)
+			return
 		}
+		// LookupPort reads numbers and /etc/services names without any
+		// network traffic; it refuses "x" and 70000, which SplitHostPort
+		// lets through.
+		if _, err := net.LookupPort(network, port); err != nil {
+			bad(field, "%q has no valid port", v)
+		}
+	}
+	addr("HTTPAddr", "tcp", c.HTTPAddr)
+	if c.UDPAddr != "" {
+		addr("UDPAddr", "udp", c.UDPAddr)
 	}
 	if c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			bad("MetricsAddr", "%q is not host:port", c.MetricsAddr)
-		}
+		addr("MetricsAddr", "tcp", c.MetricsAddr)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -238,6 +247,10 @@ func (c *Config) Validate() error {
 	}
 	if c.HandshakeTimeout <= 0 {
 		bad("HandshakeTimeout", "%s is not positive", c.HandshakeTimeout)
+	}
+	intIn("PendingOffers", c.PendingOffers, 16, 65536)
+	if c.HTTPWriteTimeout <= 0 {
+		bad("HTTPWriteTimeout", "%s is not positive", c.HTTPWriteTimeout)
 	}
 	if _, err := access.ParseOrigins(c.AllowedOrigins); err != nil {
 		bad("AllowedOrigins", "%v", err)

@@ -51,6 +51,9 @@ func TestBadValuesNameTheVariableAndWhatItAccepts(t *testing.T) {
 		{"SWARMBRIDGE_LOG_LEVEL=loud", []string{"SWARMBRIDGE_LOG_LEVEL", "debug, info, warn or error"}},
 		{"SWARMBRIDGE_LOG_FORMAT=xml", []string{"SWARMBRIDGE_LOG_FORMAT", "json or console"}},
 		{"SWARMBRIDGE_HTTP_ADDR=8000", []string{"SWARMBRIDGE_HTTP_ADDR", "host:port"}},
+		{"SWARMBRIDGE_HTTP_ADDR=:x", []string{"SWARMBRIDGE_HTTP_ADDR", "no valid port"}},
+		{"SWARMBRIDGE_UDP_ADDR=:70000", []string{"SWARMBRIDGE_UDP_ADDR", "no valid port"}},
+		{"SWARMBRIDGE_METRICS_ADDR=127.0.0.1:-1", []string{"SWARMBRIDGE_METRICS_ADDR", "no valid port"}},
 		{"SWARMBRIDGE_PEER_TTL=1m", []string{"SWARMBRIDGE_PEER_TTL", "longer"}},
 		{"SWARMBRIDGE_MAX_MESSAGE_SIZE=12", []string{"SWARMBRIDGE_MAX_MESSAGE_SIZE", "4096"}},
 	} {

@@ -216,6 +216,8 @@ func TestAnnounceNumWant(t *testing.T) {
 		{"numwant=1", 1},
 		{"numwant=5", 5},
 		{"numwant=1000", 5},
+		{"numwant=9", 5},
+		{"numwant=999", 5},
 		{"numwant=-1", 3},
 		{"numwant=x", 3},
 	}

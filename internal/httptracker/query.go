@@ -123,7 +123,7 @@ func parseUint(b []byte, limit uint64) (v uint64, ok bool) {
 			return 0, false
 		}
 		d := uint64(c - '0')
-		if v > (limit-d)/10 {
+		if d > limit || v > (limit-d)/10 {
 			v = limit // keep scanning so a later non-digit still fails
 			continue
 		}

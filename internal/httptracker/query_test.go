@@ -130,6 +130,15 @@ func TestParseUint(t *testing.T) {
 		{" 1", 10, 0, false},
 		{"1x", 10, 0, false},
 		{"99999999999x", 10, 0, false},
+		// Limits below 9: a digit larger than the limit saturates too
+		// (MAX_NUMWANT may be as low as 1).
+		{"999", 5, 5, true},
+		{"9", 5, 5, true},
+		{"5", 5, 5, true},
+		{"4", 5, 4, true},
+		{"7", 1, 1, true},
+		{"1", 0, 0, true},
+		{"123456789012345678901234", 5, 5, true},
 	}
 	for _, tc := range tests {
 		got, ok := parseUint([]byte(tc.in), tc.limit)

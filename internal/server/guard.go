@@ -274,14 +274,19 @@ func (s *Server) keyedRoute(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // HTTPServer returns the http.Server for the tracker's TCP port:
-// HANDSHAKE_TIMEOUT bounds how long a new connection may take to send its
-// request headers (TLS handshake included) and how long an idle keep-alive
-// connection is kept.
+// HANDSHAKE_TIMEOUT bounds how long a new connection may take to send a
+// request (TLS handshake included; the body too, so a body dripped a byte
+// at a time cannot hold a connection) and how long an idle keep-alive
+// connection is kept; HTTP_WRITE_TIMEOUT bounds sending a response to a
+// client that does not read. A WebSocket upgrade hijacks the connection,
+// which clears both deadlines.
 func (s *Server) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s,
 		ConnState:         s.HTTPConnState,
 		ReadHeaderTimeout: s.conf.HandshakeTimeout,
+		ReadTimeout:       s.conf.HandshakeTimeout,
+		WriteTimeout:      s.conf.HTTPWriteTimeout,
 		IdleTimeout:       s.conf.HandshakeTimeout,
 	}
 }

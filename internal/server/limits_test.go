@@ -184,6 +184,68 @@ func TestHandshakeTimeoutClosesSlowAndIdleConnections(t *testing.T) {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	expectHangUp(t, &bufConn{Conn: idle, r: br})
+
+	// Headers in time, then a chunked body dripped a byte at a time: the
+	// read deadline covers the body too.
+	drip, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drip.Close()
+	if _, err := io.WriteString(drip, "GET /announce HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	stopDrip := make(chan struct{})
+	dripDone := make(chan struct{})
+	go func() {
+		defer close(dripDone)
+		for {
+			select {
+			case <-stopDrip:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if _, err := io.WriteString(drip, "1\r\nx\r\n"); err != nil {
+				return
+			}
+		}
+	}()
+	expectHangUp(t, drip)
+	close(stopDrip)
+	<-dripDone
+}
+
+// A client that sends requests and never reads the responses is
+// disconnected once a response has waited HTTP_WRITE_TIMEOUT, instead of
+// holding a connection and its goroutine for ever.
+func TestHTTPWriteTimeoutDropsClientsThatDoNotRead(t *testing.T) {
+	h := startTracker(t, nil, func(c *config.Config) { c.HTTPWriteTimeout = 300 * time.Millisecond })
+	addr := strings.TrimPrefix(h.ts.URL, "http://")
+	const open = `swarmbridge_connections_open{transport="http"}`
+
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Pipelined requests for the 13 KB stylesheet: far more bytes than the
+	// socket buffers of both ends hold.
+	req := "GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n"
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		for range 2000 {
+			if _, err := io.WriteString(c, req); err != nil {
+				return
+			}
+		}
+	}()
+	// The metrics scrape is a keep-alive connection of its own: two while
+	// the client is stuck, one once the tracker has dropped it.
+	h.waitMetric(open, 2)
+	h.waitMetric(open, 1)
+	_ = c.Close()
+	<-sent
 }
 
 type bufConn struct {

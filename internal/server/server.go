@@ -74,6 +74,7 @@ func New(o Options) (*Server, error) {
 		AllowFullScrape:    c.AllowFullScrape,
 		MaxTorrentsPerConn: c.MaxTorrentsPerConn,
 		SendQueueLen:       c.SendQueue,
+		MaxPendingOffers:   c.PendingOffers,
 		PingInterval:       pingInterval(c.PingInterval),
 		MaxConns:           c.WSMaxConns,
 		MaxConnsPerIP:      c.WSMaxConnsPerIP,
@@ -110,11 +111,13 @@ func New(o Options) (*Server, error) {
 		PeerTTL:        c.NativeTTL(),
 		DefaultNumWant: c.DefaultNumWant,
 		MaxNumWant:     c.MaxNumWant,
-		Observer:       m.Transport("udp"),
-		Logger:         o.Logger.With().Str("transport", "udp").Logger(),
-		Authorize:      g.udpAuthorize(),
-		AllowScrape:    g.udpAllowScrape(),
-		AllowPacket:    g.udpAllowPacket(),
+		// Larger scrapes do not fit one datagram each way.
+		MaxScrapeHashes: min(c.MaxScrapeHashes, udptracker.MaxScrapeHashesLimit),
+		Observer:        m.Transport("udp"),
+		Logger:          o.Logger.With().Str("transport", "udp").Logger(),
+		Authorize:       g.udpAuthorize(),
+		AllowScrape:     g.udpAllowScrape(),
+		AllowPacket:     g.udpAllowPacket(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

@@ -19,11 +19,10 @@ const batching = true
 
 const (
 	batchSize = 32
-	// slotSize holds every legitimate request: a scrape of 74 hashes is
-	// 1496 bytes and announces with BEP 41 options are a few hundred.
-	// Longer datagrams arrive truncated (MSG_TRUNC) and are dropped as
-	// malformed, as a one-datagram reader with a small buffer would.
-	slotSize = 2048
+	// slotSize holds every request served (maxRequestLen). Longer
+	// datagrams arrive truncated (MSG_TRUNC) and are dropped as malformed,
+	// as the one-datagram reader drops them.
+	slotSize = maxRequestLen
 )
 
 // mmsghdr is struct mmsghdr on 64-bit Linux.

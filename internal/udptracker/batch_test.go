@@ -24,17 +24,16 @@ func TestServeSingleReadsPath(t *testing.T) {
 	t.Run("Stopped", TestServeStopped)
 	t.Run("ConcurrentClients", TestServeConcurrentClients)
 	t.Run("Stops", TestServeStops)
+	t.Run("DropsOversize", TestReaderDropsOversizeDatagrams)
 }
 
-// A datagram longer than a batch slot (here a connect padded to 3000
-// bytes, which the one-datagram reader would answer) arrives truncated; it
-// is dropped as malformed and the worker goes on serving.
-func TestBatchedReaderDropsOversizeDatagrams(t *testing.T) {
-	if !batching {
-		t.Skip("no batched reader on this platform")
-	}
+// A datagram longer than maxRequestLen (here a connect padded to 3000
+// bytes) is dropped as malformed by either reader, and the worker goes on
+// serving; the largest scrape allowed still fits and is answered in one
+// datagram.
+func TestReaderDropsOversizeDatagrams(t *testing.T) {
 	conn := listen(t, "udp4", "127.0.0.1:0")
-	s := newTestServer(t, Config{Workers: 1})
+	s := newTestServer(t, Config{Workers: 1, MaxScrapeHashes: MaxScrapeHashesLimit})
 	startServer(t, s, conn)
 	c := dial(t, serverAddr(conn, swarm.IPv4))
 	before := s.Stats()
@@ -45,9 +44,21 @@ func TestBatchedReaderDropsOversizeDatagrams(t *testing.T) {
 	}
 	// The reply to the oversize connect never came: the next reply read
 	// is the scrape's.
+	hashes := make([]swarm.InfoHash, MaxScrapeHashesLimit)
+	for i := range hashes {
+		hashes[i] = ih(byte(i))
+	}
 	tx := c.nextTx()
-	c.send(scrapePacket(c.cid, tx, ih(9)))
-	if got := scrapeReply(t, c.recv(), tx); len(got) != 1 {
-		t.Fatalf("scrape after oversize datagram: %+v", got)
+	req := scrapePacket(c.cid, tx, hashes...)
+	if len(req) > maxRequestLen {
+		t.Fatalf("a scrape of %d hashes is %d bytes, over maxRequestLen", len(hashes), len(req))
+	}
+	c.send(req)
+	reply := c.recv()
+	if len(reply) > maxDatagram {
+		t.Fatalf("scrape reply of %d bytes, over maxDatagram", len(reply))
+	}
+	if got := scrapeReply(t, reply, tx); len(got) != MaxScrapeHashesLimit {
+		t.Fatalf("scrape of %d hashes after the oversize datagram: %d counts", MaxScrapeHashesLimit, len(got))
 	}
 }

@@ -22,8 +22,10 @@ const (
 	defaultSecretLen       = 32
 	// minSecretLen rejects keys too short to keep ids unguessable.
 	minSecretLen = 16
-	// maxScrapeHashesLimit is the most hashes one datagram can carry.
-	maxScrapeHashesLimit = (65507 - headerLen) / infoHashLen
+	// MaxScrapeHashesLimit is the most hashes one scrape may ask for: 101,
+	// so the request fits maxRequestLen (what the batched reader keeps of
+	// a datagram) and the reply stays within maxDatagram.
+	MaxScrapeHashesLimit = min((maxRequestLen-headerLen)/infoHashLen, (maxDatagram-scrapeReplyHdrLen)/scrapeRecordLen)
 )
 
 // Config configures a Server. Zero values take the defaults given on each
@@ -168,8 +170,8 @@ func (c *Config) settings() (settings, error) {
 	switch {
 	case s.maxScrapeHashes == 0:
 		s.maxScrapeHashes = DefaultMaxScrapeHashes
-	case s.maxScrapeHashes < 0 || s.maxScrapeHashes > maxScrapeHashesLimit:
-		return s, fmt.Errorf("%w: MaxScrapeHashes %d not in 1..%d", errConfig, s.maxScrapeHashes, maxScrapeHashesLimit)
+	case s.maxScrapeHashes < 0 || s.maxScrapeHashes > MaxScrapeHashesLimit:
+		return s, fmt.Errorf("%w: MaxScrapeHashes %d not in 1..%d", errConfig, s.maxScrapeHashes, MaxScrapeHashesLimit)
 	}
 
 	switch n := len(c.Secret); {

@@ -344,6 +344,7 @@ func TestNewConfig(t *testing.T) {
 		{Store: st, DefaultNumWant: -1},
 		{Store: st, MaxScrapeHashes: -1},
 		{Store: st, MaxScrapeHashes: 1 << 20},
+		{Store: st, MaxScrapeHashes: MaxScrapeHashesLimit + 1},
 		{Store: st, Secret: []byte("short")},
 		{Store: st, Workers: -1},
 	}

@@ -35,6 +35,10 @@ const (
 	// maxDatagram keeps replies within the IPv6 minimum MTU less headers,
 	// so they are never fragmented (protocol.md §4.6).
 	maxDatagram = 1232
+	// maxRequestLen bounds the requests served: every legitimate one fits
+	// (a scrape of 74 hashes is 1496 bytes, announces with BEP 41 options
+	// a few hundred), and longer ones are dropped as malformed.
+	maxRequestLen = 2048
 	// maxPeers4 and maxPeers6 are the most peer entries that fit in
 	// maxDatagram: 202 and 67.
 	maxPeers4 = (maxDatagram - announceReplyHdrLen) / peer4Len

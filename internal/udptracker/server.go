@@ -22,9 +22,9 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// readBufSize holds any UDP datagram, so a long BEP 41 option list is never
-// cut by a short read.
-const readBufSize = 64 << 10
+// readBufSize is one byte over maxRequestLen, so a longer datagram shows
+// up as such (a short read truncates silently) and is dropped.
+const readBufSize = maxRequestLen + 1
 
 // Server answers UDP tracker requests. Create it with New.
 type Server struct {
@@ -144,6 +144,10 @@ func (w *worker) runSingle(ctx context.Context, conn *net.UDPConn) error {
 			if err := w.readErr(ctx, err); err != errKeepReading {
 				return err
 			}
+			continue
+		}
+		if n > maxRequestLen {
+			w.st.inc(cMalformed)
 			continue
 		}
 		reply := w.handle(ctx, buf[:n], from)
