@@ -2,7 +2,6 @@ package signaling_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -248,16 +247,8 @@ func TestFloodingFarOverTheLimitClosesWith1008(t *testing.T) {
 		c.Observer = obs
 	})
 	c := tr.dial(t)
-	ih := randID()
-	msg, err := json.Marshal(announce(ih, randID(), "", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 20 {
-		// Writes start failing once the tracker has closed the socket.
-		_ = c.ws.Write(context.Background(), websocket.MessageText, msg)
-	}
-	if code := c.closed(); code != websocket.StatusPolicyViolation {
+	msg := marshal(t, announce(randID(), randID(), "", 0))
+	if code := c.floodUntilClosed(msg, 20); code != websocket.StatusPolicyViolation {
 		t.Fatalf("close code %v, want 1008", code)
 	}
 	waitFor(t, func() bool { return obs.reason() == signaling.CloseRateLimited })

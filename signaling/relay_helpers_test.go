@@ -311,3 +311,24 @@ func expectFailure(t *testing.T, c *client, action string, ih []byte, reasonPart
 		}
 	}
 }
+
+// floodUntilClosed sends msg n times without waiting for replies and
+// returns the close code the tracker ended the connection with.
+func (c *client) floodUntilClosed(msg []byte, n int) websocket.StatusCode {
+	c.t.Helper()
+	for range n {
+		// Writes start failing once the tracker has closed the socket.
+		_ = c.ws.Write(context.Background(), websocket.MessageText, msg)
+	}
+	return c.closed()
+}
+
+// marshal is json.Marshal for test messages.
+func marshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -395,11 +395,7 @@ func TestBadInputGetsFailuresWithActionAndInfoHash(t *testing.T) {
 func TestRepeatedGarbageClosesTheConnection(t *testing.T) {
 	tr := newTracker(t, func(c *signaling.Config) { c.MaxInvalidPerMinute = 5 })
 	c := tr.dial(t)
-	for range 10 {
-		// Writes start failing once the tracker has closed the socket.
-		_ = c.ws.Write(context.Background(), websocket.MessageText, []byte(`garbage`))
-	}
-	if code := c.closed(); code != websocket.StatusPolicyViolation {
+	if code := c.floodUntilClosed([]byte(`garbage`), 10); code != websocket.StatusPolicyViolation {
 		t.Fatalf("close code %v, want 1008", code)
 	}
 }
@@ -409,16 +405,8 @@ func TestRepeatedGarbageClosesTheConnection(t *testing.T) {
 func TestRepeatedUnmatchedAnswersCloseTheConnection(t *testing.T) {
 	tr := newTracker(t, func(c *signaling.Config) { c.MaxInvalidPerMinute = 5 })
 	c := tr.dial(t)
-	ih := randID()
-	msg, err := json.Marshal(answerMsg(ih, randID(), randID(), randID(), "v=0\r\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 10 {
-		// Writes start failing once the tracker has closed the socket.
-		_ = c.ws.Write(context.Background(), websocket.MessageText, msg)
-	}
-	if code := c.closed(); code != websocket.StatusPolicyViolation {
+	msg := marshal(t, answerMsg(randID(), randID(), randID(), randID(), "v=0\r\n"))
+	if code := c.floodUntilClosed(msg, 10); code != websocket.StatusPolicyViolation {
 		t.Fatalf("close code %v, want 1008", code)
 	}
 }

@@ -157,25 +157,11 @@ func TestHandshakeTimeoutClosesSlowAndIdleConnections(t *testing.T) {
 	addr := strings.TrimPrefix(h.ts.URL, "http://")
 
 	// Headers that never finish (slowloris): the server hangs up.
-	slow, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slow.Close()
-	if _, err := io.WriteString(slow, "GET /announce HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"); err != nil {
-		t.Fatal(err)
-	}
+	slow := dialRaw(t, addr, "GET /announce HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
 	expectHangUp(t, slow)
 
 	// A finished request on a keep-alive connection, then silence: closed.
-	idle, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	if _, err := io.WriteString(idle, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
+	idle := dialRaw(t, addr, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 	br := bufio.NewReader(idle)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil || resp.StatusCode != 200 {
@@ -187,14 +173,7 @@ func TestHandshakeTimeoutClosesSlowAndIdleConnections(t *testing.T) {
 
 	// Headers in time, then a chunked body dripped a byte at a time: the
 	// read deadline covers the body too.
-	drip, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drip.Close()
-	if _, err := io.WriteString(drip, "GET /announce HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
+	drip := dialRaw(t, addr, "GET /announce HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
 	stopDrip := make(chan struct{})
 	dripDone := make(chan struct{})
 	go func() {
@@ -246,6 +225,21 @@ func TestHTTPWriteTimeoutDropsClientsThatDoNotRead(t *testing.T) {
 	h.waitMetric(open, 1)
 	_ = c.Close()
 	<-sent
+}
+
+// dialRaw opens a TCP connection to addr, closed when the test ends, and
+// writes start to it: a request, or the part of one a test needs.
+func dialRaw(t *testing.T, addr, start string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	if _, err := io.WriteString(c, start); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 type bufConn struct {
