@@ -34,10 +34,17 @@ func (p *pendingOffers) add(o pendingOffer, limit int) {
 }
 
 // take finds the live offer id sent to peer `to` by `from` in swarm ih,
-// forgets it and returns it.
+// forgets it and returns it. It looks from the newest offer back, since
+// answers come soon after their offers: with a large ring (an operator
+// raised WS_PENDING_OFFERS) an answer still costs a few comparisons.
 func (p *pendingOffers) take(id OfferID, ih InfoHash, from, to PeerID, now int64) (pendingOffer, bool) {
-	for i := range p.ring {
-		o := &p.ring[i]
+	n := len(p.ring)
+	newest := n - 1 // until the ring is full, offers are in arrival order
+	if n > 0 && p.next > 0 {
+		newest = p.next - 1
+	}
+	for k := range n {
+		o := &p.ring[(newest-k+n)%n]
 		// Expired and consumed slots stay in place and are overwritten as
 		// the ring turns.
 		if o.expires > now && o.id == id && o.from == from && o.to == to && o.ih == ih {
