@@ -2,21 +2,15 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	trackerconfig "github.com/swarmbridge/swarmbridge/internal/config"
-	"github.com/swarmbridge/swarmbridge/internal/server"
-	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
+	"github.com/swarmbridge/swarmbridge/internal/server/servertest"
 )
 
 // trackerEnv switches off the tracker's abuse limits, as the benchmarks
@@ -39,36 +33,9 @@ var trackerEnv = []string{
 // UDP) and returns its WebSocket, HTTP announce and UDP targets.
 func startTracker(t *testing.T) (wsURL, httpURL, udpAddr string) {
 	t.Helper()
-	cfg, err := trackerconfig.Load(trackerEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.Nop(), Store: memory.New(memory.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	udpDone := make(chan struct{})
-	go func() {
-		defer close(udpDone)
-		_ = srv.ServeUDP(ctx, uc)
-	}()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		ts.Close()
-		cancel()
-		_ = uc.Close()
-		<-udpDone
-	})
-	host := strings.TrimPrefix(ts.URL, "http://")
-	return "ws://" + host, ts.URL + "/announce", uc.LocalAddr().String()
+	tr := servertest.Start(t, trackerEnv, nil)
+	host := strings.TrimPrefix(tr.HTTP.URL, "http://")
+	return "ws://" + host, tr.HTTP.URL + "/announce", tr.UDP.String()
 }
 
 func smokeConfig(transport, target string) *config {

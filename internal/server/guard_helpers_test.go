@@ -17,11 +17,10 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/rs/zerolog"
 
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/server"
-	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
+	"github.com/swarmbridge/swarmbridge/internal/server/servertest"
 )
 
 // Helpers for trying limits and access rules from the outside: the whole
@@ -35,42 +34,12 @@ type harness struct {
 	udp *net.UDPAddr
 }
 
-// startTracker loads the configuration from env (SWARMBRIDGE_* variables
-// as an operator sets them), lets mod adjust what the variables cannot
-// express in a test (sub-second timeouts), and serves it.
+// startTracker serves the tracker configured by env and mod (see
+// servertest.Start).
 func startTracker(t *testing.T, env []string, mod func(*config.Config)) *harness {
 	t.Helper()
-	cfg, err := config.Load(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.Nop(), Store: memory.New(memory.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(srv)
-	ts.Config = srv.HTTPServer()
-	ts.Start()
-	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	udpDone := make(chan struct{})
-	go func() { defer close(udpDone); _ = srv.ServeUDP(ctx, uc) }()
-	t.Cleanup(func() {
-		cancel()
-		<-udpDone
-		_ = uc.Close()
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		ts.Close()
-	})
-	return &harness{t: t, srv: srv, ts: ts, udp: uc.LocalAddr().(*net.UDPAddr)}
+	tr := servertest.Start(t, env, mod)
+	return &harness{t: t, srv: tr.Server, ts: tr.HTTP, udp: tr.UDP}
 }
 
 func (h *harness) wsURL(path string) string {

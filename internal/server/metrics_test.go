@@ -4,48 +4,21 @@ import (
 	"context"
 	"encoding/binary"
 	"net"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/rs/zerolog"
 
-	"github.com/swarmbridge/swarmbridge/internal/config"
-	"github.com/swarmbridge/swarmbridge/internal/server"
-	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
+	"github.com/swarmbridge/swarmbridge/internal/server/servertest"
 )
 
 // After a known mix of traffic on every transport, /metrics says exactly
 // what happened.
 func TestMetricsAfterKnownTraffic(t *testing.T) {
-	cfg, err := config.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.Nop(), Store: memory.New(memory.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	udpDone := make(chan struct{})
-	go func() { defer close(udpDone); _ = srv.ServeUDP(ctx, udp) }()
-	t.Cleanup(func() {
-		cancel()
-		<-udpDone
-		_ = udp.Close()
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		ts.Close()
-	})
+	tr := servertest.Start(t, nil, nil)
+	ts, udp := tr.HTTP, tr.UDP
 	ih := strings.Repeat("\x07", 20)
 
 	// HTTP: two started announces and one scrape.
@@ -56,7 +29,7 @@ func TestMetricsAfterKnownTraffic(t *testing.T) {
 	get(t, ts.URL+"/scrape?info_hash="+url.QueryEscape(ih))
 
 	// UDP: connect, then a started announce.
-	c, err := net.DialUDP("udp", nil, udp.LocalAddr().(*net.UDPAddr))
+	c, err := net.DialUDP("udp", nil, udp)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,34 +14,16 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
-	"github.com/swarmbridge/swarmbridge/internal/config"
-	"github.com/swarmbridge/swarmbridge/internal/server"
-	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
+	"github.com/swarmbridge/swarmbridge/internal/server/servertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func newServer(t *testing.T, env ...string) *httptest.Server {
 	t.Helper()
-	cfg, err := config.Load(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.Nop(), Store: memory.New(memory.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		ts.Close()
-	})
-	return ts
+	return servertest.Start(t, env, nil).HTTP
 }
 
 func get(t *testing.T, u string) (*http.Response, string) {

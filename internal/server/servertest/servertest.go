@@ -1,0 +1,67 @@
+// Package servertest runs the whole tracker in-process for tests: the TCP
+// port through httptest on 127.0.0.1:0 with the production http.Server
+// settings, and UDP on a real loopback socket.
+package servertest
+
+import (
+	"context"
+	"net"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/swarmbridge/swarmbridge/internal/config"
+	"github.com/swarmbridge/swarmbridge/internal/server"
+	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
+)
+
+// Tracker is a running in-process tracker.
+type Tracker struct {
+	Server *server.Server
+	// HTTP serves WebSocket upgrades, announces, scrapes and the rest of
+	// the TCP port; HTTP.URL is its http:// base URL.
+	HTTP *httptest.Server
+	// UDP is the address of the UDP tracker.
+	UDP *net.UDPAddr
+}
+
+// Start loads the configuration from env (SWARMBRIDGE_* variables as an
+// operator sets them), lets mod adjust what the variables cannot express
+// in a test (sub-second timeouts), and serves it until the test ends.
+func Start(t testing.TB, env []string, mod func(*config.Config)) *Tracker {
+	t.Helper()
+	cfg, err := config.Load(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.Nop(), Store: memory.New(memory.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(srv)
+	ts.Config = srv.HTTPServer()
+	ts.Start()
+	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		ts.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	udpDone := make(chan struct{})
+	go func() { defer close(udpDone); _ = srv.ServeUDP(ctx, uc) }()
+	t.Cleanup(func() {
+		cancel()
+		<-udpDone
+		_ = uc.Close()
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+		ts.Close()
+	})
+	return &Tracker{Server: srv, HTTP: ts, UDP: uc.LocalAddr().(*net.UDPAddr)}
+}
