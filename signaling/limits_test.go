@@ -226,15 +226,10 @@ func TestAnswersAreNotRateLimited(t *testing.T) {
 	aID, bID := randID(), randID()
 	a.send(announce(ih, aID, "started", 0))
 	expectAnnounceResponse(t, a, ih)
-	offers := newOffers(1)
-	b.send(announce(ih, bID, "started", 10, offers...))
-	expectAnnounceResponse(t, b, ih)
-	if o := a.next(); o.str("offer_id") != bin(offers[0].id) {
-		t.Fatalf("want the offer, got %v", o)
-	}
+	offer := relayOne(t, ih, bID, b, a)
 	// a has used its only token, yet its answer goes through.
-	a.send(answerMsg(ih, aID, bID, offers[0].id, "v=0\r\n"))
-	if m := b.next(); m.str("offer_id") != bin(offers[0].id) || m["answer"] == nil {
+	a.send(answerMsg(ih, aID, bID, offer.id, "v=0\r\n"))
+	if m := b.next(); m.str("offer_id") != bin(offer.id) || m["answer"] == nil {
 		t.Fatalf("want the answer, got %v", m)
 	}
 }
@@ -323,11 +318,8 @@ func TestAuthorizeGuardsAnnouncesAnswersAndScrapes(t *testing.T) {
 	expectAnnounceResponse(t, a, allowed)
 
 	// An answer for a refused torrent is refused before it is routed.
-	offers := newOffers(1)
-	b.send(announce(allowed, bID, "started", 10, offers...))
-	expectAnnounceResponse(t, b, allowed)
-	a.next() // the offer
-	a.send(answerMsg(denied, aID, bID, offers[0].id, "v=0\r\n"))
+	offer := relayOne(t, allowed, bID, b, a)
+	a.send(answerMsg(denied, aID, bID, offer.id, "v=0\r\n"))
 	expectFailure(t, a, "announce", denied, "info_hash not allowed")
 
 	// Scrapes report zeros for refused hashes, and full scrapes omit them.

@@ -332,3 +332,17 @@ func marshal(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// relayOne has peer fromID announce in ih on from with one offer, and
+// checks that to (the swarm's only other peer) receives it. It returns
+// the offer, for the answer.
+func relayOne(t *testing.T, ih, fromID []byte, from, to *client) offer {
+	t.Helper()
+	offers := newOffers(1)
+	from.send(announce(ih, fromID, "started", 10, offers...))
+	expectAnnounceResponse(t, from, ih)
+	if o := to.next(); o.str("offer_id") != bin(offers[0].id) {
+		t.Fatalf("want the offer, got %v", o)
+	}
+	return offers[0]
+}

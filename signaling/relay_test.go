@@ -173,20 +173,17 @@ func TestAnswersToUnknownOffersAreRefused(t *testing.T) {
 	aID, bID, mID := randID(), randID(), randID()
 	a.send(announce(ih, aID, "started", 0))
 	expectAnnounceResponse(t, a, ih)
-	offers := newOffers(1)
-	b.send(announce(ih, bID, "started", 100, offers...))
-	expectAnnounceResponse(t, b, ih)
-	a.next() // the offer
+	offer := relayOne(t, ih, bID, b, a)
 
 	// m never got the offer, yet claims to answer it.
-	m.send(answerMsg(ih, mID, bID, offers[0].id, "v=0\r\n"))
+	m.send(answerMsg(ih, mID, bID, offer.id, "v=0\r\n"))
 	expectFailure(t, m, "announce", ih, "offer")
 	// a answers with the wrong offerer.
-	a.send(answerMsg(ih, aID, mID, offers[0].id, "v=0\r\n"))
+	a.send(answerMsg(ih, aID, mID, offer.id, "v=0\r\n"))
 	expectFailure(t, a, "announce", ih, "offer")
 	// a answers in another swarm.
 	other := randID()
-	a.send(answerMsg(other, aID, bID, offers[0].id, "v=0\r\n"))
+	a.send(answerMsg(other, aID, bID, offer.id, "v=0\r\n"))
 	expectFailure(t, a, "announce", other, "offer")
 	if got := b.sync(); len(got) != 0 {
 		t.Fatalf("forged answers reached the offerer: %v", got)
@@ -203,14 +200,11 @@ func TestAnswersExpireWithTheOffer(t *testing.T) {
 	aID, bID := randID(), randID()
 	a.send(announce(ih, aID, "started", 0))
 	expectAnnounceResponse(t, a, ih)
-	offers := newOffers(1)
-	b.send(announce(ih, bID, "started", 100, offers...))
-	expectAnnounceResponse(t, b, ih)
-	a.next()
+	offer := relayOne(t, ih, bID, b, a)
 	mu.Lock()
 	now = now.Add(61 * time.Second)
 	mu.Unlock()
-	a.send(answerMsg(ih, aID, bID, offers[0].id, "v=0\r\n"))
+	a.send(answerMsg(ih, aID, bID, offer.id, "v=0\r\n"))
 	expectFailure(t, a, "announce", ih, "expired")
 }
 

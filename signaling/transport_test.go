@@ -261,13 +261,8 @@ func TestTLSConnectionsAreServedByReaderGoroutines(t *testing.T) {
 	ih, aID, bID := randID(), randID(), randID()
 	a.send(announce(ih, aID, "started", 0))
 	expectAnnounceResponse(t, a, ih)
-	offers := newOffers(1)
-	b.send(announce(ih, bID, "started", 10, offers...))
-	expectAnnounceResponse(t, b, ih)
-	if o := a.next(); o.str("offer_id") != bin(offers[0].id) {
-		t.Fatalf("want the offer, got %v", o)
-	}
-	a.send(answerMsg(ih, aID, bID, offers[0].id, "v=0\r\n"))
+	offer := relayOne(t, ih, bID, b, a)
+	a.send(answerMsg(ih, aID, bID, offer.id, "v=0\r\n"))
 	if m := b.next(); m["answer"] == nil {
 		t.Fatalf("want the answer, got %v", m)
 	}
