@@ -143,10 +143,13 @@ func TestOrigins(t *testing.T) {
 	}
 }
 
-func TestControlChecks(t *testing.T) {
+// privateControl is a private tracker's Control loaded from an allow-list
+// with A and a key file with alice's key, and the paths of both files.
+func privateControl(t *testing.T) (c *Control, allow, keys string) {
+	t.Helper()
 	dir := t.TempDir()
-	allow := filepath.Join(dir, "allow.txt")
-	keys := filepath.Join(dir, "keys.txt")
+	allow = filepath.Join(dir, "allow.txt")
+	keys = filepath.Join(dir, "keys.txt")
 	writeFile(t, allow, hexA+"\n")
 	writeFile(t, keys, "alice-0123456789\n")
 	hf, err := LoadHashFilter(allow, false)
@@ -157,7 +160,11 @@ func TestControlChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Control{Hashes: hf, Keys: ks}
+	return &Control{Hashes: hf, Keys: ks}, allow, keys
+}
+
+func TestControlChecks(t *testing.T) {
+	c, allow, _ := privateControl(t)
 	if !c.Private() {
 		t.Fatal("not private")
 	}
@@ -190,7 +197,7 @@ func TestControlChecks(t *testing.T) {
 		t.Fatal("an empty Control must allow everything")
 	}
 
-	deny := filepath.Join(dir, "deny.txt")
+	deny := filepath.Join(filepath.Dir(allow), "deny.txt")
 	writeFile(t, deny, hexA+"\n")
 	df, err := LoadHashFilter(deny, true)
 	if err != nil {
@@ -205,20 +212,7 @@ func TestControlChecks(t *testing.T) {
 // A reload swaps the lists in; a file that fails to parse (or vanished)
 // leaves the previous version in force and says which file failed.
 func TestReloadKeepsThePreviousVersionOnError(t *testing.T) {
-	dir := t.TempDir()
-	allow := filepath.Join(dir, "allow.txt")
-	keys := filepath.Join(dir, "keys.txt")
-	writeFile(t, allow, hexA+"\n")
-	writeFile(t, keys, "alice-0123456789\n")
-	hf, err := LoadHashFilter(allow, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := LoadKeys(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &Control{Hashes: hf, Keys: ks}
+	c, allow, keys := privateControl(t)
 
 	// Good reload: B replaces A, bob replaces alice.
 	writeFile(t, allow, hexB+"\n")
@@ -236,7 +230,7 @@ func TestReloadKeepsThePreviousVersionOnError(t *testing.T) {
 	// Broken hash file, good keys file: the keys change, the hashes stay.
 	writeFile(t, allow, hexA+"\nnot a hash\n")
 	writeFile(t, keys, "carol-0123456789\n")
-	err = c.Reload()
+	err := c.Reload()
 	if err == nil || !strings.Contains(err.Error(), allow) || !strings.Contains(err.Error(), "line 2") {
 		t.Fatalf("error %v does not name the file and line", err)
 	}
