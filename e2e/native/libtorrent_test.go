@@ -91,16 +91,7 @@ func testLibtorrentDownload(t *testing.T, tr *trackerproc.Tracker, script, annou
 	const name = "lt-payload.bin"
 	data, mi := torrenttest.MakeTorrent(t, seedDir, name, 1<<20, 64<<10, createdBy, announceURL)
 	ih := id20(mi.HashInfoBytes())
-	seeder := newIsolatedClient(t, seedDir, true, nil)
-	st, err := seeder.AddTorrent(mi)
-	if err != nil {
-		t.Fatalf("seeder AddTorrent: %v", err)
-	}
-	if err := st.VerifyDataContext(ctx); err != nil {
-		t.Fatalf("seeder VerifyData: %v", err)
-	}
-	waitFlag(ctx, t, st.Complete().On(), "the seeder to verify its data")
-	waitSwarmSize(ctx, t, tr, ih, 1)
+	seeder := startSeeder(ctx, t, tr, seedDir, mi)
 
 	torrentFile := filepath.Join(t.TempDir(), "payload.torrent")
 	f, err := os.Create(torrentFile)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/swarmbridge/swarmbridge/internal/torrenttest"
 	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
@@ -46,19 +47,7 @@ func testNativeTransfer(t *testing.T, tr *trackerproc.Tracker, announceURL strin
 	ih := id20(mi.HashInfoBytes())
 
 	start := time.Now()
-	seeder := newIsolatedClient(t, seedDir, true, nil)
-	st, err := seeder.AddTorrent(mi)
-	if err != nil {
-		t.Fatalf("seeder AddTorrent: %v", err)
-	}
-	if err := st.VerifyDataContext(ctx); err != nil {
-		t.Fatalf("seeder VerifyData: %v", err)
-	}
-	waitFlag(ctx, t, st.Complete().On(), "the seeder to verify its data")
-	// The leecher must find the seeder already registered: anacrolix will
-	// not announce again for a minute. Any announce registers it (a first
-	// "started" sent before verification counts it as a leecher).
-	waitSwarmSize(ctx, t, tr, ih, 1)
+	seeder := startSeeder(ctx, t, tr, seedDir, mi)
 	t.Logf("seeder verified and announced after %v", time.Since(start).Round(time.Millisecond))
 
 	// Every connection the leecher makes is recorded with how it learned
@@ -157,6 +146,26 @@ func newIsolatedClient(t testing.TB, dataDir string, seed bool, onConn func(*tor
 		cfg.Callbacks.PeerConnAdded = append(cfg.Callbacks.PeerConnAdded, onConn)
 	}
 	return torrenttest.NewClient(t, cfg)
+}
+
+// startSeeder starts an isolated client seeding mi from dataDir, and
+// waits until it has verified the data and the tracker has it in the
+// swarm: a leecher started later must find it there, since anacrolix does
+// not announce again for a minute. Any announce registers it (a first
+// "started" sent before verification counts it as a leecher).
+func startSeeder(ctx context.Context, t testing.TB, tr *trackerproc.Tracker, dataDir string, mi *metainfo.MetaInfo) *torrent.Client {
+	t.Helper()
+	seeder := newIsolatedClient(t, dataDir, true, nil)
+	st, err := seeder.AddTorrent(mi)
+	if err != nil {
+		t.Fatalf("seeder AddTorrent: %v", err)
+	}
+	if err := st.VerifyDataContext(ctx); err != nil {
+		t.Fatalf("seeder VerifyData: %v", err)
+	}
+	waitFlag(ctx, t, st.Complete().On(), "the seeder to verify its data")
+	waitSwarmSize(ctx, t, tr, id20(mi.HashInfoBytes()), 1)
+	return seeder
 }
 
 func waitFlag(ctx context.Context, t testing.TB, on <-chan struct{}, what string) {
