@@ -167,11 +167,13 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger, ls *liste
 	if metricsLn != nil {
 		metricsAddr = metricsLn.Addr().String()
 	}
+	pageURL, wsURL := trackerURLs(cfg, ln.Addr())
 	log.Info().
 		Str("http_addr", ln.Addr().String()).
 		Str("udp_addr", udpAddr).
 		Str("metrics_addr", metricsAddr).
-		Str("ws_url", wsScheme(cfg)+ln.Addr().String()).
+		Str("page_url", pageURL).
+		Str("ws_url", wsURL).
 		Str("access", srv.AccessSummary()).
 		Msg("swarmbridge listening")
 

@@ -2,7 +2,10 @@ package main
 
 import (
 	"crypto/tls"
+	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 
 	"github.com/rs/zerolog"
 
@@ -10,11 +13,19 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/config"
 )
 
-func wsScheme(cfg config.Config) string {
-	if cfg.TLSCert != "" {
-		return "wss://"
+// trackerURLs are the addresses to give people for a listener at addr:
+// the demo page, and the WebSocket URL for WebTorrent's announce list. A
+// wildcard listener ([::]:8000) is shown as localhost, which a browser on
+// the same machine can open.
+func trackerURLs(cfg config.Config, addr net.Addr) (page, ws string) {
+	host := addr.String()
+	if ap, err := netip.ParseAddrPort(host); err == nil && ap.Addr().IsUnspecified() {
+		host = net.JoinHostPort("localhost", strconv.Itoa(int(ap.Port())))
 	}
-	return "ws://"
+	if cfg.TLSCert != "" {
+		return "https://" + host + "/", "wss://" + host
+	}
+	return "http://" + host + "/", "ws://" + host
 }
 
 // accessReloader is the part of server.Server that SIGHUP reloads.
