@@ -15,6 +15,7 @@ const (
 	reasonTooManyTorrents = "too many torrents on one connection"
 	reasonNoOffer         = "could not find the offer for this answer; it may have expired"
 	reasonFullScrape      = "full scrape is not allowed"
+	reasonFullScrapeSize  = "too many torrents for a full scrape over WebSocket; scrape over HTTP instead"
 	reasonUnavailable     = "tracker temporarily unavailable, try again later"
 )
 
@@ -370,5 +371,12 @@ func (c *conn) fullScrape(s *scratch) {
 	}
 	f := newFrame()
 	*f = AppendScrapeResponse(*f, hashes, counts, c.h.intervalSeconds())
+	// A reply that would fill half the send queue by itself would get the
+	// client dropped as a slow consumer; a failure it can read is better.
+	if len(*f)-frameHeadroom > c.h.cfg.SendQueueBytes/2 {
+		putBuf(f)
+		c.fail(ActionScrape, nil, reasonFullScrapeSize)
+		return
+	}
 	c.deliver(c, f, nil)
 }

@@ -49,6 +49,7 @@ var relaySuite = map[string]func(*testing.T){
 	"TestRepeatedUnmatchedAnswersCloseTheConnection":   TestRepeatedUnmatchedAnswersCloseTheConnection,
 	"TestLargestOfferReachesItsTarget":                 TestLargestOfferReachesItsTarget,
 	"TestUnknownClientAddressRefusesTheUpgrade":        TestUnknownClientAddressRefusesTheUpgrade,
+	"TestFullScrapeTooLargeFailsPolitely":              TestFullScrapeTooLargeFailsPolitely,
 }
 
 func TestRelaySuiteOnReaderGoroutines(t *testing.T) {

@@ -563,6 +563,30 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
+// A full scrape too big for the client's send queue gets a failure the
+// client can read, not a disconnect as a slow consumer.
+func TestFullScrapeTooLargeFailsPolitely(t *testing.T) {
+	tr := newTracker(t, func(c *signaling.Config) {
+		c.AllowFullScrape = true
+		c.MaxMessageSize = 4096
+		c.SendQueueBytes = 8192
+	})
+	c := tr.dial(t)
+	for range 100 { // about 100 bytes each: a reply larger than the whole queue
+		ih := randID()
+		c.send(announce(ih, randID(), "started", 0))
+		expectAnnounceResponse(t, c, ih)
+	}
+	c.send(map[string]any{"action": "scrape"})
+	expectFailure(t, c, "scrape", nil, "scrape over HTTP")
+	// The connection goes on.
+	ih := randID()
+	c.send(map[string]any{"action": "scrape", "info_hash": bin(ih)})
+	if m := c.next(); m.str("action") != "scrape" || m["files"] == nil {
+		t.Fatalf("scrape after the refused full scrape: %v", m)
+	}
+}
+
 func TestFullScrapeWhenAllowed(t *testing.T) {
 	tr := newTracker(t, func(c *signaling.Config) { c.AllowFullScrape = true })
 	c := tr.dial(t)
