@@ -29,6 +29,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/swarmbridge/swarmbridge/internal/binstrtest"
 )
 
 // id20 is a 20-byte id: info hash, peer id or offer id.
@@ -53,36 +55,9 @@ func webTorrentPeerID() id20 {
 	return id
 }
 
-// binaryString maps every byte to the code point of the same value (Node's
-// "binary"/latin1 string), which JSON then encodes as UTF-8 or escapes.
-func binaryString(id id20) string {
-	r := make([]rune, len(id))
-	for i, b := range id {
-		r[i] = rune(b)
-	}
-	return string(r)
-}
+func binaryString(id id20) string { return binstrtest.BinaryString(id) }
 
-// parseBinaryString is the inverse of binaryString: exactly 20 code points,
-// each at most U+00FF.
-func parseBinaryString(s string) (id20, error) {
-	var id id20
-	n := 0
-	for _, r := range s {
-		if r > 0xFF {
-			return id, fmt.Errorf("code point U+%04X is not a byte (string %q)", r, s)
-		}
-		if n == len(id) {
-			return id, fmt.Errorf("more than 20 characters in %q", s)
-		}
-		id[n] = byte(r)
-		n++
-	}
-	if n != len(id) {
-		return id, fmt.Errorf("%d characters instead of 20 in %q", n, s)
-	}
-	return id, nil
-}
+func parseBinaryString(s string) (id20, error) { return binstrtest.Parse[id20](s) }
 
 // Client → tracker messages. Field order follows the JS client's objects.
 

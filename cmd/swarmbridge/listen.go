@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/netip"
+	"strconv"
 
 	"github.com/swarmbridge/swarmbridge/internal/config"
 )
@@ -53,4 +55,19 @@ func (ls *listeners) close() {
 	if ls.metrics != nil {
 		_ = ls.metrics.Close()
 	}
+}
+
+// trackerURLs are the addresses to give people for a listener at addr:
+// the demo page, and the WebSocket URL for WebTorrent's announce list. A
+// wildcard listener ([::]:8000) is shown as localhost, which a browser on
+// the same machine can open.
+func trackerURLs(cfg config.Config, addr net.Addr) (page, ws string) {
+	host := addr.String()
+	if ap, err := netip.ParseAddrPort(host); err == nil && ap.Addr().IsUnspecified() {
+		host = net.JoinHostPort("localhost", strconv.Itoa(int(ap.Port())))
+	}
+	if cfg.TLSCert != "" {
+		return "https://" + host + "/", "wss://" + host
+	}
+	return "http://" + host + "/", "ws://" + host
 }

@@ -135,7 +135,7 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger, ls *liste
 	}
 	var metricsSrv *http.Server
 	if metricsLn != nil {
-		metricsSrv = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: cfg.HandshakeTimeout, ReadTimeout: cfg.HandshakeTimeout, WriteTimeout: cfg.HTTPWriteTimeout, IdleTimeout: cfg.HandshakeTimeout}
+		metricsSrv = srv.MetricsServer()
 		srv.SetListener("metrics", true)
 		wg.Add(1)
 		go func() {

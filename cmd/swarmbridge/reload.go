@@ -2,31 +2,13 @@ package main
 
 import (
 	"crypto/tls"
-	"net"
 	"net/http"
-	"net/netip"
-	"strconv"
 
 	"github.com/rs/zerolog"
 
 	"github.com/swarmbridge/swarmbridge/internal/certs"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 )
-
-// trackerURLs are the addresses to give people for a listener at addr:
-// the demo page, and the WebSocket URL for WebTorrent's announce list. A
-// wildcard listener ([::]:8000) is shown as localhost, which a browser on
-// the same machine can open.
-func trackerURLs(cfg config.Config, addr net.Addr) (page, ws string) {
-	host := addr.String()
-	if ap, err := netip.ParseAddrPort(host); err == nil && ap.Addr().IsUnspecified() {
-		host = net.JoinHostPort("localhost", strconv.Itoa(int(ap.Port())))
-	}
-	if cfg.TLSCert != "" {
-		return "https://" + host + "/", "wss://" + host
-	}
-	return "http://" + host + "/", "ws://" + host
-}
 
 // accessReloader is the part of server.Server that SIGHUP reloads.
 type accessReloader interface {

@@ -24,6 +24,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
+	"github.com/swarmbridge/swarmbridge/internal/binstrtest"
 )
 
 // id20 is an info hash or peer id.
@@ -386,31 +387,9 @@ func httpScrape(ctx context.Context, base string, hashes ...id20) ([]scrapeCount
 	return out, nil
 }
 
-// binaryString maps each byte to the code point of the same value, the
-// way WebTorrent puts 20-byte ids into JSON.
-func binaryString(id id20) string {
-	r := make([]rune, len(id))
-	for i, b := range id {
-		r[i] = rune(b)
-	}
-	return string(r)
-}
+func binaryString(id id20) string { return binstrtest.BinaryString(id) }
 
-func parseBinaryString(s string) (id20, error) {
-	var id id20
-	n := 0
-	for _, r := range s {
-		if r > 0xFF || n == len(id) {
-			return id, fmt.Errorf("%q is not a 20-byte binary string", s)
-		}
-		id[n] = byte(r)
-		n++
-	}
-	if n != len(id) {
-		return id, fmt.Errorf("%q has %d code points, not 20", s, n)
-	}
-	return id, nil
-}
+func parseBinaryString(s string) (id20, error) { return binstrtest.Parse[id20](s) }
 
 // wsPeer is a WebSocket signaling client that announces without offers,
 // like a passive WebTorrent peer.

@@ -281,9 +281,18 @@ func (s *Server) keyedRoute(w http.ResponseWriter, r *http.Request) bool {
 // client that does not read. A WebSocket upgrade hijacks the connection,
 // which clears both deadlines.
 func (s *Server) HTTPServer() *http.Server {
+	srv := s.httpServer(s)
+	srv.ConnState = s.HTTPConnState
+	return srv
+}
+
+// MetricsServer returns the http.Server for SWARMBRIDGE_METRICS_ADDR, with
+// the same timeouts as the tracker's port.
+func (s *Server) MetricsServer() *http.Server { return s.httpServer(s.metricsHandler()) }
+
+func (s *Server) httpServer(h http.Handler) *http.Server {
 	return &http.Server{
-		Handler:           s,
-		ConnState:         s.HTTPConnState,
+		Handler:           h,
 		ReadHeaderTimeout: s.conf.HandshakeTimeout,
 		ReadTimeout:       s.conf.HandshakeTimeout,
 		WriteTimeout:      s.conf.HTTPWriteTimeout,

@@ -182,9 +182,9 @@ func (s *Server) ServeUDP(ctx context.Context, conn *net.UDPConn) error {
 	return s.udp.Serve(ctx, conn)
 }
 
-// MetricsHandler serves /metrics, for a separate listener
-// (SWARMBRIDGE_METRICS_ADDR).
-func (s *Server) MetricsHandler() http.Handler {
+// metricsHandler serves /metrics, /healthz and /readyz for the separate
+// listener (SWARMBRIDGE_METRICS_ADDR).
+func (s *Server) metricsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("GET /healthz", serveHealth)
