@@ -30,7 +30,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/swarmbridge/swarmbridge/internal/binstrtest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/binstrtest"
 )
 
 // id20 is a 20-byte id: info hash, peer id or offer id.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swarmbridge/swarmbridge/internal/server/servertest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/servertest"
 )
 
 // trackerEnv switches off the tracker's abuse limits, as the benchmarks

@@ -22,8 +22,8 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/swarmbridge/swarmbridge/internal/torrenttest"
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/torrenttest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // TestHybridSeederServesBrowserAndNativePeers is the promise of one shared

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // pageReady waits until the demo page has loaded WebTorrent and reached

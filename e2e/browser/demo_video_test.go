@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // recordVideo has Chromium itself record a WebM (VP8) of seconds of

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // pageServer serves the interop test page and the unmodified WebTorrent

@@ -4,8 +4,8 @@ import (
 	"os"
 	"testing"
 
-	"github.com/swarmbridge/swarmbridge/internal/loopbackns"
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/loopbackns"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // trackerBin is the swarmbridge binary under test.

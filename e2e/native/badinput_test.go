@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/bencodetest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // TestBadNativeInputKeepsServing sends malformed UDP datagrams and HTTP

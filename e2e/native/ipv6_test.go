@@ -11,8 +11,8 @@ import (
 	"github.com/anacrolix/torrent/tracker"
 	"github.com/anacrolix/torrent/types/infohash"
 
-	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/bencodetest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // requireIPv6Loopback skips the test when [::1] cannot be bound for TCP

@@ -8,7 +8,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // trackerBin is the swarmbridge binary TestMain builds once.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // TestMixedSwarmAllTransportsShareCounts puts one WebSocket, one HTTP and

@@ -23,8 +23,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
-	"github.com/swarmbridge/swarmbridge/internal/binstrtest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/bencodetest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/binstrtest"
 )
 
 // id20 is an info hash or peer id.

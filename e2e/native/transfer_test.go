@@ -18,8 +18,8 @@ import (
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
 
-	"github.com/swarmbridge/swarmbridge/internal/torrenttest"
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/torrenttest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // TestNativeTransferOverUDP and TestNativeTransferOverHTTP: two

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swarmbridge/swarmbridge/internal/loopbackns"
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/loopbackns"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 var trackerBin string

@@ -18,7 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // fromIP returns an HTTP client whose connections come from a given

@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 var trackerBin string

@@ -14,8 +14,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/swarmbridge/swarmbridge/internal/certs/certstest"
-	"github.com/swarmbridge/swarmbridge/internal/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/certstest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
 // tlsClient trusts any certificate (it is self-signed) and records the

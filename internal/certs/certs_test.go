@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/swarmbridge/swarmbridge/internal/certs/certstest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/certstest"
 )
 
 // writePair writes a self-signed certificate with the given common name.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/bencodetest"
 )
 
 // benchServe runs one handler through ServeHTTP with a reused response

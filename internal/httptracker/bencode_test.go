@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/bencodetest"
 )
 
 func TestBencodeEncoder(t *testing.T) {

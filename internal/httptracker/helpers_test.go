@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swarmbridge/swarmbridge/internal/bencodetest"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/bencodetest"
 )
 
 func countsOf(complete, incomplete, downloaded int) swarm.Counts {

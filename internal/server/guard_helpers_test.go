@@ -20,7 +20,7 @@ import (
 
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/server"
-	"github.com/swarmbridge/swarmbridge/internal/server/servertest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/servertest"
 )
 
 // Helpers for trying limits and access rules from the outside: the whole

@@ -15,29 +15,51 @@ func serveHealth(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
+// listener names one of the sockets the tracker serves, for /readyz.
+type listener uint8
+
+const (
+	tcpListener     listener = iota // SWARMBRIDGE_HTTP_ADDR
+	udpListener                     // SWARMBRIDGE_UDP_ADDR
+	metricsListener                 // SWARMBRIDGE_METRICS_ADDR
+	listenerCount
+)
+
+// String is the word /readyz prints ("udp listener down").
+func (l listener) String() string {
+	switch l {
+	case tcpListener:
+		return "tcp"
+	case udpListener:
+		return "udp"
+	case metricsListener:
+		return "metrics"
+	}
+	return fmt.Sprintf("listener(%d)", uint8(l))
+}
+
 // readiness tracks which listeners are up and whether the tracker is
 // draining, for /readyz.
 type readiness struct {
 	mu       sync.Mutex
-	up       map[string]bool
+	serving  [listenerCount]bool // the listener was ever started
+	up       [listenerCount]bool
 	draining bool
 }
 
-// SetListener records that the named listener ("tcp", "udp", "metrics")
-// is serving (true) or has failed or stopped (false). Every listener ever
-// named must be up for /readyz to pass.
-func (s *Server) SetListener(name string, up bool) {
+// setListener records that l is serving (true) or has failed or stopped
+// (false). Every listener ever started must be up for /readyz to pass; one
+// that is off (UDP with SWARMBRIDGE_UDP_ADDR empty) is never started.
+func (s *Server) setListener(l listener, up bool) {
 	s.ready.mu.Lock()
 	defer s.ready.mu.Unlock()
-	if s.ready.up == nil {
-		s.ready.up = map[string]bool{}
-	}
-	s.ready.up[name] = up
+	s.ready.serving[l] = true
+	s.ready.up[l] = up
 }
 
-// Drain makes /readyz fail from now on, so load balancers stop sending new
+// drain makes /readyz fail from now on, so load balancers stop sending new
 // clients while shutdown closes the existing ones.
-func (s *Server) Drain() {
+func (s *Server) drain() {
 	s.ready.mu.Lock()
 	s.ready.draining = true
 	s.ready.mu.Unlock()
@@ -51,13 +73,15 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	if s.ready.draining {
 		problems = append(problems, "shutting down")
 	}
-	if len(s.ready.up) == 0 {
-		problems = append(problems, "no listener up yet")
-	}
-	for name, up := range s.ready.up {
-		if !up {
-			problems = append(problems, name+" listener down")
+	started := false
+	for l := range listenerCount {
+		started = started || s.ready.serving[l]
+		if s.ready.serving[l] && !s.ready.up[l] {
+			problems = append(problems, l.String()+" listener down")
 		}
+	}
+	if !started {
+		problems = append(problems, "no listener up yet")
 	}
 	s.ready.mu.Unlock()
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

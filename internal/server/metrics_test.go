@@ -11,7 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/swarmbridge/swarmbridge/internal/server/servertest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/servertest"
 )
 
 // After a known mix of traffic on every transport, /metrics says exactly

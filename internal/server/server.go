@@ -1,6 +1,7 @@
 // Package server assembles the tracker: it builds every transport on one
-// shared swarm store and routes the one TCP port between them. It never
-// listens; cmd/swarmbridge owns the sockets.
+// shared swarm store, routes the one TCP port between them, opens the
+// sockets (Listen) and owns every goroutine that serves them until it is
+// told to stop (Run).
 package server
 
 import (
@@ -9,11 +10,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/swarmbridge/swarmbridge/internal/certs"
 	"github.com/swarmbridge/swarmbridge/internal/clientip"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/httptracker"
@@ -22,7 +23,6 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/internal/udptracker"
 	"github.com/swarmbridge/swarmbridge/signaling"
-	"github.com/swarmbridge/swarmbridge/web"
 )
 
 // Options are what New needs.
@@ -40,6 +40,7 @@ type Server struct {
 	mux  *http.ServeMux
 
 	store   swarm.Store
+	certs   *certs.Reloader // nil without TLS
 	started time.Time
 	log     zerolog.Logger
 	conf    config.Config
@@ -122,21 +123,14 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{ws: ws, http: ht, udp: udp, mux: http.NewServeMux(), log: o.Logger, conf: c, store: o.Store, started: time.Now(), metrics: m, guard: g}
-	m.Registry().MustRegister(udpCollector{udp})
-	s.mux.HandleFunc("GET /stats", s.serveStats)
-	s.mux.HandleFunc("GET /readyz", s.serveReady)
-	if c.MetricsAddr == "" {
-		s.mux.Handle("GET /metrics", m.Handler())
+	s := &Server{ws: ws, http: ht, udp: udp, log: o.Logger, conf: c, store: o.Store, started: time.Now(), metrics: m, guard: g}
+	if c.TLSCert != "" {
+		if s.certs, err = certs.New(c.TLSCert, c.TLSKey); err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
 	}
-	// BEP 48: the scrape URL is the announce URL with "announce" replaced
-	// by "scrape" in its last path segment; both common forms are served.
-	s.mux.HandleFunc("GET /announce", ht.ServeAnnounce)
-	s.mux.HandleFunc("GET /announce.php", ht.ServeAnnounce)
-	s.mux.HandleFunc("GET /scrape", ht.ServeScrape)
-	s.mux.HandleFunc("GET /scrape.php", ht.ServeScrape)
-	s.mux.HandleFunc("GET /healthz", serveHealth)
-	s.mux.Handle("GET /", web.Handler())
+	m.Registry().MustRegister(udpCollector{udp})
+	s.mux = s.routes()
 	return s, nil
 }
 
@@ -149,53 +143,10 @@ func pingInterval(d time.Duration) time.Duration {
 	return d
 }
 
-// ServeHTTP routes WebSocket upgrades on any path to the signaling relay,
-// announces and scrapes with a key in the path to the HTTP tracker, and
-// everything else to the HTTP routes.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if isWebSocketUpgrade(r) {
-		s.ws.ServeHTTP(w, r)
-		return
-	}
-	if s.keyedRoute(w, r) {
-		return
-	}
-	s.mux.ServeHTTP(w, r)
-}
-
-// isWebSocketUpgrade reports whether r asks for a WebSocket, the way
-// WebTorrent trackers route one port between WebSocket and HTTP.
-func isWebSocketUpgrade(r *http.Request) bool {
-	for _, v := range r.Header.Values("Upgrade") {
-		for tok := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(tok), "websocket") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // ServeUDP answers UDP announces and scrapes on conn until ctx ends or
 // conn is closed.
 func (s *Server) ServeUDP(ctx context.Context, conn *net.UDPConn) error {
 	return s.udp.Serve(ctx, conn)
-}
-
-// metricsHandler serves /metrics, /healthz and /readyz for the separate
-// listener (SWARMBRIDGE_METRICS_ADDR).
-func (s *Server) metricsHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", s.metrics.Handler())
-	mux.HandleFunc("GET /healthz", serveHealth)
-	mux.HandleFunc("GET /readyz", s.serveReady)
-	return mux
-}
-
-// HTTPConnState counts HTTP connections for the metrics; set it as the
-// http.Server's ConnState.
-func (s *Server) HTTPConnState(_ net.Conn, state http.ConnState) {
-	s.metrics.HTTPConnState(state)
 }
 
 // WebSocketConns is the number of open WebSocket connections.

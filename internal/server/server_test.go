@@ -16,7 +16,7 @@ import (
 	"github.com/coder/websocket"
 	"go.uber.org/goleak"
 
-	"github.com/swarmbridge/swarmbridge/internal/server/servertest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/servertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

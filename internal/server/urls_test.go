@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"net"
@@ -27,6 +27,15 @@ func TestTrackerURLs(t *testing.T) {
 		page, ws := trackerURLs(tc.cfg, addr)
 		if page != tc.page || ws != tc.ws {
 			t.Errorf("%s: %s %s, want %s %s", tc.addr, page, ws, tc.page, tc.ws)
+		}
+	}
+}
+
+// /readyz prints each listener by these words.
+func TestListenerNames(t *testing.T) {
+	for l, want := range map[listener]string{tcpListener: "tcp", udpListener: "udp", metricsListener: "metrics", listenerCount: "listener(3)"} {
+		if got := l.String(); got != want {
+			t.Errorf("listener %d is %q, want %q", l, got, want)
 		}
 	}
 }

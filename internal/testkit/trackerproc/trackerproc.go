@@ -25,7 +25,7 @@ import (
 // When the calling tests run with -race, so does the tracker.
 func Build(dir string) (string, error) {
 	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
 	bin := filepath.Join(dir, "swarmbridge")
 	args := []string{"build", "-o", bin}
 	if raceEnabled {
