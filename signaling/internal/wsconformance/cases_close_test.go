@@ -19,8 +19,8 @@ import (
 var validCodes = []uint16{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999}
 
 // invalidCodes must never be sent: below 1000 (unused), 1004 (reserved),
-// 1005, 1006 and 1015 (for reports only), the unassigned rest of
-// 1016-2999 (reserved for the RFC and extensions), and from 5000 up
+// 1005, 1006 and 1015 (for reports only), 1016-2999 (reserved for the RFC,
+// its revisions and extensions, and unassigned), and from 5000 up
 // (undefined).
 var invalidCodes = []uint16{0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535}
 
@@ -55,7 +55,9 @@ func closeCases() []testCase {
 		// that both sides have received all the data (§1.4), answers to
 		// earlier messages included (7.1.7). The largest message first
 		// makes a long reply, so that the server is still writing it as the
-		// rest and the close come.
+		// rest and the close come. (Over wss:// the tracker writes it on a
+		// writer goroutine, which it did not wait for: before the fix that
+		// came with these cases, what was queued behind it was dropped.)
 		onConn("7.1.6 large message, pings and close in one write", func(s *session) {
 			m := scrapeOf(s.tg.maxMessage, s.tg.maxHashes)
 			fs := []frame{m.frame()}

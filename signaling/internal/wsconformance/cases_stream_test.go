@@ -72,9 +72,11 @@ func streamCases() []testCase {
 			}
 		}),
 		testCase{name: "8.2.2 frames in the handshake's write", run: func(t *testing.T, tg *target) {
-			// A client may send frames right behind its request (§4.1:
-			// once it has sent the handshake); a server that read them with
-			// the request headers must not lose them.
+			// §4.1 has a client wait for the server's response before it
+			// sends frames, and says nothing of a server that gets them
+			// early; both implementations serve them rather than lose what
+			// they read together with the request headers, and this case
+			// holds them to it.
 			m, n := scrape(), scrape()
 			s := open(t, tg, wire(m.frame(), pingFrame([]byte("early")), n.frame()))
 			s.expectReply(m)

@@ -63,27 +63,9 @@ type session struct {
 // same write as the request, right behind its headers.
 func open(t *testing.T, tg *target, extra []byte) *session {
 	t.Helper()
-	return openWith(t, tg, extra, 0)
-}
-
-// openWith is open with a receive buffer of rcvbuf bytes (the kernel's
-// default when 0). A small one keeps what the server sends in its own
-// buffers and queues until the case reads.
-func openWith(t *testing.T, tg *target, extra []byte, rcvbuf int) *session {
-	t.Helper()
 	var nc net.Conn
 	var err error
 	d := &net.Dialer{Timeout: ioTimeout}
-	if rcvbuf > 0 {
-		// Before connecting, so the window the server sees is small too.
-		d.Control = func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			err := rc.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
-			})
-			return errors.Join(err, serr)
-		}
-	}
 	if tg.tls != nil {
 		nc, err = tls.DialWithDialer(d, "tcp", tg.addr, tg.tls)
 	} else {
