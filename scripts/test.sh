@@ -29,6 +29,10 @@ echo "== npm packages"
 # binary in npm packages and needs no install script).
 (cd e2e/node && { [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] ||
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; })
+# The WebSocket conformance suite checks its cases against the ws package's
+# server (signaling/internal/wsconformance); ws has no install scripts.
+(cd signaling/internal/wsconformance/testdata/node && { [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] ||
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; })
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
@@ -47,4 +51,7 @@ echo "== cross-compile (linux, darwin, windows x amd64, arm64)"
 echo "== go test -race"
 # Make "cannot isolate on loopback" a failure rather than a skip.
 export SWARMBRIDGE_REQUIRE_NETNS=1
+# Make "node or the ws package missing" a failure of the WebSocket
+# conformance suite's cross-check rather than a skip.
+export SWARMBRIDGE_REQUIRE_NODE=1
 go test -race -count=1 -timeout 25m ./...

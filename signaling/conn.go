@@ -109,7 +109,13 @@ func (c *conn) since() int64 { return int64(time.Since(c.start)) }
 // sending the close frame, in which case the writer closes it.
 func (c *conn) finish(end readEnd) {
 	if end.sendClose {
-		c.startClose(end.reason, end.code, end.text)
+		// The read side ends on the client's close frame or on its
+		// protocol error. What is queued answers what the client sent
+		// before (replies, and pongs, which RFC 6455 §5.5.2 requires for a
+		// ping that came before the close), so it goes out first, as the
+		// closing handshake is meant to deliver all data (§1.4); the write
+		// deadline below bounds how long that may take.
+		c.startClose(end.reason, end.code, end.text, true)
 	}
 	c.mu.Lock()
 	c.done = true

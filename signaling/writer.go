@@ -299,16 +299,20 @@ func (c *conn) dropQueueLocked() {
 // to call from any sender.
 func (c *conn) closeWith(reason CloseReason) {
 	code, text := reason.status()
-	if c.startClose(reason, code, text) {
+	// The tracker's own reasons drop what is queued: a full queue is the
+	// reason itself for a slow consumer, and the others end the
+	// connection whatever the client was still to get.
+	if c.startClose(reason, code, text, false) {
 		c.armCloseWait()
 	}
 }
 
 // startClose begins closing for reason unless the connection is already
-// ending: frames not yet being written are dropped, no more are accepted,
-// and a close frame of code and text goes out after what is being written.
-// It reports whether it began.
-func (c *conn) startClose(reason CloseReason, code uint16, text string) bool {
+// ending: no more frames are accepted, and a close frame of code and text
+// goes out after what is being written. Frames queued but not yet being
+// written go out before it when keepQueue is set, and are dropped
+// otherwise. It reports whether it began.
+func (c *conn) startClose(reason CloseReason, code uint16, text string, keepQueue bool) bool {
 	f := newFrame()
 	*f = appendClosePayload(*f, code, text)
 	fr := outFrame{buf: f, off: putFrameHeader(*f, opClose)}
@@ -320,8 +324,10 @@ func (c *conn) startClose(reason CloseReason, code uint16, text string) bool {
 	}
 	c.reason = reason
 	c.closing.Store(true)
-	c.dropQueueLocked()
-	c.closeFrame = fr
+	if !keepQueue {
+		c.dropQueueLocked()
+	}
+	c.closeFrame = fr // takeLocked hands it out once the queue is empty
 	if c.writing {
 		c.mu.Unlock()
 		return true
