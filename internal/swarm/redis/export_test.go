@@ -1,0 +1,57 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+)
+
+// DeleteKeys removes every key that starts with prefix from every node,
+// so tests on a shared Redis leave nothing behind. It scans: tests only.
+func (st *Store) DeleteKeys(ctx context.Context, prefix string) error {
+	for addr, n := range st.client.Nodes() {
+		cursor := uint64(0)
+		for {
+			e, err := n.Do(ctx, n.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+			if err != nil {
+				return fmt.Errorf("scan %s: %w", addr, err)
+			}
+			for _, k := range e.Elements {
+				if err := n.Do(ctx, n.B().Unlink().Key(k).Build()).Error(); err != nil {
+					return fmt.Errorf("unlink on %s: %w", addr, err)
+				}
+			}
+			if cursor = e.Cursor; cursor == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// CountKeys returns how many keys start with prefix, over every node, and
+// how many of them have no TTL.
+func (st *Store) CountKeys(ctx context.Context, prefix string) (keys, persistent int, err error) {
+	for addr, n := range st.client.Nodes() {
+		cursor := uint64(0)
+		for {
+			e, err := n.Do(ctx, n.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+			if err != nil {
+				return 0, 0, fmt.Errorf("scan %s: %w", addr, err)
+			}
+			for _, k := range e.Elements {
+				keys++
+				ttl, err := n.Do(ctx, n.B().Pttl().Key(k).Build()).AsInt64()
+				if err != nil {
+					return 0, 0, fmt.Errorf("pttl on %s: %w", addr, err)
+				}
+				if ttl < 0 {
+					persistent++
+				}
+			}
+			if cursor = e.Cursor; cursor == 0 {
+				break
+			}
+		}
+	}
+	return keys, persistent, nil
+}
