@@ -3,6 +3,8 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // DeleteKeys removes every key that starts with prefix from every node,
@@ -54,4 +56,25 @@ func (st *Store) CountKeys(ctx context.Context, prefix string) (keys, persistent
 		}
 	}
 	return keys, persistent, nil
+}
+
+// UsedMemory returns used_memory from INFO memory, summed over every node.
+func (st *Store) UsedMemory(ctx context.Context) (int64, error) {
+	var total int64
+	for addr, n := range st.client.Nodes() {
+		info, err := n.Do(ctx, n.B().Info().Section("memory").Build()).ToString()
+		if err != nil {
+			return 0, fmt.Errorf("info on %s: %w", addr, err)
+		}
+		var v int64
+		for _, line := range strings.Split(info, "\n") {
+			if s, ok := strings.CutPrefix(line, "used_memory:"); ok {
+				if v, err = strconv.ParseInt(strings.TrimSpace(s), 10, 64); err != nil {
+					return 0, fmt.Errorf("used_memory on %s: %w", addr, err)
+				}
+			}
+		}
+		total += v
+	}
+	return total, nil
 }

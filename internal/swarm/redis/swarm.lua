@@ -6,8 +6,8 @@
 -- every key of a swarm and of its bucket starts with it, so they share one
 -- Redis Cluster slot and the script may touch the swarms of its bucket
 -- that it sweeps.
---   B..'h'..ih  hash  entry key -> record; 's' seeders, 'd' downloaded,
---                     'x' the time the swarm's keys expire (ms)
+--   B..'h'..ih  hash  entry key -> record; 's' seeders, 'n' entries,
+--                     'd' downloaded, 'x' when the swarm's keys expire (ms)
 --   B..'w'..ih  zset  WebRTC entries (peer id) scored by expiry (ms)
 --   B..'4'..ih  zset  IPv4 entries (address, port)
 --   B..'6'..ih  zset  IPv6 entries (address, port)
@@ -59,7 +59,7 @@ local function swarmOf(ih)
 end
 
 -- Counter changes are gathered in pending (key -> field -> delta) and
--- written once by flush, so trimming many entries costs one HINCRBY per
+-- written by flush, so trimming many entries costs one HINCRBY per
 -- counter rather than several per entry.
 local pending = {}
 
@@ -70,17 +70,6 @@ local function bump(key, field, d)
     pending[key] = p
   end
   p[field] = (p[field] or 0) + d
-end
-
--- account adds d (1 or -1) entries of list with record flags f to the
--- swarm's and the bucket's counters.
-local function account(sw, list, f, d)
-  if f % 2 == 1 then
-    bump(sw.h, 's', d)
-    bump(tkey, 's', d)
-  end
-  bump(tkey, list == 'w' and 'w' or 'n', d)
-  bump(tkey, 'c' .. math.floor(f / 4), d)
 end
 
 local function flush()
@@ -94,29 +83,42 @@ local function flush()
   pending = {}
 end
 
-local function size(sw)
-  return redis.call('ZCARD', sw.z.w) + redis.call('ZCARD', sw.z['4']) + redis.call('ZCARD', sw.z['6'])
+-- account adds d (1 or -1) entries of list with record flags f to the
+-- swarm's counters (s seeders, n entries) and its bucket's. A swarm
+-- whose counters were loaded (see load) keeps its copy in step.
+local function account(sw, list, f, d)
+  local seeder = f % 2 == 1
+  if seeder then
+    bump(sw.h, 's', d)
+    bump(tkey, 's', d)
+  end
+  bump(sw.h, 'n', d)
+  bump(tkey, list == 'w' and 'w' or 'n', d)
+  bump(tkey, 'c' .. math.floor(f / 4), d)
+  if sw.n then
+    sw.n = sw.n + d
+    if seeder then
+      sw.s = sw.s + d
+    end
+  end
 end
 
--- dropIfEmpty deletes a swarm with no entries left: its downloads die
--- with it, and it leaves the bucket's registry.
-local function dropIfEmpty(sw)
-  if size(sw) > 0 then
-    return false
-  end
-  -- The swarm's own counters go with it.
+-- drop deletes a swarm left without entries: its downloads die with it,
+-- and it leaves the bucket's registry.
+local function drop(sw)
   pending[sw.h] = nil
   redis.call('DEL', sw.h)
   redis.call('ZREM', rkey, sw.ih)
-  return true
 end
 
--- trim removes the swarm's expired entries, if its due time says it may
--- have some, and moves its due time to its earliest remaining expiry.
+-- trim removes the swarm's expired entries if its due time says it may
+-- have some, moves its due time to its earliest remaining expiry, and
+-- returns the due time (nil for a swarm that does not exist, or no longer
+-- does).
 local function trim(sw)
   local due = redis.call('ZSCORE', rkey, sw.ih)
   if not due or tonumber(due) > now then
-    return
+    return tonumber(due)
   end
   local earliest
   for _, list in ipairs(LISTS) do
@@ -145,10 +147,10 @@ local function trim(sw)
   if earliest then
     redis.call('ZADD', rkey, ms(earliest), sw.ih)
   else
-    pending[sw.h] = nil
-    redis.call('DEL', sw.h)
-    redis.call('ZREM', rkey, sw.ih)
+    drop(sw)
   end
+  flush()
+  return earliest
 end
 
 -- sweep trims up to budget swarms of the bucket whose due time has come,
@@ -163,35 +165,46 @@ local function sweep()
   end
 end
 
+-- load reads the swarm's counters, and the record of key if given, in one
+-- command. Call it after trim.
+local function load(sw, key)
+  local v = redis.call('HMGET', sw.h, 's', 'n', 'd', 'x', key or 's')
+  sw.s, sw.n, sw.d, sw.x = num(v[1]), num(v[2]), num(v[3]), num(v[4])
+  if key then
+    return v[5]
+  end
+end
+
 -- extend keeps the swarm's keys, and its bucket's, alive until grace
 -- after its latest expiry. They are moved in steps of half the grace, so
--- most announces set no TTL at all. created is the list key this
--- announce created, which has no TTL yet.
-local function extend(sw, exp, created)
-  local x = num(redis.call('HGET', sw.h, 'x'))
-  if exp + grace / 2 <= x then
-    if created then
-      redis.call('PEXPIREAT', created, ms(x))
+-- most announces set no TTL at all. fresh is the list key of an entry
+-- this announce created: the key may be new, without a TTL yet.
+local function extend(sw, exp, fresh)
+  if exp + grace / 2 <= sw.x then
+    if fresh then
+      redis.call('PEXPIREAT', fresh, ms(sw.x))
     end
     return
   end
-  x = exp + grace
+  local x = exp + grace
   redis.call('HSET', sw.h, 'x', ms(x))
   redis.call('PEXPIREAT', sw.h, ms(x))
   for _, list in ipairs(LISTS) do
     redis.call('PEXPIREAT', sw.z[list], ms(x))
   end
+  -- The bucket's keys outlive all of its swarms' keys; moved ahead by
+  -- half a grace more, so that they too move only now and then.
   if x > num(redis.call('HGET', tkey, 'x')) then
+    x = x + grace / 2
     redis.call('HSET', tkey, 'x', ms(x))
     redis.call('PEXPIREAT', tkey, ms(x))
     redis.call('PEXPIREAT', rkey, ms(x))
   end
 end
 
+-- counts are the loaded swarm's seeders, leechers and downloads.
 local function counts(sw)
-  flush()
-  local seeders = num(redis.call('HGET', sw.h, 's'))
-  return {seeders, size(sw) - seeders, num(redis.call('HGET', sw.h, 'd'))}
+  return {sw.s, sw.n - sw.s, sw.d}
 end
 
 -- sample returns up to k distinct random members of list, never self.
@@ -280,14 +293,15 @@ local function announce(sw)
   local ev, left, list, key, data = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9], ARGV[10]
   local client, want, families, exp = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
   local z = sw.z[list]
-  trim(sw)
-  local rec = redis.call('HGET', sw.h, key)
+  local due = trim(sw)
+  local rec = load(sw, key)
   if ev == EVENT_STOPPED then
     if rec and (list ~= 'w' or string.sub(rec, 2) == data) then
       account(sw, list, string.byte(rec, 1), -1)
       redis.call('HDEL', sw.h, key)
       redis.call('ZREM', z, key)
-      if dropIfEmpty(sw) then
+      if sw.n <= 0 then
+        drop(sw)
         return {0, 0, 0, '', ''}
       end
     end
@@ -315,27 +329,27 @@ local function announce(sw)
   end
   if ev == EVENT_COMPLETED and nowSeeder and not counted then
     counted = true
-    redis.call('HINCRBY', sw.h, 'd', 1)
+    sw.d = sw.d + 1
+    bump(sw.h, 'd', 1)
   end
   local nf = (nowSeeder and 1 or 0) + (counted and 2 or 0) + client * 4
-  if rec then
-    -- Take the old entry out of the counters and put the new one in, when
-    -- its status or (native) client family changed.
-    if (f % 2) ~= (nf % 2) or math.floor(f / 4) ~= client then
-      account(sw, list, f, -1)
-      account(sw, list, nf, 1)
-    end
-  else
+  if not rec then
+    account(sw, list, nf, 1)
+  elseif f ~= nf then
+    -- Take the old entry out of the counters and put the new one in: its
+    -- status or (native) client family changed.
+    account(sw, list, f, -1)
     account(sw, list, nf, 1)
   end
-  redis.call('HSET', sw.h, key, string.char(nf) .. data)
-  redis.call('ZADD', z, exp, key)
-  redis.call('ZADD', rkey, 'LT', exp, sw.ih)
-  local created
-  if not rec and redis.call('ZCARD', z) == 1 then
-    created = z
+  local nrec = string.char(nf) .. data
+  if nrec ~= rec then
+    redis.call('HSET', sw.h, key, nrec)
   end
-  extend(sw, exp, created)
+  redis.call('ZADD', z, exp, key)
+  if not due or exp < due then
+    redis.call('ZADD', rkey, 'LT', exp, sw.ih)
+  end
+  extend(sw, exp, not rec and z)
   local c = counts(sw)
   return {c[1], c[2], c[3], rebound, pick(sw, list, key, want, families)}
 end
@@ -343,21 +357,22 @@ end
 local function leave(sw)
   local list, key, owner = ARGV[8], ARGV[9], ARGV[10]
   trim(sw)
-  local rec = redis.call('HGET', sw.h, key)
+  local rec = load(sw, key)
   if not rec or (list == 'w' and string.sub(rec, 2) ~= owner) then
     return 0
   end
   account(sw, list, string.byte(rec, 1), -1)
   redis.call('HDEL', sw.h, key)
   redis.call('ZREM', sw.z[list], key)
-  dropIfEmpty(sw)
+  if sw.n <= 0 then
+    drop(sw)
+  end
   return 1
 end
 
 local result
 if op == 't' then
   sweep()
-  flush()
   return {redis.call('ZCARD', rkey), redis.call('HGETALL', tkey)}
 end
 local sw = {ih = string.sub(KEYS[1], #base + 2), h = KEYS[1], z = {w = KEYS[2], ['4'] = KEYS[3], ['6'] = KEYS[4]}}
@@ -367,10 +382,11 @@ elseif op == 'l' then
   result = leave(sw)
 elseif op == 's' then
   trim(sw)
+  load(sw)
   result = counts(sw)
 else
   return redis.error_reply('unknown op ' .. tostring(op))
 end
-sweep()
 flush()
+sweep()
 return result
