@@ -73,18 +73,30 @@ func cpuSeconds() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-// redisCPU reads used_cpu_user + used_cpu_sys from INFO cpu.
-func redisCPU(info string) float64 {
-	var total float64
+// redisCPU reads used_cpu_user + used_cpu_sys from INFO cpu, and the
+// time spent inside EVALSHA and EVAL (the script alone, without reading
+// and writing the connections) from INFO commandstats, in seconds.
+func redisCPU(info string) (cpu, script float64) {
 	for _, line := range strings.Split(info, "\n") {
+		line = strings.TrimSpace(line)
 		for _, f := range []string{"used_cpu_user:", "used_cpu_sys:"} {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), f); ok {
+			if v, ok := strings.CutPrefix(line, f); ok {
 				x, _ := strconv.ParseFloat(v, 64)
-				total += x
+				cpu += x
+			}
+		}
+		for _, f := range []string{"cmdstat_evalsha:", "cmdstat_eval:"} {
+			if v, ok := strings.CutPrefix(line, f); ok {
+				for _, kv := range strings.Split(v, ",") {
+					if u, ok := strings.CutPrefix(kv, "usec="); ok {
+						x, _ := strconv.ParseFloat(u, 64)
+						script += x / 1e6
+					}
+				}
 			}
 		}
 	}
-	return total
+	return cpu, script
 }
 
 func script(b *testing.B) (src, sha string) {
@@ -142,7 +154,8 @@ func run(b *testing.B, eval evalFunc, info func() string) {
 	b.SetParallelism(parallelism)
 	b.ResetTimer()
 	start := time.Now()
-	cpu0, rcpu0 := cpuSeconds(), redisCPU(info())
+	cpu0 := cpuSeconds()
+	rcpu0, script0 := redisCPU(info())
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			k, a := call(rand.IntN(swarms), rand.IntN(perSwarm), time.Now().UnixMilli())
@@ -154,12 +167,15 @@ func run(b *testing.B, eval evalFunc, info func() string) {
 		}
 	})
 	elapsed := time.Since(start)
-	cpu, rcpu := cpuSeconds()-cpu0, redisCPU(info())-rcpu0
+	cpu := cpuSeconds() - cpu0
+	rcpu, script := redisCPU(info())
+	rcpu, script = rcpu-rcpu0, script-script0
 	b.StopTimer()
 	ops := float64(n.Load())
 	b.ReportMetric(ops/elapsed.Seconds(), "announces/s")
 	b.ReportMetric(cpu/ops*1e6, "client-µs/op")
 	b.ReportMetric(rcpu/ops*1e6, "redis-µs/op")
+	b.ReportMetric(script/ops*1e6, "script-µs/op")
 }
 
 func cleanup(b *testing.B, del func(ctx context.Context, keys []string) error, scan func(ctx context.Context, cursor uint64) ([]string, uint64, error)) {
@@ -208,7 +224,7 @@ func BenchmarkAnnounce(b *testing.B) {
 			}
 			return err
 		}, func() string {
-			v, _ := c.Do(context.Background(), c.B().Info().Section("cpu").Build()).ToString()
+			v, _ := c.Do(context.Background(), c.B().Info().Section("cpu", "commandstats").Build()).ToString()
 			return v
 		})
 	})
@@ -238,7 +254,7 @@ func BenchmarkAnnounce(b *testing.B) {
 			}
 			return err
 		}, func() string {
-			return c.Info(context.Background(), "cpu").Val()
+			return c.Info(context.Background(), "cpu", "commandstats").Val()
 		})
 	})
 }
