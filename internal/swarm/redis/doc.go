@@ -13,6 +13,7 @@
 //	rediss+cluster://…                          TLS
 //
 // A cluster URL lists seed nodes; the rest of the cluster is discovered.
+// Redis 6.2 or later is needed (the script uses ZRANDMEMBER and ZADD LT).
 // Every call is bounded by the caller's context and by Options.Timeout
 // (2 s by default): an unreachable or hung Redis makes calls fail, never
 // hang, and the same Store recovers once Redis is back. Ping checks every

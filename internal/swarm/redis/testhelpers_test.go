@@ -78,3 +78,27 @@ func (st *Store) UsedMemory(ctx context.Context) (int64, error) {
 	}
 	return total, nil
 }
+
+// RedisCPU returns used_cpu_user + used_cpu_sys from INFO cpu, in seconds,
+// summed over every node.
+func (st *Store) RedisCPU(ctx context.Context) (float64, error) {
+	var total float64
+	for addr, n := range st.client.Nodes() {
+		info, err := n.Do(ctx, n.B().Info().Section("cpu").Build()).ToString()
+		if err != nil {
+			return 0, fmt.Errorf("info on %s: %w", addr, err)
+		}
+		for _, line := range strings.Split(info, "\n") {
+			for _, f := range []string{"used_cpu_user:", "used_cpu_sys:"} {
+				if s, ok := strings.CutPrefix(strings.TrimSpace(line), f); ok {
+					v, err := strconv.ParseFloat(s, 64)
+					if err != nil {
+						return 0, fmt.Errorf("%s on %s: %w", f, addr, err)
+					}
+					total += v
+				}
+			}
+		}
+	}
+	return total, nil
+}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -69,10 +68,10 @@ func (s *Server) Start() {
 		"--save", "", "--appendonly", "no", "--dir", s.dir,
 		"--logfile", filepath.Join(s.dir, "redis.log"),
 	}, s.args...)
+	// In the test's process group, so that a Ctrl-C that kills the test
+	// before its cleanup runs stops the server too.
 	cmd := exec.Command(s.bin, args...)
-	// Its own process group, so that a Ctrl-C in the terminal reaches the
-	// test first, and the test's cleanup stops it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
@@ -100,23 +99,6 @@ func (s *Server) Stop() {
 	_ = s.cmd.Process.Kill()
 	_ = s.cmd.Wait()
 	s.cmd = nil
-}
-
-// Freeze stops the process with SIGSTOP: connections stay open but
-// nothing answers, as with a hung server or a dropped network.
-func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
-
-// Thaw resumes a frozen process.
-func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
-
-func (s *Server) signal(sig syscall.Signal) {
-	s.t.Helper()
-	if s.cmd == nil {
-		s.t.Fatalf("redis-server on %s is not running", s.Addr())
-	}
-	if err := s.cmd.Process.Signal(sig); err != nil {
-		s.t.Fatalf("signal redis-server: %v", err)
-	}
 }
 
 func (s *Server) log() string {
