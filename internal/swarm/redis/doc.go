@@ -63,7 +63,12 @@
 // That keeps the bucket totals honest for swarms nobody announces to any
 // more. As a last resort every key carries a TTL of KeyGrace (an hour)
 // past its latest entry's expiry, so a Redis that all trackers abandoned
-// empties itself.
+// empties itself; a bucket's keys outlive its swarms'. The one case where
+// that TTL, not a script, ends a swarm while its bucket lives on is a
+// bucket that no script touched for KeyGrace after the swarm was due (not
+// even Totals, which a metrics scrape calls every few seconds): that
+// swarm's entries would then stay in the bucket's totals, which can only
+// make Totals too high, never a swarm's counts wrong.
 //
 // # Totals and full scrape
 //
