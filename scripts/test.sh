@@ -49,9 +49,12 @@ echo "== cross-compile (linux, darwin, windows x amd64, arm64)"
 ./scripts/cross-build.sh
 
 echo "== go test -race"
-# Make "cannot isolate on loopback" a failure rather than a skip.
+# Make "cannot isolate on loopback" and "no Redis" failures rather than
+# skips (the Redis store's tests need redis-server on 127.0.0.1:6379, and
+# redis-server and redis-cli on PATH to start clusters of their own).
 export SWARMBRIDGE_REQUIRE_NETNS=1
 # Make "node or the ws package missing" a failure of the WebSocket
 # conformance suite's cross-check rather than a skip.
 export SWARMBRIDGE_REQUIRE_NODE=1
+export SWARMBRIDGE_REQUIRE_REDIS=1
 go test -race -count=1 -timeout 25m ./...

@@ -1,0 +1,121 @@
+//go:build unix
+
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/swarmbridge/swarmbridge/internal/swarm"
+	"github.com/swarmbridge/swarmbridge/internal/swarm/redis"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
+)
+
+// TestRedisOutage takes the store's Redis away, as a hung server (SIGSTOP)
+// and as a crashed one (SIGKILL), and checks that calls fail within the
+// store's timeout instead of hanging, and that the same Store works again
+// once Redis is back.
+func TestRedisOutage(t *testing.T) {
+	srv := redistest.StartServer(t)
+	const timeout = 300 * time.Millisecond
+	st, err := redis.New(t.Context(), redis.Options{URL: srv.URL(), KeyPrefix: redistest.Prefix(t), Timeout: timeout})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer st.Close()
+	ih := swarm.InfoHash{1, 2, 3}
+	p := swarm.Peer{ID: swarm.PeerID{9}, Kind: swarm.Native, Addr: netip.MustParseAddrPort("192.0.2.7:6881")}
+	announce := func() (time.Duration, error) {
+		start := time.Now()
+		err := st.Announce(t.Context(), &swarm.AnnounceRequest{InfoHash: ih, Peer: p, TTL: time.Minute, NumWant: 10}, &swarm.AnnounceResult{})
+		return time.Since(start), err
+	}
+	// bound is the longest a failing call may take: its timeout plus the
+	// scheduling slack of a busy 2-core machine under -race.
+	const bound = timeout + 700*time.Millisecond
+	wantFailFast := func(what string) {
+		t.Helper()
+		took, err := announce()
+		if err == nil {
+			t.Fatalf("%s: Announce succeeded", what)
+		}
+		if took > bound {
+			t.Errorf("%s: Announce took %v to fail (%v), want at most %v", what, took, err, bound)
+		}
+		start := time.Now()
+		if err := st.Ping(t.Context()); err == nil {
+			t.Errorf("%s: Ping succeeded", what)
+		} else if took := time.Since(start); took > bound {
+			t.Errorf("%s: Ping took %v to fail, want at most %v", what, took, bound)
+		}
+	}
+	wantRecovers := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			_, err := announce()
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: Announce still fails after 10s: %v", what, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err := st.Ping(t.Context()); err != nil {
+			t.Errorf("%s: Ping: %v", what, err)
+		}
+	}
+
+	if _, err := announce(); err != nil {
+		t.Fatalf("Announce with Redis up: %v", err)
+	}
+
+	srv.Freeze()
+	wantFailFast("hung redis")
+	// A caller's shorter deadline wins over the store's timeout.
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	start := time.Now()
+	_, err = st.Scrape(ctx, []swarm.InfoHash{ih}, nil)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("hung redis, 50ms context: Scrape error = %v, want one wrapping context.DeadlineExceeded", err)
+	}
+	if took := time.Since(start); took > 50*time.Millisecond+700*time.Millisecond {
+		t.Errorf("hung redis, 50ms context: Scrape took %v", took)
+	}
+	srv.Thaw()
+	wantRecovers("thawed redis")
+
+	srv.Stop()
+	wantFailFast("killed redis")
+	if _, err := st.Totals(t.Context()); err == nil {
+		t.Errorf("killed redis: Totals succeeded")
+	}
+	srv.Start()
+	// The new process has neither data nor the script: the store sends the
+	// script again by itself.
+	wantRecovers("restarted redis")
+	got, err := st.Scrape(t.Context(), []swarm.InfoHash{ih}, nil)
+	if err != nil || got[0] != (swarm.Counts{Complete: 1}) {
+		t.Errorf("after restart: Scrape = %v, %v; want the peer announced since", got, err)
+	}
+}
+
+func TestNewFailsWithoutRedis(t *testing.T) {
+	srv := redistest.StartServer(t)
+	url := srv.URL()
+	srv.Stop()
+	start := time.Now()
+	st, err := redis.New(t.Context(), redis.Options{URL: url, Timeout: 300 * time.Millisecond})
+	if err == nil {
+		st.Close()
+		t.Fatal("New succeeded with no Redis listening")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("New took %v to fail", took)
+	}
+}
