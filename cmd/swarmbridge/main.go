@@ -159,20 +159,17 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger, ls *liste
 		defer wg.Done()
 		_ = store.Run(runCtx, 30*time.Second)
 	}()
-	udpAddr := ""
-	if udpConn != nil {
-		udpAddr = udpConn.LocalAddr().String()
-	}
-	metricsAddr := ""
-	if metricsLn != nil {
-		metricsAddr = metricsLn.Addr().String()
-	}
 	pageURL, wsURL := trackerURLs(cfg, ln.Addr())
-	log.Info().
-		Str("http_addr", ln.Addr().String()).
-		Str("udp_addr", udpAddr).
-		Str("metrics_addr", metricsAddr).
-		Str("page_url", pageURL).
+	ev := log.Info().Str("http_addr", ln.Addr().String())
+	if udpConn != nil {
+		ev = ev.Str("udp_addr", udpConn.LocalAddr().String())
+	} else {
+		ev = ev.Str("udp", "disabled")
+	}
+	if metricsLn != nil {
+		ev = ev.Str("metrics_addr", metricsLn.Addr().String())
+	}
+	ev.Str("page_url", pageURL).
 		Str("ws_url", wsURL).
 		Str("access", srv.AccessSummary()).
 		Msg("swarmbridge listening")

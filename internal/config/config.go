@@ -26,39 +26,39 @@ const Prefix = "SWARMBRIDGE_"
 // envDefault, help (what it does and what it accepts).
 type Config struct {
 	HTTPAddr    string `env:"HTTP_ADDR" envDefault:":8000" help:"TCP listen address for WebSocket, HTTP announce/scrape and the page (host:port)"`
-	UDPAddr     string `env:"UDP_ADDR" envDefault:":6969" help:"UDP listen address for UDP announce/scrape (host:port; empty disables UDP)"`
-	MetricsAddr string `env:"METRICS_ADDR" envDefault:"" help:"separate TCP listen address for /metrics, /healthz and /readyz (host:port; empty serves /metrics on HTTP_ADDR)"`
-	LogLevel    string `env:"LOG_LEVEL" envDefault:"info" help:"log level: debug, info, warn or error"`
-	LogFormat   string `env:"LOG_FORMAT" envDefault:"json" help:"log format: json or console"`
+	UDPAddr     string `env:"UDP_ADDR" envDefault:":6969" empty:"off" help:"UDP listen address for UDP announce/scrape (host:port; empty disables UDP)"`
+	MetricsAddr string `env:"METRICS_ADDR" envDefault:"" empty:"off" help:"separate TCP listen address for /metrics, /healthz and /readyz (host:port; empty serves /metrics on HTTP_ADDR)"`
+	LogLevel    string `env:"LOG_LEVEL" envDefault:"info" oneof:"debug info warn error" help:"log level: {check}"`
+	LogFormat   string `env:"LOG_FORMAT" envDefault:"json" oneof:"json console" help:"log format: {check}"`
 
-	AnnounceInterval time.Duration `env:"ANNOUNCE_INTERVAL" envDefault:"2m" help:"announce interval sent to WebSocket clients (duration, at least 10s)"`
+	AnnounceInterval time.Duration `env:"ANNOUNCE_INTERVAL" envDefault:"2m" check:">=10s" help:"announce interval sent to WebSocket clients (duration, {check})"`
 	PeerTTL          time.Duration `env:"PEER_TTL" envDefault:"5m" help:"how long a WebSocket peer stays without announcing, as a safety net next to removal on close (duration, more than ANNOUNCE_INTERVAL)"`
-	MaxNumWant       int           `env:"MAX_NUMWANT" envDefault:"100" help:"most peers one HTTP or UDP announce gets back (1-1000; UDP also stops at what fits one datagram)"`
-	DefaultNumWant   int           `env:"DEFAULT_NUMWANT" envDefault:"50" help:"peers an HTTP or UDP announce gets when it does not say (1-1000, capped at MAX_NUMWANT)"`
-	NativeInterval   time.Duration `env:"NATIVE_ANNOUNCE_INTERVAL" envDefault:"30m" help:"announce interval sent to HTTP and UDP clients; min interval is half of it (duration, at least 1m)"`
-	NativePeerTTL    time.Duration `env:"NATIVE_PEER_TTL" envDefault:"0" help:"how long an HTTP or UDP peer stays without announcing (duration; 0 means 2 x NATIVE_ANNOUNCE_INTERVAL + 60s)"`
-	TrustedProxies   string        `env:"TRUSTED_PROXIES" envDefault:"" help:"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For / X-Real-IP is believed (empty: use the socket address)"`
+	MaxNumWant       int           `env:"MAX_NUMWANT" envDefault:"100" check:"1-1000" help:"most peers one HTTP or UDP announce gets back ({check}; UDP also stops at what fits one datagram)"`
+	DefaultNumWant   int           `env:"DEFAULT_NUMWANT" envDefault:"50" check:"1-1000" help:"peers an HTTP or UDP announce gets when it does not say ({check}, capped at MAX_NUMWANT)"`
+	NativeInterval   time.Duration `env:"NATIVE_ANNOUNCE_INTERVAL" envDefault:"30m" check:">=1m" help:"announce interval sent to HTTP and UDP clients; min interval is half of it (duration, {check})"`
+	NativePeerTTL    time.Duration `env:"NATIVE_PEER_TTL" envDefault:"0" check:">=0" help:"how long an HTTP or UDP peer stays without announcing (duration; 0 means 2 x NATIVE_ANNOUNCE_INTERVAL + 60s)"`
+	TrustedProxies   string        `env:"TRUSTED_PROXIES" envDefault:"" empty:"off" help:"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For / X-Real-IP is believed (empty: use the socket address)"`
 
-	MaxMessageSize     int           `env:"MAX_MESSAGE_SIZE" envDefault:"65536" help:"largest WebSocket message in bytes; bigger ones close the connection with 1009 (4096-16777216)"`
-	MaxOffers          int           `env:"MAX_OFFERS" envDefault:"10" help:"offers of one WebSocket announce that are relayed; the rest are ignored (1-100)"`
+	MaxMessageSize     int           `env:"MAX_MESSAGE_SIZE" envDefault:"65536" check:"4096-16777216" help:"largest WebSocket message in bytes; bigger ones close the connection with 1009 ({check})"`
+	MaxOffers          int           `env:"MAX_OFFERS" envDefault:"10" check:"1-100" help:"offers of one WebSocket announce that are relayed; the rest are ignored ({check})"`
 	AllowFullScrape    bool          `env:"ALLOW_FULL_SCRAPE" envDefault:"false" help:"answer a scrape without info_hash with every swarm, over HTTP and WebSocket (true or false)"`
-	MaxScrapeHashes    int           `env:"MAX_SCRAPE_HASHES" envDefault:"100" help:"most info hashes in one scrape (1-1000; UDP stops at 101, what fits one datagram)"`
-	MaxTorrentsPerConn int           `env:"MAX_TORRENTS_PER_CONN" envDefault:"1000" help:"most torrents one WebSocket connection may announce (1-100000)"`
-	SendQueue          int           `env:"WS_SEND_QUEUE" envDefault:"256" help:"messages that may wait for one WebSocket client before it is dropped as too slow (8-65536)"`
-	PendingOffers      int           `env:"WS_PENDING_OFFERS" envDefault:"256" help:"offers relayed to one WebSocket connection that are remembered until answered, so answers go back only to real offerers; past it the oldest is forgotten and its answer refused (16-65536; raise it for clients that carry many torrents on one socket)"`
-	PingInterval       time.Duration `env:"WS_PING_INTERVAL" envDefault:"30s" help:"how often each WebSocket is pinged so proxies keep it open and dead peers are found (duration, 0 disables)"`
+	MaxScrapeHashes    int           `env:"MAX_SCRAPE_HASHES" envDefault:"100" check:"1-1000" help:"most info hashes in one scrape ({check}; UDP stops at 101, what fits one datagram)"`
+	MaxTorrentsPerConn int           `env:"MAX_TORRENTS_PER_CONN" envDefault:"1000" check:"1-100000" help:"most torrents one WebSocket connection may announce ({check})"`
+	SendQueue          int           `env:"WS_SEND_QUEUE" envDefault:"256" check:"8-65536" help:"messages that may wait for one WebSocket client before it is dropped as too slow ({check})"`
+	PendingOffers      int           `env:"WS_PENDING_OFFERS" envDefault:"256" check:"16-65536" help:"offers relayed to one WebSocket connection that are remembered until answered, so answers go back only to real offerers; past it the oldest is forgotten and its answer refused ({check}; raise it for clients that carry many torrents on one socket)"`
+	PingInterval       time.Duration `env:"WS_PING_INTERVAL" envDefault:"30s" check:">=0" help:"how often each WebSocket is pinged so proxies keep it open and dead peers are found (duration, 0 disables)"`
 
-	WSMaxConns         int           `env:"WS_MAX_CONNS" envDefault:"10000" help:"most open WebSocket connections; further upgrades get 503 (0-100000000, 0 means no limit)"`
-	WSMaxConnsPerIP    int           `env:"WS_MAX_CONNS_PER_IP" envDefault:"100" help:"most open WebSocket connections from one client IP (an IPv6 client counts by its /64); further upgrades get 429 (0-100000000, 0 means no limit)"`
-	WSAnnouncesPerConn int           `env:"WS_ANNOUNCES_PER_CONN" envDefault:"100" help:"announces and scrapes one WebSocket connection may send per ANNOUNCE_INTERVAL, in bursts of up to that many; more get a rate-limit failure, and a connection that sends twice that is closed with 1008 (0-100000000, 0 means no limit)"`
-	AnnouncesPerIP     int           `env:"ANNOUNCES_PER_IP" envDefault:"1000" help:"announces and scrapes one client IP (IPv6: its /64) may send per announce interval, counted apart for WebSocket (per ANNOUNCE_INTERVAL) and HTTP (per NATIVE_ANNOUNCE_INTERVAL); more get a rate-limit failure (0-100000000, 0 means no limit)"`
-	UDPRequestsPerIP   int           `env:"UDP_REQUESTS_PER_IP" envDefault:"1200" help:"UDP packets one client IP (IPv6: its /64) may send per minute, in bursts of up to that many; more are dropped without a reply (0-100000000, 0 means no limit)"`
-	RateLimitMaxIPs    int           `env:"RATELIMIT_MAX_IPS" envDefault:"100000" help:"most client IPs each per-IP rate limit remembers at once; past it a random one is forgotten, so floods of spoofed addresses cost bounded memory (1000-100000000)"`
-	WSIdleTimeout      time.Duration `env:"WS_IDLE_TIMEOUT" envDefault:"10m" help:"close a WebSocket with 1001 when the client has sent no message for this long; pongs do not count (duration, 0 disables, else longer than ANNOUNCE_INTERVAL)"`
-	HandshakeTimeout   time.Duration `env:"HANDSHAKE_TIMEOUT" envDefault:"10s" help:"how long a new TCP connection may take to finish TLS and send a whole request (headers and body), and how long an idle HTTP keep-alive connection stays open (duration, positive)"`
-	HTTPWriteTimeout   time.Duration `env:"HTTP_WRITE_TIMEOUT" envDefault:"30s" help:"longest time to send one HTTP response; a client that reads slower is disconnected (WebSockets are not affected) (duration, positive)"`
+	WSMaxConns         int           `env:"WS_MAX_CONNS" check:"0-100000000" envDefault:"10000" help:"most open WebSocket connections; further upgrades get 503 ({check}, 0 means no limit)"`
+	WSMaxConnsPerIP    int           `env:"WS_MAX_CONNS_PER_IP" check:"0-100000000" envDefault:"100" help:"most open WebSocket connections from one client IP (an IPv6 client counts by its /64); further upgrades get 429 ({check}, 0 means no limit)"`
+	WSAnnouncesPerConn int           `env:"WS_ANNOUNCES_PER_CONN" check:"0-100000000" envDefault:"100" help:"announces and scrapes one WebSocket connection may send per ANNOUNCE_INTERVAL, in bursts of up to that many; more get a rate-limit failure, and a connection that sends twice that is closed with 1008 ({check}, 0 means no limit)"`
+	AnnouncesPerIP     int           `env:"ANNOUNCES_PER_IP" check:"0-100000000" envDefault:"1000" help:"announces and scrapes one client IP (IPv6: its /64) may send per announce interval, counted apart for WebSocket (per ANNOUNCE_INTERVAL) and HTTP (per NATIVE_ANNOUNCE_INTERVAL); more get a rate-limit failure ({check}, 0 means no limit)"`
+	UDPRequestsPerIP   int           `env:"UDP_REQUESTS_PER_IP" check:"0-100000000" envDefault:"1200" help:"UDP packets one client IP (IPv6: its /64) may send per minute, in bursts of up to that many; more are dropped without a reply ({check}, 0 means no limit)"`
+	RateLimitMaxIPs    int           `env:"RATELIMIT_MAX_IPS" envDefault:"100000" check:"1000-100000000" help:"most client IPs each per-IP rate limit remembers at once; past it a random one is forgotten, so floods of spoofed addresses cost bounded memory ({check})"`
+	WSIdleTimeout      time.Duration `env:"WS_IDLE_TIMEOUT" envDefault:"10m" help:"close a WebSocket with 1001 when the client has sent no message for this long; pongs do not count (duration, 0 disables, else longer than ANNOUNCE_INTERVAL)" check:">=0"`
+	HandshakeTimeout   time.Duration `env:"HANDSHAKE_TIMEOUT" envDefault:"10s" help:"how long a new TCP connection may take to finish TLS and send a whole request (headers and body), and how long an idle HTTP keep-alive connection stays open (duration, {check})" check:">0"`
+	HTTPWriteTimeout   time.Duration `env:"HTTP_WRITE_TIMEOUT" envDefault:"30s" help:"longest time to send one HTTP response; a client that reads slower is disconnected (WebSockets are not affected) (duration, {check})" check:">0"`
 
-	AllowedOrigins    string `env:"ALLOWED_ORIGINS" envDefault:"" help:"comma-separated origins (https://app.example.com) or host patterns (example.com, *.example.com) of the web pages that may open WebSockets; others get 403; requests without Origin (non-browser clients) pass (empty: every page, as public WebTorrent trackers need)"`
+	AllowedOrigins    string `env:"ALLOWED_ORIGINS" envDefault:"" empty:"off" help:"comma-separated origins (https://app.example.com) or host patterns (example.com, *.example.com) of the web pages that may open WebSockets; others get 403; requests without Origin (non-browser clients) pass (empty: every page, as public WebTorrent trackers need)"`
 	InfoHashAllowlist string `env:"INFOHASH_ALLOWLIST" envDefault:"" help:"file listing the only info hashes that may be tracked (40 hex digits per line, # comments); other announces fail with 'info_hash not allowed'; reloaded on SIGHUP (not together with INFOHASH_DENYLIST)"`
 	InfoHashDenylist  string `env:"INFOHASH_DENYLIST" envDefault:"" help:"file listing info hashes that may not be tracked (40 hex digits per line, # comments); reloaded on SIGHUP (not together with INFOHASH_ALLOWLIST)"`
 	KeysFile          string `env:"KEYS_FILE" envDefault:"" help:"file of keys (one per line: 8-128 characters from A-Z a-z 0-9 - . _ ~, # comments); when set the tracker is private and announce URLs must carry a listed key, as /announce/KEY or /KEY/announce; reloaded on SIGHUP"`
@@ -68,7 +68,7 @@ type Config struct {
 	TLSCert string `env:"TLS_CERT" envDefault:"" help:"PEM certificate file (chain) to serve https:// and wss:// on HTTP_ADDR; reloaded on SIGHUP (needs TLS_KEY)"`
 	TLSKey  string `env:"TLS_KEY" envDefault:"" help:"PEM private key file for TLS_CERT; reloaded on SIGHUP"`
 
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s" help:"how long shutdown waits for connections to close before dropping them (duration)"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s" check:">0" help:"how long shutdown waits for connections to close before dropping them (duration, {check})"`
 }
 
 // NativeTTL is how long an HTTP or UDP peer lives without announcing.
@@ -78,6 +78,10 @@ func (c *Config) NativeTTL() time.Duration {
 	}
 	return 2*c.NativeInterval + 60*time.Second
 }
+
+// NumWant is how many peers an HTTP or UDP announce gets when it does not
+// say: DefaultNumWant, capped at MaxNumWant as the help promises.
+func (c *Config) NumWant() int { return min(c.DefaultNumWant, c.MaxNumWant) }
 
 // Proxies returns the parsed TrustedProxies (Validate has checked them).
 func (c *Config) Proxies() []netip.Prefix {
@@ -101,7 +105,7 @@ func Vars() []Var {
 		vars = append(vars, Var{
 			Name:    Prefix + f.Tag.Get("env"),
 			Default: f.Tag.Get("envDefault"),
-			Help:    f.Tag.Get("help"),
+			Help:    help(f),
 		})
 	}
 	return vars
@@ -124,10 +128,30 @@ func Load(environ []string) (Config, error) {
 	if err != nil {
 		return Config{}, explain(err, m)
 	}
+	emptyMeansOff(&c, m)
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// emptyMeansOff clears the fields tagged empty:"off" whose variable is set
+// but empty. The env library gives a set-but-empty variable its default;
+// for these fields the help promises that empty turns the feature off
+// (SWARMBRIDGE_UDP_ADDR= disables UDP), while an unset one keeps the
+// default.
+func emptyMeansOff(c *Config, environ map[string]string) {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Tag.Get("empty") != "off" {
+			continue
+		}
+		if val, set := environ[Prefix+f.Tag.Get("env")]; set && val == "" {
+			v.Field(i).SetString("")
+		}
+	}
 }
 
 // explain rewrites the env library's errors, which name Go fields, into
@@ -151,24 +175,36 @@ func explain(err error, environ map[string]string) error {
 			continue
 		}
 		name := Prefix + f.Tag.Get("env")
-		msgs = append(msgs, fmt.Sprintf("%s=%q: expected %s", name, environ[name], f.Tag.Get("help")))
+		msgs = append(msgs, fmt.Sprintf("%s=%q: expected %s", name, environ[name], help(f)))
 	}
 	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))
 }
 
-// Validate checks ranges and choices that the types alone do not.
+// Validate checks the values: each field's own rule (its check or oneof
+// tag), then what relates fields to each other. It changes nothing.
 func (c *Config) Validate() error {
 	var errs []string
+	t := reflect.TypeFor[Config]()
 	bad := func(field, format string, args ...any) {
-		f, _ := reflect.TypeFor[Config]().FieldByName(field)
+		f, _ := t.FieldByName(field)
 		name := Prefix + f.Tag.Get("env")
-		errs = append(errs, fmt.Sprintf("%s: %s; expected %s", name, fmt.Sprintf(format, args...), f.Tag.Get("help")))
+		errs = append(errs, fmt.Sprintf("%s: %s; expected %s", name, fmt.Sprintf(format, args...), help(f)))
 	}
-	intIn := func(field string, v, lo, hi int) {
-		if v < lo || v > hi {
-			bad(field, "%d is out of range", v)
+	v := reflect.ValueOf(c).Elem()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		r, ok, err := parseRule(f)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		if ok {
+			if why := r.violation(v.Field(i)); why != "" {
+				bad(f.Name, "%s", why)
+			}
 		}
 	}
+
 	addr := func(field, network, v string) {
 		_, port, err := net.SplitHostPort(v)
 		if err != nil {
@@ -189,68 +225,20 @@ func (c *Config) Validate() error {
 	if c.MetricsAddr != "" {
 		addr("MetricsAddr", "tcp", c.MetricsAddr)
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("LogLevel", "%q is not a level", c.LogLevel)
-	}
-	switch c.LogFormat {
-	case "json", "console":
-	default:
-		bad("LogFormat", "%q is not a format", c.LogFormat)
-	}
-	if c.AnnounceInterval < 10*time.Second {
-		bad("AnnounceInterval", "%s is too short", c.AnnounceInterval)
-	}
 	if c.PeerTTL <= c.AnnounceInterval {
 		bad("PeerTTL", "%s is not longer than the announce interval %s", c.PeerTTL, c.AnnounceInterval)
-	}
-	intIn("MaxNumWant", c.MaxNumWant, 1, 1000)
-	intIn("MaxMessageSize", c.MaxMessageSize, 4096, 16<<20)
-	intIn("MaxOffers", c.MaxOffers, 1, 100)
-	intIn("MaxScrapeHashes", c.MaxScrapeHashes, 1, 1000)
-	intIn("MaxTorrentsPerConn", c.MaxTorrentsPerConn, 1, 100000)
-	intIn("SendQueue", c.SendQueue, 8, 65536)
-	intIn("DefaultNumWant", c.DefaultNumWant, 1, 1000)
-	c.DefaultNumWant = min(c.DefaultNumWant, c.MaxNumWant)
-	if c.NativeInterval < time.Minute {
-		bad("NativeInterval", "%s is too short", c.NativeInterval)
 	}
 	if c.NativePeerTTL != 0 && c.NativePeerTTL <= c.NativeInterval {
 		bad("NativePeerTTL", "%s is not longer than the announce interval %s", c.NativePeerTTL, c.NativeInterval)
 	}
-	if c.NativePeerTTL < 0 {
-		bad("NativePeerTTL", "%s is negative", c.NativePeerTTL)
+	if c.WSIdleTimeout > 0 && c.WSIdleTimeout <= c.AnnounceInterval {
+		bad("WSIdleTimeout", "%s is not longer than the announce interval %s", c.WSIdleTimeout, c.AnnounceInterval)
 	}
 	if _, err := clientip.ParsePrefixes(c.TrustedProxies); err != nil {
 		bad("TrustedProxies", "%v", err)
 	}
-	if c.PingInterval < 0 {
-		bad("PingInterval", "%s is negative", c.PingInterval)
-	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("TLSCert", "TLS_CERT and TLS_KEY must be set together")
-	}
-	if c.ShutdownTimeout <= 0 {
-		bad("ShutdownTimeout", "%s is not positive", c.ShutdownTimeout)
-	}
-	intIn("WSMaxConns", c.WSMaxConns, 0, 100_000_000)
-	intIn("WSMaxConnsPerIP", c.WSMaxConnsPerIP, 0, 100_000_000)
-	intIn("WSAnnouncesPerConn", c.WSAnnouncesPerConn, 0, 100_000_000)
-	intIn("AnnouncesPerIP", c.AnnouncesPerIP, 0, 100_000_000)
-	intIn("UDPRequestsPerIP", c.UDPRequestsPerIP, 0, 100_000_000)
-	intIn("RateLimitMaxIPs", c.RateLimitMaxIPs, 1000, 100_000_000)
-	if c.WSIdleTimeout < 0 {
-		bad("WSIdleTimeout", "%s is negative", c.WSIdleTimeout)
-	} else if c.WSIdleTimeout != 0 && c.WSIdleTimeout <= c.AnnounceInterval {
-		bad("WSIdleTimeout", "%s is not longer than the announce interval %s", c.WSIdleTimeout, c.AnnounceInterval)
-	}
-	if c.HandshakeTimeout <= 0 {
-		bad("HandshakeTimeout", "%s is not positive", c.HandshakeTimeout)
-	}
-	intIn("PendingOffers", c.PendingOffers, 16, 65536)
-	if c.HTTPWriteTimeout <= 0 {
-		bad("HTTPWriteTimeout", "%s is not positive", c.HTTPWriteTimeout)
 	}
 	if _, err := access.ParseOrigins(c.AllowedOrigins); err != nil {
 		bad("AllowedOrigins", "%v", err)

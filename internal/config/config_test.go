@@ -70,7 +70,7 @@ func TestBadValuesNameTheVariableAndWhatItAccepts(t *testing.T) {
 }
 
 // The README's configuration table must list every variable with its
-// default, so users can trust it.
+// default and the same help text as `swarmbridge -h`, so users can trust it.
 func TestReadmeDocumentsEveryVariable(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	readme, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "README.md"))
@@ -78,7 +78,7 @@ func TestReadmeDocumentsEveryVariable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range Vars() {
-		row := "| `" + v.Name + "` | `" + v.Default + "` |"
+		row := "| `" + v.Name + "` | `" + v.Default + "` | " + v.Help + " |"
 		if !strings.Contains(string(readme), row) {
 			t.Errorf("README lacks the row starting %q", row)
 		}

@@ -92,7 +92,7 @@ func New(o Options) (*Server, error) {
 		ClientAddr:      addrs.ClientAddr,
 		Interval:        c.NativeInterval,
 		PeerTTL:         c.NativeTTL(),
-		DefaultNumWant:  c.DefaultNumWant,
+		DefaultNumWant:  c.NumWant(),
 		MaxNumWant:      c.MaxNumWant,
 		MaxScrapeHashes: c.MaxScrapeHashes,
 		AllowFullScrape: c.AllowFullScrape,
@@ -109,7 +109,7 @@ func New(o Options) (*Server, error) {
 		Store:          o.Store,
 		Interval:       c.NativeInterval,
 		PeerTTL:        c.NativeTTL(),
-		DefaultNumWant: c.DefaultNumWant,
+		DefaultNumWant: c.NumWant(),
 		MaxNumWant:     c.MaxNumWant,
 		// Larger scrapes do not fit one datagram each way.
 		MaxScrapeHashes: min(c.MaxScrapeHashes, udptracker.MaxScrapeHashesLimit),
