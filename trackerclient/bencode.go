@@ -149,7 +149,7 @@ func (d *bdecoder) integer(term byte) (int64, error) {
 	}
 	d.pos++ // the terminator
 	if neg {
-		return -int64(n - 1) - 1, nil // -(1<<63) without overflow
+		return -int64(n-1) - 1, nil // -(1<<63) without overflow
 	}
 	return int64(n), nil
 }
