@@ -57,6 +57,28 @@ func (f *fakeUDP) packets() [][]byte {
 	return append([][]byte(nil), f.got...)
 }
 
+// last returns the last datagram received with the action.
+func (f *fakeUDP) last(action uint32) []byte {
+	var l []byte
+	for _, p := range f.packets() {
+		if len(p) >= 12 && binary.BigEndian.Uint32(p[8:]) == action {
+			l = p
+		}
+	}
+	return l
+}
+
+// withAction lists the datagrams received with the action.
+func (f *fakeUDP) withAction(action uint32) [][]byte {
+	var l [][]byte
+	for _, p := range f.packets() {
+		if len(p) >= 12 && binary.BigEndian.Uint32(p[8:]) == action {
+			l = append(l, p)
+		}
+	}
+	return l
+}
+
 func (f *fakeUDP) count(action uint32) int {
 	n := 0
 	for _, p := range f.packets() {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,18 +107,21 @@ func TestHTTPPrivateKeyPath(t *testing.T) {
 	}
 }
 
-// fakeHTTP serves body with status for every request and records the
-// last query.
-func fakeHTTP(t *testing.T, status int, body string) (string, *string) {
+// fakeHTTP serves body with status for every request; the function it
+// returns gives the last query.
+func fakeHTTP(t *testing.T, status int, body string) (string, func() string) {
 	t.Helper()
+	var mu sync.Mutex
 	var q string
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		q = r.URL.RawQuery
+		mu.Unlock()
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, body)
 	}))
 	t.Cleanup(ts.Close)
-	return ts.URL + "/x/announce?passkey=k", &q
+	return ts.URL + "/x/announce?passkey=k", func() string { mu.Lock(); defer mu.Unlock(); return q }
 }
 
 func TestHTTPReplies(t *testing.T) {
@@ -134,17 +138,17 @@ func TestHTTPReplies(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("%+v", &trackerclient.AnnounceResponse{Interval: 900 * time.Second, MinInterval: 450 * time.Second,
-		Counts: bittorrent.Counts{Complete: 3, Incomplete: 5, Downloaded: 4},
-		Peers:  []trackerclient.Peer{{Addr: netip.MustParseAddrPort("10.0.0.1:6881")}, {Addr: netip.MustParseAddrPort("[2001:db8::1]:6882")}},
+		Counts:     bittorrent.Counts{Complete: 3, Incomplete: 5, Downloaded: 4},
+		Peers:      []trackerclient.Peer{{Addr: netip.MustParseAddrPort("10.0.0.1:6881")}, {Addr: netip.MustParseAddrPort("[2001:db8::1]:6882")}},
 		ExternalIP: netip.MustParseAddr("192.0.2.7"), TrackerID: "T-1", Warning: "slow"})
 	if got := fmt.Sprintf("%+v", r); got != want {
 		t.Fatalf("reply\n%s\nwant\n%s", got, want)
 	}
-	if !strings.HasPrefix(*q, "passkey=k&info_hash=%AB%00") || !strings.Contains(*q, "&key=0000001f&ip=192.0.2.9") || strings.Contains(*q, "left=") || strings.Contains(*q, "event=") {
-		t.Fatalf("query %q", *q)
+	if q := q(); !strings.HasPrefix(q, "passkey=k&info_hash=%AB%00") || !strings.Contains(q, "&key=0000001f&ip=192.0.2.9") || strings.Contains(q, "left=") || strings.Contains(q, "event=") {
+		t.Fatalf("query %q", q)
 	}
-	if _, err := c.Announce(ctx, trackerclient.AnnounceRequest{Port: 1}); err != nil || !strings.HasSuffix(*q, "&trackerid=T-1") {
-		t.Fatalf("the tracker id is not echoed: %q, %v", *q, err)
+	if _, err := c.Announce(ctx, trackerclient.AnnounceRequest{Port: 1}); err != nil || !strings.HasSuffix(q(), "&trackerid=T-1") {
+		t.Fatalf("the tracker id is not echoed: %q, %v", q(), err)
 	}
 }
 

@@ -118,9 +118,7 @@ func TestUDPPrivateKeyInURLData(t *testing.T) {
 }
 
 func TestUDPURLDataSplitAt255(t *testing.T) {
-	var urlData []byte
 	f := startFakeUDP(t, honest(func(pkt []byte) [][]byte {
-		urlData = append([]byte(nil), pkt[98:]...)
 		return [][]byte{reply(1, tidOf(pkt), u32(60), u32(0), u32(0))}
 	}))
 	long := "/" + strings.Repeat("k", 300) + "/announce?passkey=x%20y"
@@ -128,6 +126,7 @@ func TestUDPURLDataSplitAt255(t *testing.T) {
 	if _, err := c.Announce(ctxT(t, 5*time.Second), announceReq(1, 'a', 1, 0, 0)); err != nil {
 		t.Fatal(err)
 	}
+	urlData := f.last(1)[98:]
 	var joined []byte
 	for b := urlData; len(b) > 0; {
 		if b[0] != 2 || len(b) < 2 || int(b[1]) > len(b)-2 {
@@ -146,9 +145,7 @@ func TestUDPURLDataSplitAt255(t *testing.T) {
 }
 
 func TestUDPAnnounceFields(t *testing.T) {
-	var got []byte
 	f := startFakeUDP(t, honest(func(pkt []byte) [][]byte {
-		got = append([]byte(nil), pkt...)
 		return [][]byte{reply(1, tidOf(pkt), u32(60), u32(0), u32(0))}
 	}))
 	c := newUDP(t, "udp://"+f.addr, quick)
@@ -159,6 +156,7 @@ func TestUDPAnnounceFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	be := binary.BigEndian
+	got := f.last(1)
 	if len(got) != 98 || be.Uint64(got) != 7 || be.Uint32(got[8:]) != 1 || got[16] != 1 || got[36] != 3 ||
 		be.Uint64(got[56:]) != 6 || be.Uint64(got[64:]) != ^uint64(0) || be.Uint64(got[72:]) != 5 || be.Uint32(got[80:]) != 3 ||
 		netip.AddrFrom4([4]byte(got[84:88])).String() != "192.0.2.7" || be.Uint32(got[88:]) != 0xdeadbeef || be.Uint32(got[92:]) != 0 || be.Uint16(got[96:]) != 6881 {
@@ -168,6 +166,7 @@ func TestUDPAnnounceFields(t *testing.T) {
 	if _, err := c.Announce(ctxT(t, 5*time.Second), req); err != nil {
 		t.Fatal(err)
 	}
+	got = f.last(1)
 	if be.Uint32(got[92:]) != 0xffffffff || be.Uint32(got[80:]) != 2 {
 		t.Fatalf("default numwant must be -1 and started 2: %x", got[80:])
 	}
@@ -203,10 +202,8 @@ func TestUDPConnectionIDLifetime(t *testing.T) {
 }
 
 func TestUDPScrapeSplitsAt74(t *testing.T) {
-	var sizes []int
 	f := startFakeUDP(t, honest(func(pkt []byte) [][]byte {
 		n := (len(pkt) - 16) / 20
-		sizes = append(sizes, n)
 		out := reply(2, tidOf(pkt))
 		for i := range n {
 			h := pkt[16+20*i:]
@@ -224,6 +221,10 @@ func TestUDPScrapeSplitsAt74(t *testing.T) {
 	s, err := c.Scrape(ctxT(t, 5*time.Second), hashes)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var sizes []int
+	for _, p := range f.withAction(2) {
+		sizes = append(sizes, (len(p)-16)/20)
 	}
 	if len(sizes) != 3 || sizes[0] != 74 || sizes[1] != 74 || sizes[2] != 2 {
 		t.Fatalf("hashes per packet %v, want [74 74 2]", sizes)
