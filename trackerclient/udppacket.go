@@ -136,6 +136,10 @@ func parseAnnounceUDP(b []byte, addrLen int) (*AnnounceResponse, error) {
 	if err := checkReply(b, actionAnnounce); err != nil {
 		return nil, err
 	}
+	if len(b) == 8 {
+		// opentracker's answer for a torrent it does not track.
+		return nil, malformed("announce reply of 8 bytes: a bare header with no interval, counts or peers (how opentracker refuses a torrent it does not track)")
+	}
 	if len(b) < 20 {
 		return nil, malformed("announce reply of %d bytes, want at least 20", len(b))
 	}
