@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
@@ -58,6 +59,9 @@ func stepAnnounce(ctx context.Context, s *session) outcome {
 		return s.failed("A's announce", err)
 	}
 	detail := fmt.Sprintf("A (seeder, port %d): interval %s", s.a.port, r.Interval)
+	if r.Interval == 0 {
+		detail = fmt.Sprintf("A (seeder, port %d): no interval", s.a.port)
+	}
 	if r.MinInterval > 0 {
 		detail += fmt.Sprintf(", min interval %s", r.MinInterval)
 	}
@@ -104,6 +108,7 @@ func stepPeers(ctx context.Context, s *session) outcome {
 func stepStopped(ctx context.Context, s *session) outcome {
 	var detail string
 	var last *bittorrent.Counts
+	var warns []Warning
 	for _, p := range []*simPeer{&s.a, &s.b} {
 		if !p.up {
 			continue
@@ -117,10 +122,15 @@ func stepStopped(ctx context.Context, s *session) outcome {
 		}
 		detail += fmt.Sprintf("after %s: %s", p.name, countsText(r.Counts))
 		last = &r.Counts
+		for _, w := range quirkWarnings(r.Quirks) {
+			if !slices.Contains(warns, w) {
+				warns = append(warns, w)
+			}
+		}
 	}
 	var problems []string
 	if last != nil && (last.Complete != 0 || last.Incomplete != 0) {
 		problems = append(problems, "the tracker still counts peers that stopped")
 	}
-	return verdict(detail, problems, nil)
+	return verdict(detail, problems, warns)
 }
