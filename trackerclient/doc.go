@@ -17,8 +17,8 @@
 //
 // Tracker replies are untrusted: bodies are read up to
 // [Options.MaxResponseSize], bencode is decoded by a strict decoder of its
-// own with bounded nesting, and no reply can make the client allocate more
-// than it read.
+// own with bounded nesting, and what a reply makes the client allocate is
+// in proportion to its size, never to a length it claims.
 //
 // Every method that blocks takes a context first and returns when it ends.
 // Clients are safe for concurrent use, and no goroutine a client started

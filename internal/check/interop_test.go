@@ -29,7 +29,7 @@ func requireExternal(t *testing.T, what string, err error) {
 		return
 	}
 	if os.Getenv(loopbackns.RequireVar) == "1" {
-		t.Fatalf("%s is missing: %v (scripts/test.sh installs it)", what, err)
+		t.Fatalf("%s is missing: %v", what, err)
 	}
 	t.Skipf("skipping: %s is missing: %v (run scripts/test.sh, or set %s=1 to make this an error)", what, err, loopbackns.RequireVar)
 }
@@ -139,9 +139,9 @@ func TestBittorrentTracker(t *testing.T) {
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	nodeDir := filepath.Join(root, "bench", "node")
 	_, err := os.Stat(filepath.Join(nodeDir, "node_modules", "bittorrent-tracker", "package.json"))
-	requireExternal(t, "bittorrent-tracker (npm ci --ignore-scripts in bench/node)", err)
+	requireExternal(t, "bittorrent-tracker (scripts/test.sh runs npm ci --ignore-scripts in bench/node)", err)
 	_, err = exec.LookPath("node")
-	requireExternal(t, "node", err)
+	requireExternal(t, "node (Node.js 20, see the README's Quick start)", err)
 	tcp, udp := freePorts(t)
 	startServer(t, "listening", "node", filepath.Join(nodeDir, "bt-server.mjs"), "--host", "127.0.0.1",
 		"--tcp-port", fmt.Sprint(tcp), "--udp-port", fmt.Sprint(udp), "--transports", "http,udp")
@@ -175,7 +175,7 @@ func TestBittorrentTracker(t *testing.T) {
 
 func TestOpentracker(t *testing.T) {
 	bin, err := exec.LookPath("opentracker")
-	requireExternal(t, "opentracker (apt-get install opentracker)", err)
+	requireExternal(t, "opentracker (scripts/test.sh installs it: apt-get install opentracker)", err)
 	const listed = "5bd6b2f2ecb5bd0a0c7bd41ce8e6e9e1c2a0b3f4"
 	// Debian builds opentracker in whitelist mode; it chroots into -d
 	// (when root) before reading the list, so the list lives there.
