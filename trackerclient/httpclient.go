@@ -45,7 +45,13 @@ func NewHTTP(announceURL string, opts Options) (*HTTPClient, error) {
 	c := &HTTPClient{announce: u, hc: opts.HTTPClient, userAgent: opts.UserAgent, maxBody: opts.MaxResponseSize}
 	c.scrape, c.scrapeErr = scrapeURL(u)
 	if c.hc == nil {
-		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		tr, ok := http.DefaultTransport.(*http.Transport)
+		if ok {
+			tr = tr.Clone()
+		} else { // a program replaced the default with its own kind
+			tr = &http.Transport{Proxy: http.ProxyFromEnvironment}
+		}
+		c.hc = &http.Client{Transport: tr}
 		c.ownHC = true
 	}
 	if c.userAgent == "" {

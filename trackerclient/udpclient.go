@@ -312,7 +312,11 @@ func (c *UDPClient) dial(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("udp tracker %s: %w", c.hostport, err)
 	}
-	conn := nc.(*net.UDPConn)
+	conn, ok := nc.(*net.UDPConn)
+	if !ok { // cannot happen with net.Dialer and a udp network
+		_ = nc.Close()
+		return fmt.Errorf("udp tracker %s: dialing gave a %T", c.hostport, nc)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
