@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it. It first installs what the tests
-# need and is missing: Debian's chromium and python3-libtorrent (as root,
-# with apt-get) and the pinned npm packages; then it checks formatting and
-# vet, and runs every Go test with the race detector. Browser and WebRTC
+# need and is missing: Debian's chromium, python3-libtorrent and
+# opentracker (as root, with apt-get) and the pinned npm packages; then it
+# checks formatting and vet, and runs every Go test with the race
+# detector. Browser and WebRTC
 # tests run inside a loopback-only network namespace (they re-execute
 # themselves under `unshare -n`), which needs root.
 set -euo pipefail
@@ -11,6 +12,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need_apt+=(python3-libtorrent)
+# swarmbridge check is tested against Debian's opentracker (internal/check).
+command -v opentracker >/dev/null || need_apt+=(opentracker)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" -ne 0 ]; then
@@ -20,19 +23,27 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y --no-install-recommends "${need_apt[@]}" >/dev/null ||
     { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${need_apt[@]}" >/dev/null; }
+  # opentracker's package enables a service on every address's port 6969,
+  # Swarmbridge's default; where systemd runs, stop it (the tests start
+  # their own on loopback).
+  if [[ " ${need_apt[*]} " == *" opentracker "* ]] && command -v systemctl >/dev/null &&
+    systemctl is-system-running >/dev/null 2>&1; then
+    systemctl disable --now opentracker >/dev/null 2>&1 || true
+  fi
 fi
 
 echo "== npm packages"
 ./scripts/web-assets.sh
-# The Node interop test runs the bittorrent-tracker client; --ignore-scripts
-# for the same reason as in web-assets.sh (its WebRTC module ships its
-# binary in npm packages and needs no install script).
-(cd e2e/node && { [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] ||
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; })
-# The WebSocket conformance suite checks its cases against the ws package's
-# server (signaling/internal/wsconformance); ws has no install scripts.
-(cd signaling/internal/wsconformance/testdata/node && { [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] ||
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; })
+# npm_ci installs a folder's pinned npm packages unless its lock file is
+# older than what is installed. --ignore-scripts for the same reason as in
+# web-assets.sh: the WebRTC module ships its binary in npm packages.
+npm_ci() {
+  (cd "$1" && { [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] ||
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; })
+}
+npm_ci e2e/node                                     # the bittorrent-tracker client, unmodified
+npm_ci signaling/internal/wsconformance/testdata/node # ws, the independent RFC 6455 server
+npm_ci bench/node                                   # bittorrent-tracker's server, for swarmbridge check
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))

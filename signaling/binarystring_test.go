@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 func TestBinaryStringJSON(t *testing.T) {
@@ -100,7 +102,7 @@ func TestBinaryID(t *testing.T) {
 			t.Fatalf("map %s → %v %v", menc, mback, err)
 		}
 		// The scrape encoder's keys read the same way.
-		out := AppendScrapeResponse(nil, []InfoHash{InfoHash(id)}, []Counts{{Complete: k}}, 0)
+		out := AppendScrapeResponse(nil, []bittorrent.InfoHash{bittorrent.InfoHash(id)}, []bittorrent.Counts{{Complete: k}}, 0)
 		var resp struct {
 			Files map[BinaryID]struct{ Complete int }
 		}
@@ -151,7 +153,7 @@ func TestBinaryStringClient(t *testing.T) {
 	if err := (&Decoder{}).Decode(msg, &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.InfoHash != tcIH || r.PeerID != tcOfferID(9) || len(r.Offers) != 3 || r.Offers[2].ID != tcOfferID(2) || r.Event != EventStarted || r.Left != LeftUnknown {
+	if r.InfoHash != tcIH || r.PeerID != tcOfferID(9) || len(r.Offers) != 3 || r.Offers[2].ID != tcOfferID(2) || r.Event != bittorrent.EventStarted || r.Left != bittorrent.LeftUnknown {
 		t.Fatalf("%+v", r)
 	}
 	var sdp string

@@ -1,5 +1,9 @@
 package signaling
 
+import (
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+)
+
 // This file holds the types shared by the decoder (codec_decode.go) and the
 // encoders (codec_encode.go) of the WebTorrent signaling messages
 // (protocol.md §2.3, §2.4).
@@ -36,21 +40,21 @@ type Request struct {
 	// (§2.2). For a scrape with an array of hashes it is false; the hashes
 	// are in ScrapeHashes.
 	HasInfoHash bool
-	InfoHash    InfoHash
+	InfoHash    bittorrent.InfoHash
 
 	HasPeerID bool
-	PeerID    PeerID
+	PeerID    bittorrent.PeerID
 
 	// HasToPeerID and HasOfferID report a valid top-level to_peer_id and
 	// offer_id. Both are required when the message carries an answer.
 	HasToPeerID bool
-	ToPeerID    PeerID
+	ToPeerID    bittorrent.PeerID
 	HasOfferID  bool
 	OfferID     OfferID
 
 	// Event is normalised: absent, null, "update", "paused" and unknown
 	// events are EventUpdate (§1.2, pitfall 6).
-	Event Event
+	Event bittorrent.Event
 	// EventName is the event as sent: the text between the quotes of a
 	// string (escapes not decoded), or the raw JSON text of a non-string
 	// value; empty when absent or null. It aliases the input.
@@ -85,7 +89,7 @@ type Request struct {
 	ScrapeAll bool
 	// ScrapeHashes are a scrape's hashes in request order, duplicates kept:
 	// one element for a single string, none for []. Empty for other actions.
-	ScrapeHashes []InfoHash
+	ScrapeHashes []bittorrent.InfoHash
 }
 
 // Offer is one well-formed element of an announce's "offers".

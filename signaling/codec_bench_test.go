@@ -3,6 +3,8 @@ package signaling
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // Run with: go test -run x -bench Codec -benchmem ./signaling/
@@ -79,13 +81,13 @@ func BenchmarkCodecEncodeAnnounceResponse(b *testing.B) {
 	buf := make([]byte, 0, 256)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = AppendAnnounceResponse(buf[:0], tcIH, 120, Counts{Complete: 3, Incomplete: 7})
+		buf = AppendAnnounceResponse(buf[:0], tcIH, 120, bittorrent.Counts{Complete: 3, Incomplete: 7})
 	}
 }
 
 func BenchmarkCodecEncodeScrapeResponse(b *testing.B) {
-	hashes := []InfoHash{tcIH, tcPeer, tcPeer2}
-	counts := []Counts{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}
+	hashes := []bittorrent.InfoHash{tcIH, tcPeer, tcPeer2}
+	counts := []bittorrent.Counts{{Complete: 1, Incomplete: 2, Downloaded: 3}, {Complete: 4, Incomplete: 5, Downloaded: 6}, {Complete: 7, Incomplete: 8, Downloaded: 9}}
 	buf := make([]byte, 0, 512)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -95,7 +97,7 @@ func BenchmarkCodecEncodeScrapeResponse(b *testing.B) {
 
 func BenchmarkCodecEncodeFailure(b *testing.B) {
 	buf := make([]byte, 0, 256)
-	ih := InfoHash(tcIH)
+	ih := bittorrent.InfoHash(tcIH)
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = AppendFailure(buf[:0], ActionAnnounce, &ih, "invalid peer_id")

@@ -3,6 +3,8 @@ package signaling
 import (
 	"bytes"
 	"math"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // Decoder decodes client messages (protocol.md §2.3). The zero value uses
@@ -113,9 +115,9 @@ func (r *Request) reset() {
 	*r = Request{
 		Offers:       r.Offers[:0],
 		ScrapeHashes: r.ScrapeHashes[:0],
-		Left:         LeftUnknown,
+		Left:         bittorrent.LeftUnknown,
 		NumWant:      -1,
-		Event:        EventUpdate,
+		Event:        bittorrent.EventUpdate,
 		EventKnown:   true,
 	}
 }
@@ -225,7 +227,7 @@ func (m *codecMessage) member(i int, k codecKey) int {
 		return end
 
 	case codecKeyEvent:
-		r.Event, r.EventKnown, r.EventName = EventUpdate, true, nil
+		r.Event, r.EventKnown, r.EventName = bittorrent.EventUpdate, true, nil
 		switch c {
 		case '"':
 			end := m.skipString(i)
@@ -316,7 +318,7 @@ func (m *codecMessage) infoHashArray(i, depth int) int {
 			m.tooManyHashes = true
 			i = m.skipValue(i, depth+1)
 		case i < len(m.data) && m.data[i] == '"':
-			var h InfoHash
+			var h bittorrent.InfoHash
 			var ok bool
 			if i, ok = m.binaryID(i, (*[20]byte)(&h)); ok {
 				r.ScrapeHashes = append(r.ScrapeHashes, h)
@@ -438,28 +440,28 @@ func (m *codecMessage) sdpObject(i, depth int) (int, SDP, bool) {
 func (m *codecMessage) count(i, depth int) (int, int64) {
 	data := m.data
 	if i >= len(data) {
-		return codecPosInvalid, LeftUnknown
+		return codecPosInvalid, bittorrent.LeftUnknown
 	}
 	switch c := data[i]; {
 	case c == '-' || (c >= '0' && c <= '9'):
 		end := codecSkipNumber(data, i)
 		if end < 0 {
-			return end, LeftUnknown
+			return end, bittorrent.LeftUnknown
 		}
 		return end, codecParseCount(data[i:end])
 	case c == '"':
 		end := m.skipString(i)
 		if end < 0 {
-			return end, LeftUnknown
+			return end, bittorrent.LeftUnknown
 		}
 		raw := data[i+1 : end-1]
 		if bytes.IndexByte(raw, '\\') >= 0 {
 			// Nobody escapes digits; not worth decoding.
-			return end, LeftUnknown
+			return end, bittorrent.LeftUnknown
 		}
 		return end, codecParseCount(bytes.Trim(raw, " \t\n\r"))
 	}
-	return m.skipValue(i, depth), LeftUnknown
+	return m.skipValue(i, depth), bittorrent.LeftUnknown
 }
 
 // codecParseCount converts the text of a decimal number to a count. The
@@ -492,7 +494,7 @@ func codecParseCount(b []byte) int64 {
 	}
 	nInt, nFrac := intEnd-intStart, fracEnd-fracStart
 	if nInt+nFrac == 0 {
-		return LeftUnknown
+		return bittorrent.LeftUnknown
 	}
 	exp := 0
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -510,14 +512,14 @@ func codecParseCount(b []byte) int64 {
 			i++
 		}
 		if i == start {
-			return LeftUnknown
+			return bittorrent.LeftUnknown
 		}
 		if expNeg {
 			exp = -exp
 		}
 	}
 	if i != len(b) {
-		return LeftUnknown
+		return bittorrent.LeftUnknown
 	}
 
 	// The digits are d = int digits ++ frac digits; the value is d with
@@ -536,7 +538,7 @@ func codecParseCount(b []byte) int64 {
 		}
 	}
 	if neg && nonzero {
-		return LeftUnknown
+		return bittorrent.LeftUnknown
 	}
 	point := nInt + exp
 	var v int64
@@ -557,23 +559,23 @@ func codecParseCount(b []byte) int64 {
 }
 
 // codecEvent normalises the raw text of an event string (§1.2).
-func codecEvent(raw []byte) (ev Event, known bool) {
+func codecEvent(raw []byte) (ev bittorrent.Event, known bool) {
 	var buf [16]byte
 	v, ok := codecUnescapeASCII(raw, &buf)
 	if !ok {
-		return EventUpdate, false
+		return bittorrent.EventUpdate, false
 	}
 	switch string(v) {
 	case "started":
-		return EventStarted, true
+		return bittorrent.EventStarted, true
 	case "completed":
-		return EventCompleted, true
+		return bittorrent.EventCompleted, true
 	case "stopped":
-		return EventStopped, true
+		return bittorrent.EventStopped, true
 	case "update", "paused":
-		return EventUpdate, true
+		return bittorrent.EventUpdate, true
 	}
-	return EventUpdate, false
+	return bittorrent.EventUpdate, false
 }
 
 // finish checks the fields against the action once the whole message is

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // tcCheck is a check on a decoded request.
@@ -52,7 +54,7 @@ func tcPeerID(id *[20]byte) tcCheck {
 	}
 }
 
-func tcEvent(ev Event, name string, known bool) tcCheck {
+func tcEvent(ev bittorrent.Event, name string, known bool) tcCheck {
 	return func(t *testing.T, r *Request) {
 		t.Helper()
 		if r.Event != ev || string(r.EventName) != name || r.EventKnown != known {
@@ -120,7 +122,7 @@ func tcScrape(all bool, hashes ...[20]byte) tcCheck {
 			t.Fatalf("scrape all=%v %d hashes, want all=%v %d", r.ScrapeAll, len(r.ScrapeHashes), all, len(hashes))
 		}
 		for i, h := range hashes {
-			if r.ScrapeHashes[i] != InfoHash(h) {
+			if r.ScrapeHashes[i] != bittorrent.InfoHash(h) {
 				t.Errorf("hash %d = %x, want %x", i, r.ScrapeHashes[i], h)
 			}
 		}
@@ -173,7 +175,7 @@ func tcInvariants(t testing.TB, data []byte, r *Request, err error) {
 	default:
 		t.Fatalf("accepted action %v", r.Action)
 	}
-	if r.Left < LeftUnknown || r.NumWant < -1 {
+	if r.Left < bittorrent.LeftUnknown || r.NumWant < -1 {
 		t.Fatalf("Left %d NumWant %d", r.Left, r.NumWant)
 	}
 	// Every decoded id must survive a round trip through the encoder.
@@ -309,31 +311,31 @@ func TestDecodeAnnounce(t *testing.T) {
 	ann := tcAction(ActionAnnounce)
 	ih, peer := tcInfoHash(&tcIH), tcPeerID(&tcPeer)
 	cases := []tcCase{
-		{"started with offers", tcMsg(started), "", []tcCheck{ann, ih, peer, tcEvent(EventStarted, "started", true),
-			tcLeft(LeftUnknown), tcNumWant(2), tcOffers(2, o0, o1), sdpCheck, tcNoAnswer, tcScrape(false)}},
+		{"started with offers", tcMsg(started), "", []tcCheck{ann, ih, peer, tcEvent(bittorrent.EventStarted, "started", true),
+			tcLeft(bittorrent.LeftUnknown), tcNumWant(2), tcOffers(2, o0, o1), sdpCheck, tcNoAnswer, tcScrape(false)}},
 		{"browser announce, 5 offers", tcAnnounce(5, "started"), "", []tcCheck{ann, ih, peer, tcNumWant(5),
 			tcOffers(5, tcOfferID(0), tcOfferID(1), tcOfferID(2), tcOfferID(3), tcOfferID(4))}},
-		{"interval announce without event", tcAnnounce(5, ""), "", []tcCheck{ann, tcEvent(EventUpdate, "", true)}},
+		{"interval announce without event", tcAnnounce(5, ""), "", []tcCheck{ann, tcEvent(bittorrent.EventUpdate, "", true)}},
 		{"stopped without offers", tcMsg(`{"numwant":50,"uploaded":0,"downloaded":1048576,"left":0,"event":"stopped","action":"announce","info_hash":<IH>,"peer_id":<PEER>}`),
-			"", []tcCheck{ann, ih, peer, tcEvent(EventStopped, "stopped", true), tcLeft(0), tcNumWant(50), tcOffers(0)}},
+			"", []tcCheck{ann, ih, peer, tcEvent(bittorrent.EventStopped, "stopped", true), tcLeft(0), tcNumWant(50), tcOffers(0)}},
 		{"completed without offers", tcMsg(`{"numwant":50,"uploaded":0,"downloaded":1048576,"left":0,"event":"completed","action":"announce","info_hash":<IH>,"peer_id":<PEER>}`),
-			"", []tcCheck{ann, tcEvent(EventCompleted, "completed", true), tcLeft(0), tcOffers(0)}},
+			"", []tcCheck{ann, tcEvent(bittorrent.EventCompleted, "completed", true), tcLeft(0), tcOffers(0)}},
 		{"update event", tcMsg(`{"event":"update","action":"announce","info_hash":<IH>,"peer_id":<PEER>}`), "",
-			[]tcCheck{tcEvent(EventUpdate, "update", true)}},
+			[]tcCheck{tcEvent(bittorrent.EventUpdate, "update", true)}},
 		{"paused event (libtorrent)", tcMsg(`{"event":"paused","action":"announce","info_hash":<IH>,"peer_id":<PEER>,"key":"1A2B3C4D","corrupt":0}`), "",
-			[]tcCheck{tcEvent(EventUpdate, "paused", true)}},
+			[]tcCheck{tcEvent(bittorrent.EventUpdate, "paused", true)}},
 		{"unknown event (anacrolix)", tcMsg(`{"event":"<regular>","action":"announce","info_hash":<IH>,"peer_id":<PEER>}`), "",
-			[]tcCheck{ann, ih, tcEvent(EventUpdate, "<regular>", false)}},
+			[]tcCheck{ann, ih, tcEvent(bittorrent.EventUpdate, "<regular>", false)}},
 		{"escaped event", tcMsg(`{"event":"\u0073tarted","action":"announce","info_hash":<IH>,"peer_id":<PEER>}`), "",
-			[]tcCheck{tcEvent(EventStarted, `\u0073tarted`, true)}},
+			[]tcCheck{tcEvent(bittorrent.EventStarted, `\u0073tarted`, true)}},
 		{"empty event", tcMsg(`{"event":"","action":"announce","info_hash":<IH>,"peer_id":<PEER>}`), "",
-			[]tcCheck{tcEvent(EventUpdate, "", false)}},
+			[]tcCheck{tcEvent(bittorrent.EventUpdate, "", false)}},
 		{"null event", tcMsg(`{"event":null,"action":"announce","info_hash":<IH>,"peer_id":<PEER>}`), "",
-			[]tcCheck{tcEvent(EventUpdate, "", true)}},
+			[]tcCheck{tcEvent(bittorrent.EventUpdate, "", true)}},
 		{"numeric event", tcMsg(`{"event":2,"action":"announce","info_hash":<IH>,"peer_id":<PEER>}`), "",
-			[]tcCheck{tcEvent(EventUpdate, "2", false)}},
+			[]tcCheck{tcEvent(bittorrent.EventUpdate, "2", false)}},
 		{"event case matters", tcMsg(`{"event":"Started","action":"announce","info_hash":<IH>,"peer_id":<PEER>}`), "",
-			[]tcCheck{tcEvent(EventUpdate, "Started", false)}},
+			[]tcCheck{tcEvent(bittorrent.EventUpdate, "Started", false)}},
 		{"trackerid, key and unknown nested fields", tcMsg(`{"action":"announce","trackerid":"abc","key":"DEADBEEF","x":{"y":[1,-2.5e-3,{"z":null,"w":[true,false,[]]}],"":{}},` +
 			`"info_hash":<IH>,"peer_id":<PEER>,"uploaded":12345678901234567890,"downloaded":1.5E+3}`), "", []tcCheck{ann, ih, peer, tcOffers(0)}},
 		{"whitespace everywhere", "\r\n\t " + tcMsg("{ \"action\" :\t\"announce\" ,\n\"info_hash\"\r:<IH> , \"peer_id\":<PEER>,\"offers\" : [ ] }") + " \n", "",
@@ -356,7 +358,7 @@ func TestDecodeAnnounce(t *testing.T) {
 			}}},
 		{"duplicate keys: last wins", tcMsg(`{"action":"scrape","info_hash":"bad","peer_id":5,"left":7,"event":"started","offers":[{"offer_id":<OID>,"offer":{"sdp":"a"}}],` +
 			`"action":"announce","info_hash":<IH>,"peer_id":<PEER>,"left":"9","event":"stopped","offers":[{"offer_id":<OID1>,"offer":{"sdp":"b","sdp":"c"}}]}`), "",
-			[]tcCheck{ann, ih, peer, tcLeft(9), tcEvent(EventStopped, "stopped", true), tcOffers(1, o1), func(t *testing.T, r *Request) {
+			[]tcCheck{ann, ih, peer, tcLeft(9), tcEvent(bittorrent.EventStopped, "stopped", true), tcOffers(1, o1), func(t *testing.T, r *Request) {
 				if string(r.Offers[0].SDP.SDP) != `"c"` {
 					t.Errorf("sdp %s", r.Offers[0].SDP.SDP)
 				}
@@ -384,14 +386,14 @@ func TestDecodeLeftAndNumWant(t *testing.T) {
 		v    string
 		want int64
 	}{
-		{`null`, LeftUnknown},
+		{`null`, bittorrent.LeftUnknown},
 		{`0`, 0},
 		{`1048576`, 1048576},
 		{`-0`, 0},
 		{`-0.0e7`, 0},
-		{`-1`, LeftUnknown},
-		{`-0.5`, LeftUnknown},
-		{`-1e-9`, LeftUnknown},
+		{`-1`, bittorrent.LeftUnknown},
+		{`-0.5`, bittorrent.LeftUnknown},
+		{`-1e-9`, bittorrent.LeftUnknown},
 		{`1.5`, 1},
 		{`0.999`, 0},
 		{`1.5e3`, 1500},
@@ -407,24 +409,24 @@ func TestDecodeLeftAndNumWant(t *testing.T) {
 		{`123456789012345678901234567890e-25`, 12345},
 		{`1e-999999999999999999999`, 0},
 		{`"123"`, 123},
-		{`" 42\t"`, LeftUnknown}, // escaped tab: escapes are not decoded
+		{`" 42\t"`, bittorrent.LeftUnknown}, // escaped tab: escapes are not decoded
 		{`" 42 "`, 42},
 		{`"+7"`, 7},
 		{`"007"`, 7},
 		{`"1e3"`, 1000},
 		{`"5."`, 5},
 		{`".5"`, 0},
-		{`"-5"`, LeftUnknown},
-		{`"abc"`, LeftUnknown},
-		{`""`, LeftUnknown},
-		{`"."`, LeftUnknown},
-		{`"1e"`, LeftUnknown},
-		{`"0x10"`, LeftUnknown},
-		{`"Infinity"`, LeftUnknown},
-		{`"\u0031"`, LeftUnknown},
-		{`true`, LeftUnknown},
-		{`{}`, LeftUnknown},
-		{`[1]`, LeftUnknown},
+		{`"-5"`, bittorrent.LeftUnknown},
+		{`"abc"`, bittorrent.LeftUnknown},
+		{`""`, bittorrent.LeftUnknown},
+		{`"."`, bittorrent.LeftUnknown},
+		{`"1e"`, bittorrent.LeftUnknown},
+		{`"0x10"`, bittorrent.LeftUnknown},
+		{`"Infinity"`, bittorrent.LeftUnknown},
+		{`"\u0031"`, bittorrent.LeftUnknown},
+		{`true`, bittorrent.LeftUnknown},
+		{`{}`, bittorrent.LeftUnknown},
+		{`[1]`, bittorrent.LeftUnknown},
 	}
 	var cases []tcCase
 	for _, c := range left {
@@ -437,7 +439,7 @@ func TestDecodeLeftAndNumWant(t *testing.T) {
 		{`null`, -1}, {`5`, 5}, {`0`, 0}, {`-3`, -1}, {`"10"`, 10}, {`1e100`, math.MaxInt}, {`2.9`, 2}, {`"x"`, -1},
 	}
 	for _, c := range numwant {
-		cases = append(cases, tcCase{"numwant " + c.v, base + `"numwant":` + c.v + `}`, "", []tcCheck{tcNumWant(c.want), tcLeft(LeftUnknown)}})
+		cases = append(cases, tcCase{"numwant " + c.v, base + `"numwant":` + c.v + `}`, "", []tcCheck{tcNumWant(c.want), tcLeft(bittorrent.LeftUnknown)}})
 	}
 	tcRun(t, &Decoder{}, cases)
 }
@@ -457,7 +459,7 @@ func TestDecodeAnswer(t *testing.T) {
 		}
 	}
 	cases := []tcCase{
-		{"answer", tcMsg(good), "", []tcCheck{ann, ih, ids, tcAnswer(`"answer"`, sdp), tcOffers(0), tcLeft(LeftUnknown), tcEvent(EventUpdate, "", true)}},
+		{"answer", tcMsg(good), "", []tcCheck{ann, ih, ids, tcAnswer(`"answer"`, sdp), tcOffers(0), tcLeft(bittorrent.LeftUnknown), tcEvent(bittorrent.EventUpdate, "", true)}},
 		{"browser answer", tcAnswerMsg(), "", []tcCheck{ann, ih, tcAnswer(`"answer"`, tcJSONString(tcSDP(7, true)))}},
 		{"answer without type", answer(`{"sdp":"v=0"}`), "", []tcCheck{tcAnswer("", `"v=0"`)}},
 		{"answer with null type", answer(`{"type":null,"sdp":"v=0"}`), "", []tcCheck{tcAnswer("", `"v=0"`)}},
@@ -768,7 +770,7 @@ func TestDecodeReset(t *testing.T) {
 	if err := d.Decode([]byte(`{"action":"scrape"}`), &r); err != nil {
 		t.Fatal(err)
 	}
-	want := Request{Action: ActionScrape, Left: LeftUnknown, NumWant: -1, EventKnown: true, ScrapeAll: true}
+	want := Request{Action: ActionScrape, Left: bittorrent.LeftUnknown, NumWant: -1, EventKnown: true, ScrapeAll: true}
 	got := r
 	got.Offers, got.ScrapeHashes = nil, nil
 	if fmt.Sprint(got) != fmt.Sprint(want) || len(r.Offers) != 0 || len(r.ScrapeHashes) != 0 {

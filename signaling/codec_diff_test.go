@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // Differential testing of the decoder's JSON grammar against encoding/json.
@@ -84,7 +86,7 @@ func tcDiffCheck(t testing.TB, d *Decoder, maxDepth int, data []byte) {
 	// Decoding the same input again into a used Request gives the same.
 	var r2 Request
 	r2.Offers = append(r2.Offers, Offer{SDP: SDP{SDP: []byte("stale")}})
-	r2.ScrapeHashes = append(r2.ScrapeHashes, InfoHash{1})
+	r2.ScrapeHashes = append(r2.ScrapeHashes, bittorrent.InfoHash{1})
 	err2 := d.Decode(data, &r2)
 	if err != err2 || !tcSameRequest(&r, &r2) {
 		t.Fatalf("Decode depends on the previous request: %+v\n%+v", r, r2)

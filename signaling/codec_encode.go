@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // The encoders of server messages (protocol.md §2.4). They append to dst
@@ -100,7 +102,7 @@ func codecAppendSDPToken(dst, tok []byte, def string) []byte {
 
 // AppendAnnounceResponse appends the response to an announce (§2.4.1):
 // {"action":"announce","info_hash":…,"interval":…,"complete":…,"incomplete":…}
-func AppendAnnounceResponse(dst []byte, ih InfoHash, interval int, c Counts) []byte {
+func AppendAnnounceResponse(dst []byte, ih bittorrent.InfoHash, interval int, c bittorrent.Counts) []byte {
 	dst = append(dst, `{"action":"announce","info_hash":`...)
 	dst = AppendBinaryString(dst, ih[:])
 	dst = append(dst, `,"interval":`...)
@@ -117,18 +119,18 @@ func AppendAnnounceResponse(dst []byte, ih InfoHash, interval int, c Counts) []b
 // "offer":{"type":…,"sdp":…}}. from is the offering peer. sdp must come
 // from Decoder (its tokens are copied verbatim); a missing type is sent as
 // "offer".
-func AppendOffer(dst []byte, ih InfoHash, from PeerID, id OfferID, sdp SDP) []byte {
+func AppendOffer(dst []byte, ih bittorrent.InfoHash, from bittorrent.PeerID, id OfferID, sdp SDP) []byte {
 	return codecAppendRelay(dst, ih, from, id, sdp, `,"offer":{"type":`, `"offer"`)
 }
 
 // AppendAnswer appends the relay of an answer to the offering peer
 // (§2.4.3): like AppendOffer with "answer" for "offer". from is the
 // answering peer; a missing type is sent as "answer".
-func AppendAnswer(dst []byte, ih InfoHash, from PeerID, id OfferID, sdp SDP) []byte {
+func AppendAnswer(dst []byte, ih bittorrent.InfoHash, from bittorrent.PeerID, id OfferID, sdp SDP) []byte {
 	return codecAppendRelay(dst, ih, from, id, sdp, `,"answer":{"type":`, `"answer"`)
 }
 
-func codecAppendRelay(dst []byte, ih InfoHash, from PeerID, id OfferID, sdp SDP, key, defType string) []byte {
+func codecAppendRelay(dst []byte, ih bittorrent.InfoHash, from bittorrent.PeerID, id OfferID, sdp SDP, key, defType string) []byte {
 	dst = append(dst, `{"action":"announce","info_hash":`...)
 	dst = AppendBinaryString(dst, ih[:])
 	dst = append(dst, `,"peer_id":`...)
@@ -149,7 +151,7 @@ func codecAppendRelay(dst []byte, ih InfoHash, from PeerID, id OfferID, sdp SDP,
 // requested twice is emitted once, with its first counts: JSON objects
 // with duplicate keys are ambiguous. flags is omitted when
 // minRequestInterval <= 0.
-func AppendScrapeResponse(dst []byte, hashes []InfoHash, counts []Counts, minRequestInterval int) []byte {
+func AppendScrapeResponse(dst []byte, hashes []bittorrent.InfoHash, counts []bittorrent.Counts, minRequestInterval int) []byte {
 	dst = append(dst, `{"action":"scrape","files":{`...)
 	// Duplicates are found with a small open-addressing table on the
 	// stack (no map, so no allocation); beyond its size, by comparing
@@ -176,7 +178,7 @@ outer:
 				}
 			}
 		}
-		var c Counts
+		var c bittorrent.Counts
 		if i < len(counts) {
 			c = counts[i]
 		}
@@ -207,7 +209,7 @@ outer:
 // action, "announce" for ActionUnknown, because the reference client tears
 // down the socket on a message without one; info_hash is included when ih
 // is not nil, since clients ignore failures that lack it.
-func AppendFailure(dst []byte, action Action, ih *InfoHash, reason string) []byte {
+func AppendFailure(dst []byte, action Action, ih *bittorrent.InfoHash, reason string) []byte {
 	if action == ActionScrape {
 		dst = append(dst, `{"action":"scrape","failure reason":`...)
 	} else {

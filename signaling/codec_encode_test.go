@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // tcServerMsg is a server message as a client reads it with encoding/json.
@@ -92,12 +94,12 @@ func TestAppendBinaryString(t *testing.T) {
 
 func TestAppendAnnounceResponse(t *testing.T) {
 	ih := [20]byte([]byte("abcdefghij0123456789"))
-	out := AppendAnnounceResponse(nil, ih, 120, Counts{Complete: 3, Incomplete: 7, Downloaded: 12})
+	out := AppendAnnounceResponse(nil, ih, 120, bittorrent.Counts{Complete: 3, Incomplete: 7, Downloaded: 12})
 	want := `{"action":"announce","info_hash":"abcdefghij0123456789","interval":120,"complete":3,"incomplete":7}`
 	if string(out) != want {
 		t.Errorf("got  %s\nwant %s", out, want)
 	}
-	out = AppendAnnounceResponse(out[:0], tcIH, 120, Counts{Complete: 1, Incomplete: 2})
+	out = AppendAnnounceResponse(out[:0], tcIH, 120, bittorrent.Counts{Complete: 1, Incomplete: 2})
 	m := tcParseServer(t, out)
 	if m.Action != "announce" || *m.InfoHash != tcIH || *m.Interval != 120 || *m.Complete != 1 || *m.Incomplete != 2 {
 		t.Errorf("%+v", m)
@@ -174,7 +176,7 @@ func TestAppendAnswerRoundTrip(t *testing.T) {
 func TestAppendScrapeResponse(t *testing.T) {
 	a := [20]byte([]byte("aaaaaaaaaaaaaaaaaaaa"))
 	b := [20]byte([]byte("bbbbbbbbbbbbbbbbbbbb"))
-	out := AppendScrapeResponse(nil, []InfoHash{a, b, a}, []Counts{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}, 600)
+	out := AppendScrapeResponse(nil, []bittorrent.InfoHash{a, b, a}, []bittorrent.Counts{{Complete: 1, Incomplete: 2, Downloaded: 3}, {Complete: 4, Incomplete: 5, Downloaded: 6}, {Complete: 7, Incomplete: 8, Downloaded: 9}}, 600)
 	want := `{"action":"scrape","files":{"aaaaaaaaaaaaaaaaaaaa":{"complete":1,"incomplete":2,"downloaded":3},` +
 		`"bbbbbbbbbbbbbbbbbbbb":{"complete":4,"incomplete":5,"downloaded":6}},"flags":{"min_request_interval":600}}`
 	if string(out) != want {
@@ -185,7 +187,7 @@ func TestAppendScrapeResponse(t *testing.T) {
 		t.Errorf("empty: %s", out)
 	}
 	// Binary keys, counts shorter than hashes.
-	out = AppendScrapeResponse(out[:0], []InfoHash{tcIH, b, tcIH}, []Counts{{Complete: 3}}, -1)
+	out = AppendScrapeResponse(out[:0], []bittorrent.InfoHash{tcIH, b, tcIH}, []bittorrent.Counts{{Complete: 3}}, -1)
 	m := tcParseServer(t, out)
 	if m.Action != "scrape" || len(m.Files) != 2 || m.Files[tcIH].Complete != 3 || m.Files[BinaryID(b)].Complete != 0 || m.Flags != nil {
 		t.Errorf("%+v", m)
@@ -199,12 +201,12 @@ func TestAppendScrapeResponse(t *testing.T) {
 // the table size, with hashes that collide in the table.
 func TestAppendScrapeResponseDedup(t *testing.T) {
 	for _, n := range []int{1, 2, 50, 128, 129, 300} {
-		hashes := make([]InfoHash, n)
-		counts := make([]Counts, n)
+		hashes := make([]bittorrent.InfoHash, n)
+		counts := make([]bittorrent.Counts, n)
 		for i := range hashes {
 			hashes[i][0] = byte(i % 7) // same first 8 bytes: collisions
 			hashes[i][19] = byte(i % 40)
-			counts[i] = Counts{Complete: i}
+			counts[i] = bittorrent.Counts{Complete: i}
 		}
 		out := AppendScrapeResponse(nil, hashes, counts, 0)
 		m := tcParseServer(t, out)
@@ -226,10 +228,10 @@ func TestAppendScrapeResponseDedup(t *testing.T) {
 }
 
 func TestAppendFailure(t *testing.T) {
-	ih := InfoHash(tcIH)
+	ih := bittorrent.InfoHash(tcIH)
 	cases := []struct {
 		action     Action
-		ih         *InfoHash
+		ih         *bittorrent.InfoHash
 		reason     string
 		wantAction string
 		wantReason string
@@ -282,12 +284,12 @@ func TestCodecAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 0, 8192)
-	hashes := []InfoHash{tcIH, tcPeer, tcIH}
-	counts := []Counts{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}
+	hashes := []bittorrent.InfoHash{tcIH, tcPeer, tcIH}
+	counts := []bittorrent.Counts{{Complete: 1, Incomplete: 2, Downloaded: 3}, {Complete: 4, Incomplete: 5, Downloaded: 6}, {Complete: 7, Incomplete: 8, Downloaded: 9}}
 	if n := testing.AllocsPerRun(100, func() {
 		buf = AppendOffer(buf[:0], r.InfoHash, r.PeerID, r.Offers[0].ID, r.Offers[0].SDP)
 		buf = AppendAnswer(buf[:0], r.InfoHash, r.PeerID, r.Offers[0].ID, r.Offers[0].SDP)
-		buf = AppendAnnounceResponse(buf[:0], r.InfoHash, 120, Counts{1, 2, 3})
+		buf = AppendAnnounceResponse(buf[:0], r.InfoHash, 120, bittorrent.Counts{Complete: 1, Incomplete: 2, Downloaded: 3})
 		buf = AppendScrapeResponse(buf[:0], hashes, counts, 600)
 		buf = AppendFailure(buf[:0], ActionAnnounce, &r.InfoHash, "invalid info_hash")
 	}); n != 0 {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // FuzzDecode: Decode never panics; whatever it accepts is valid JSON in
@@ -66,7 +68,7 @@ func FuzzBinaryString(f *testing.F) {
 			}
 		}
 		// Failure replies carry it too.
-		ih := InfoHash(id)
+		ih := bittorrent.InfoHash(id)
 		var m tcServerMsg
 		if out := AppendFailure(nil, ActionAnnounce, &ih, string(b)); json.Unmarshal(out, &m) != nil || *m.InfoHash != id {
 			t.Fatalf("failure: %q", out)

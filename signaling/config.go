@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // Config configures a Handler. Zero values take the defaults documented on
@@ -34,7 +36,7 @@ type Config struct {
 	// are ignored. Default 10.
 	MaxOffers int
 	// AllowFullScrape answers a scrape without info_hash with every swarm;
-	// Swarms must implement FullScraper. Off by default: the answer grows
+	// Swarms must implement bittorrent.FullScraper. Off by default: the answer grows
 	// with the tracker.
 	AllowFullScrape bool
 	// MaxScrapeHashes bounds the info hashes of one scrape. Default 100.
@@ -105,7 +107,7 @@ type Config struct {
 	// reason is err.Error(); a scrape reports zeros for a refused hash, and
 	// a full scrape leaves it out. It is called from every connection
 	// concurrently and must be cheap.
-	Authorize func(action Action, ih InfoHash, path string) error
+	Authorize func(action Action, ih bittorrent.InfoHash, path string) error
 	// AllowRequest is asked about every announce and scrape that passed
 	// the connection's own limit (AnnouncesPerConn), with the client's
 	// address: a limit shared by all connections from one address. false
@@ -166,7 +168,7 @@ func (c *Config) validate() error {
 	case c.Swarms == nil:
 		return fmt.Errorf("%w: Swarms is required", ErrConfig)
 	case c.AllowFullScrape && !implementsFullScraper(c.Swarms):
-		return fmt.Errorf("%w: AllowFullScrape needs Swarms that implement FullScraper", ErrConfig)
+		return fmt.Errorf("%w: AllowFullScrape needs Swarms that implement bittorrent.FullScraper", ErrConfig)
 	case c.AnnounceInterval < time.Second:
 		return fmt.Errorf("%w: AnnounceInterval must be at least 1s", ErrConfig)
 	case c.MaxMessageSize < 1024:
@@ -185,6 +187,6 @@ func (c *Config) validate() error {
 }
 
 func implementsFullScraper(s Swarms) bool {
-	_, ok := s.(FullScraper)
+	_, ok := s.(bittorrent.FullScraper)
 	return ok
 }

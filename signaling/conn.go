@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // conn is one WebSocket connection. Its parts:
@@ -80,8 +82,8 @@ type conn struct {
 
 // registration is one (info hash, peer id) this connection announced.
 type registration struct {
-	ih   InfoHash
-	peer PeerID
+	ih   bittorrent.InfoHash
+	peer bittorrent.PeerID
 }
 
 func newConn(h *Handler, nc net.Conn, addr netip.Addr, path string) *conn {

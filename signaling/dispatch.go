@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // ReasonRateLimited is the failure reason for announces and scrapes over
@@ -24,7 +26,7 @@ const (
 type scratch struct {
 	req     Request
 	targets []Target
-	counts  []Counts
+	counts  []bittorrent.Counts
 	outbox  []*conn // connections with frames to write (deliver)
 }
 
@@ -127,7 +129,7 @@ func (c *conn) takeToken(now int64, n int) bool {
 }
 
 // authorize asks Config.Authorize about ih.
-func (c *conn) authorize(action Action, ih InfoHash) error {
+func (c *conn) authorize(action Action, ih bittorrent.InfoHash) error {
 	if auth := c.h.cfg.Authorize; auth != nil {
 		return auth(action, ih, c.path)
 	}
@@ -136,7 +138,7 @@ func (c *conn) authorize(action Action, ih InfoHash) error {
 
 // infoHash returns the decoded info hash, or nil when there is none, for
 // failure replies.
-func (r *Request) infoHash() *InfoHash {
+func (r *Request) infoHash() *bittorrent.InfoHash {
 	if r.HasInfoHash {
 		return &r.InfoHash
 	}
@@ -151,11 +153,11 @@ func eventLabel(r *Request) string {
 		return "paused"
 	}
 	switch r.Event {
-	case EventStarted:
+	case bittorrent.EventStarted:
 		return "started"
-	case EventCompleted:
+	case bittorrent.EventCompleted:
 		return "completed"
-	case EventStopped:
+	case bittorrent.EventStopped:
 		return "stopped"
 	}
 	return "update"
@@ -185,7 +187,7 @@ func (c *conn) announce(r *Request, s *scratch) {
 	}
 	reg := registration{ih: r.InfoHash, peer: r.PeerID}
 	idx := c.registered(reg)
-	if r.Event != EventStopped && idx < 0 && len(c.regs) >= c.h.cfg.MaxTorrentsPerConn {
+	if r.Event != bittorrent.EventStopped && idx < 0 && len(c.regs) >= c.h.cfg.MaxTorrentsPerConn {
 		c.fail(ActionAnnounce, &r.InfoHash, reasonTooManyTorrents)
 		return
 	}
@@ -197,7 +199,7 @@ func (c *conn) announce(r *Request, s *scratch) {
 		Event:    r.Event,
 		Left:     r.Left,
 	}
-	if r.Event != EventStopped {
+	if r.Event != bittorrent.EventStopped {
 		a.Targets = len(r.Offers)
 	}
 	counts, targets, err := c.h.cfg.Swarms.Announce(c.ctx, &a, s.targets[:0])
@@ -208,7 +210,7 @@ func (c *conn) announce(r *Request, s *scratch) {
 	}
 	s.targets = targets
 
-	if r.Event == EventStopped {
+	if r.Event == bittorrent.EventStopped {
 		if idx >= 0 {
 			last := len(c.regs) - 1
 			c.regs[idx] = c.regs[last]
@@ -311,7 +313,7 @@ func (c *conn) scrape(r *Request, s *scratch) {
 	if c.h.cfg.Authorize != nil {
 		for i, ih := range r.ScrapeHashes {
 			if i < len(counts) && c.authorize(ActionScrape, ih) != nil {
-				counts[i] = Counts{}
+				counts[i] = bittorrent.Counts{}
 			}
 		}
 	}
@@ -323,7 +325,7 @@ func (c *conn) scrape(r *Request, s *scratch) {
 
 // fail sends a failure reply. It carries action and, when known, info_hash:
 // clients drop failures without them.
-func (c *conn) fail(action Action, ih *InfoHash, reason string) {
+func (c *conn) fail(action Action, ih *bittorrent.InfoHash, reason string) {
 	c.h.obs.Failure(reason)
 	f := newFrame()
 	*f = AppendFailure(*f, action, ih, reason)
@@ -349,14 +351,14 @@ func (h *Handler) intervalSeconds() int { return int(h.cfg.AnnounceInterval / ti
 // fullScrape answers a scrape without info_hash: every swarm when the
 // operator allows it, a failure otherwise.
 func (c *conn) fullScrape(s *scratch) {
-	fs, ok := c.h.cfg.Swarms.(FullScraper)
+	fs, ok := c.h.cfg.Swarms.(bittorrent.FullScraper)
 	if !c.h.cfg.AllowFullScrape || !ok {
 		c.fail(ActionScrape, nil, reasonFullScrape)
 		return
 	}
-	var hashes []InfoHash
+	var hashes []bittorrent.InfoHash
 	counts := s.counts[:0]
-	err := fs.ScrapeAll(c.ctx, func(ih InfoHash, cs Counts) bool {
+	err := fs.ScrapeAll(c.ctx, func(ih bittorrent.InfoHash, cs bittorrent.Counts) bool {
 		if c.authorize(ActionScrape, ih) != nil {
 			return true
 		}

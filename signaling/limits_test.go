@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/signaling"
 )
 
@@ -297,7 +298,7 @@ func TestAuthorizeGuardsAnnouncesAnswersAndScrapes(t *testing.T) {
 	actions := map[signaling.Action]int{}
 	tr := newTracker(t, func(c *signaling.Config) {
 		c.AllowFullScrape = true
-		c.Authorize = func(action signaling.Action, ih signaling.InfoHash, path string) error {
+		c.Authorize = func(action signaling.Action, ih bittorrent.InfoHash, path string) error {
 			mu.Lock()
 			paths = append(paths, path)
 			actions[action]++
@@ -349,7 +350,7 @@ func TestFullScrapeLeavesRefusedHashesOut(t *testing.T) {
 	var deny atomic.Pointer[[]byte]
 	tr := newTracker(t, func(c *signaling.Config) {
 		c.AllowFullScrape = true
-		c.Authorize = func(_ signaling.Action, ih signaling.InfoHash, _ string) error {
+		c.Authorize = func(_ signaling.Action, ih bittorrent.InfoHash, _ string) error {
 			if d := deny.Load(); d != nil && string(ih[:]) == string(*d) {
 				return errNotAllowed
 			}

@@ -1,14 +1,18 @@
 package signaling
 
+import (
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+)
+
 // pendingOffer is an offer relayed to a connection and not answered yet.
 // Remembering it lets the answer go straight back to the offering
 // connection, and refuses answers to offers this tracker never relayed, so
 // no peer can push answers at arbitrary peer ids.
 type pendingOffer struct {
 	id       OfferID
-	ih       InfoHash
-	from     PeerID // the offerer
-	to       PeerID // the peer the offer was for, on this connection
+	ih       bittorrent.InfoHash
+	from     bittorrent.PeerID // the offerer
+	to       bittorrent.PeerID // the peer the offer was for, on this connection
 	fromConn ConnID
 	expires  int64 // unix nanoseconds
 }
@@ -37,7 +41,7 @@ func (p *pendingOffers) add(o pendingOffer, limit int) {
 // forgets it and returns it. It looks from the newest offer back, since
 // answers come soon after their offers: with a large ring (an operator
 // raised WS_PENDING_OFFERS) an answer still costs a few comparisons.
-func (p *pendingOffers) take(id OfferID, ih InfoHash, from, to PeerID, now int64) (pendingOffer, bool) {
+func (p *pendingOffers) take(id OfferID, ih bittorrent.InfoHash, from, to bittorrent.PeerID, now int64) (pendingOffer, bool) {
 	n := len(p.ring)
 	newest := n - 1 // until the ring is full, offers are in arrival order
 	if n > 0 && p.next > 0 {

@@ -35,6 +35,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/signaling"
 )
 
@@ -94,7 +95,7 @@ func acceptLoop(ln net.Listener, serve func(net.Conn)) {
 
 // --- WebSocket ---
 
-var fakePeer = signaling.PeerID{'-', 'N', 'U', 'L', 'L', '0', '1', '-', 'r', 'e', 'f', 'l', 'e', 'c', 't', 'e', 'd', 'p', 'e', 'r'}
+var fakePeer = bittorrent.PeerID{'-', 'N', 'U', 'L', 'L', '0', '1', '-', 'r', 'e', 'f', 'l', 'e', 'c', 't', 'e', 'd', 'p', 'e', 'r'}
 
 func serveWS(c net.Conn, reflect bool) {
 	br := bufio.NewReaderSize(c, 64<<10)
@@ -139,7 +140,7 @@ func serveWS(c net.Conn, reflect bool) {
 		out = out[:0]
 		var body []byte
 		if err := dec.Decode(payload, &r); err != nil {
-			var ih *signaling.InfoHash
+			var ih *bittorrent.InfoHash
 			if r.HasInfoHash {
 				ih = &r.InfoHash
 			}
@@ -153,7 +154,7 @@ func serveWS(c net.Conn, reflect bool) {
 					out = appendTextFrame(out, signaling.AppendAnswer(body, r.InfoHash, r.PeerID, r.OfferID, r.Answer))
 				}
 			default:
-				out = appendTextFrame(out, signaling.AppendAnnounceResponse(body, r.InfoHash, 120, signaling.Counts{Incomplete: 1}))
+				out = appendTextFrame(out, signaling.AppendAnnounceResponse(body, r.InfoHash, 120, bittorrent.Counts{Incomplete: 1}))
 				if reflect {
 					for _, o := range r.Offers {
 						out = appendTextFrame(out, signaling.AppendOffer(body, r.InfoHash, fakePeer, o.ID, o.SDP))

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 func TestPercentEncodeIsByteExact(t *testing.T) {
@@ -129,7 +131,7 @@ func TestUDPAnnounceLayout(t *testing.T) {
 	if !bytes.Equal(c, []byte{0, 0, 4, 0x17, 0x27, 0x10, 0x19, 0x80, 0, 0, 0, 0, 0x1a, 0x2b, 0x3c, 0x4d}) {
 		t.Errorf("connect % x", c)
 	}
-	s := appendUDPScrape(nil, 7, 9, [][20]byte{awkwardID(3), awkwardID(4)})
+	s := appendUDPScrape(nil, 7, 9, []bittorrent.InfoHash{awkwardID(3), awkwardID(4)})
 	if len(s) != 16+40 || be.Uint32(s[8:]) != udpActionScrape {
 		t.Errorf("scrape % x", s)
 	}

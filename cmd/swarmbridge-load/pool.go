@@ -3,10 +3,11 @@ package main
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // rng is a small, fast, non-cryptographic generator (xorshift64*), one per
@@ -65,18 +66,18 @@ func (r *rng) fill(b []byte) {
 
 // infoHashPool returns n info hashes derived from seed only, so a script
 // can whitelist exactly the hashes a run will use (-print-infohashes).
-func infoHashPool(n int, seed uint64) [][20]byte {
+func infoHashPool(n int, seed uint64) []bittorrent.InfoHash {
 	r := newRNG(seed ^ 0x5EED1E55)
-	out := make([][20]byte, n)
+	out := make([]bittorrent.InfoHash, n)
 	for i := range out {
 		r.fill(out[i][:])
 	}
 	return out
 }
 
-func printInfoHashes(w io.Writer, pool [][20]byte) {
+func printInfoHashes(w io.Writer, pool []bittorrent.InfoHash) {
 	for _, h := range pool {
-		fmt.Fprintln(w, hex.EncodeToString(h[:]))
+		fmt.Fprintln(w, h.String())
 	}
 }
 
@@ -91,8 +92,8 @@ const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 // peerID returns a WebTorrent-style peer id: "-WW0300-" and 12 base64
 // characters (which may include '+' and '/', as real ones do).
-func peerID(prefix string, conn int) [20]byte {
-	var id [20]byte
+func peerID(prefix string, conn int) bittorrent.PeerID {
+	var id bittorrent.PeerID
 	copy(id[:], prefix)
 	r := newRNG(processSalt ^ uint64(conn)*0x100000001B3)
 	for i := len(prefix); i < 20; i++ {

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // BEP 15 UDP tracker protocol. Each of -conns sockets is one client (one
@@ -41,8 +43,8 @@ func appendUDPConnect(dst []byte, tid uint32) []byte {
 type udpAnnounce struct {
 	connID   uint64
 	tid      uint32
-	infoHash [20]byte
-	peerID   [20]byte
+	infoHash bittorrent.InfoHash
+	peerID   bittorrent.PeerID
 	left     uint64
 	event    uint32
 	key      uint32
@@ -66,7 +68,7 @@ func appendUDPAnnounce(dst []byte, a *udpAnnounce) []byte {
 	return binary.BigEndian.AppendUint16(dst, a.port)
 }
 
-func appendUDPScrape(dst []byte, connID uint64, tid uint32, hashes [][20]byte) []byte {
+func appendUDPScrape(dst []byte, connID uint64, tid uint32, hashes []bittorrent.InfoHash) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, connID)
 	dst = binary.BigEndian.AppendUint32(dst, udpActionScrape)
 	dst = binary.BigEndian.AppendUint32(dst, tid)
@@ -131,7 +133,7 @@ type udpRun struct {
 	cfg  *config
 	st   *Stats
 	addr *net.UDPAddr
-	pool [][20]byte
+	pool []bittorrent.InfoHash
 
 	clients []*udpClient
 	done    chan struct{}
@@ -164,7 +166,7 @@ type udpClient struct {
 	out     []byte
 	in      []byte
 	reply   udpReply
-	scrapeH [][20]byte
+	scrapeH []bittorrent.InfoHash
 
 	kicker
 }

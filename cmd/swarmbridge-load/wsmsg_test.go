@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/signaling"
 )
 
@@ -42,14 +43,14 @@ func TestAnnounceDecodesWithTrackerCodec(t *testing.T) {
 		}
 		wantLeft := tc.left
 		if tc.left < 0 {
-			wantLeft = signaling.LeftUnknown
+			wantLeft = bittorrent.LeftUnknown
 		}
 		if r.Left != wantLeft {
 			t.Errorf("left %d, want %d", r.Left, wantLeft)
 		}
-		wantEvent := signaling.EventUpdate
+		wantEvent := bittorrent.EventUpdate
 		if tc.event == "started" {
-			wantEvent = signaling.EventStarted
+			wantEvent = bittorrent.EventStarted
 		}
 		if r.Event != wantEvent {
 			t.Errorf("event %v, want %v", r.Event, wantEvent)
@@ -92,7 +93,7 @@ func TestAnswerToRelayedOffer(t *testing.T) {
 	// The offer as the tracker relays it, with the SDP token the tracker
 	// copies verbatim from the offerer.
 	sdp := sdpTokens(newRNG(1), false, 600, 1)[0]
-	offer := signaling.AppendOffer(nil, signaling.InfoHash(ih), signaling.PeerID(from), signaling.OfferID(oid),
+	offer := signaling.AppendOffer(nil, bittorrent.InfoHash(ih), bittorrent.PeerID(from), signaling.OfferID(oid),
 		signaling.SDP{Type: []byte(`"offer"`), SDP: sdp})
 	var m wsMsg
 	classify(offer, &m)
@@ -129,7 +130,7 @@ func TestScrapeDecodesWithTrackerCodec(t *testing.T) {
 			t.Fatalf("scrape of %d decoded as %+v", n, r)
 		}
 		for i := range n {
-			if r.ScrapeHashes[i] != signaling.InfoHash(hs[i]) {
+			if r.ScrapeHashes[i] != bittorrent.InfoHash(hs[i]) {
 				t.Errorf("hash %d differs", i)
 			}
 		}
@@ -138,7 +139,7 @@ func TestScrapeDecodesWithTrackerCodec(t *testing.T) {
 
 func TestClassifyServerMessages(t *testing.T) {
 	ih, pid, oid := awkwardID(9), awkwardID(10), awkwardID(11)
-	sih := signaling.InfoHash(ih)
+	sih := bittorrent.InfoHash(ih)
 	sdp := signaling.SDP{SDP: []byte(`"v=0\r\na=x:\"q\" \\ \u00e9\r\n"`)}
 	ihTok := string(binTok(ih[:]))
 	for _, tc := range []struct {
@@ -147,11 +148,11 @@ func TestClassifyServerMessages(t *testing.T) {
 		kind   int
 		reason string
 	}{
-		{"announce response", signaling.AppendAnnounceResponse(nil, sih, 120, signaling.Counts{Complete: 3, Incomplete: 7}), msgAnnounceResp, ""},
-		{"scrape response", signaling.AppendScrapeResponse(nil, []signaling.InfoHash{sih}, []signaling.Counts{{Complete: 1}}, 600), msgScrapeResp, ""},
+		{"announce response", signaling.AppendAnnounceResponse(nil, sih, 120, bittorrent.Counts{Complete: 3, Incomplete: 7}), msgAnnounceResp, ""},
+		{"scrape response", signaling.AppendScrapeResponse(nil, []bittorrent.InfoHash{sih}, []bittorrent.Counts{{Complete: 1}}, 600), msgScrapeResp, ""},
 		{"empty scrape response", signaling.AppendScrapeResponse(nil, nil, nil, 0), msgScrapeResp, ""},
-		{"offer", signaling.AppendOffer(nil, sih, signaling.PeerID(pid), signaling.OfferID(oid), sdp), msgOffer, ""},
-		{"answer", signaling.AppendAnswer(nil, sih, signaling.PeerID(pid), signaling.OfferID(oid), sdp), msgAnswer, ""},
+		{"offer", signaling.AppendOffer(nil, sih, bittorrent.PeerID(pid), signaling.OfferID(oid), sdp), msgOffer, ""},
+		{"answer", signaling.AppendAnswer(nil, sih, bittorrent.PeerID(pid), signaling.OfferID(oid), sdp), msgAnswer, ""},
 		{"failure", signaling.AppendFailure(nil, signaling.ActionAnnounce, &sih, "info_hash not allowed"), msgFailure, "info_hash not allowed"},
 		{"scrape failure", signaling.AppendFailure(nil, signaling.ActionScrape, nil, "too many"), msgFailure, "too many"},
 		// bittorrent-tracker's key orders and spacing.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/swarmbridge/swarmbridge/internal/check"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/server"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
@@ -29,13 +30,15 @@ func main() {
 // clean shutdown, 1 when the tracker cannot start or stops with an error,
 // 2 for a usage or configuration error).
 func run(args, environ []string, stdout, stderr io.Writer) int {
-	for _, a := range args {
+	for i, a := range args {
 		switch a {
 		case "-h", "-help", "--help", "help":
 			usage(stdout)
 			return 0
 		case "healthcheck":
 			return healthcheck(environ, stderr)
+		case "check":
+			return check.Command(args[i+1:], stdout, stderr)
 		default:
 			fmt.Fprintf(stderr, "swarmbridge: unknown argument %q; it takes no arguments, only SWARMBRIDGE_* environment variables (see -h)\n", a)
 			return 2
@@ -75,7 +78,8 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "swarmbridge: a WebTorrent (WebSocket), HTTP and UDP BitTorrent tracker.\n\n")
 	fmt.Fprintf(w, "Usage: swarmbridge             run the tracker\n")
-	fmt.Fprintf(w, "       swarmbridge healthcheck exit 0 if the tracker configured by the same variables answers /healthz\n\n")
+	fmt.Fprintf(w, "       swarmbridge healthcheck exit 0 if the tracker configured by the same variables answers /healthz\n")
+	fmt.Fprintf(w, "       swarmbridge check URL...  check HTTP and UDP trackers step by step (swarmbridge check -h)\n\n")
 	fmt.Fprintf(w, "Configure it with environment variables:\n\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")

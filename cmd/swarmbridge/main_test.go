@@ -79,3 +79,22 @@ func TestHealthcheckExitCodes(t *testing.T) {
 		t.Fatalf("exit %d (%s), want 2", code, stderr.String())
 	}
 }
+
+// `swarmbridge check` is the tracker checker (internal/check has its
+// tests); the subcommand reaches it with its own arguments.
+func TestCheckSubcommand(t *testing.T) {
+	tr := servertest.Start(t, nil, nil)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"check", "-json", "udp://" + tr.UDP.String()}, nil, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), `{"ok":true,`) {
+		t.Fatalf("exit %d, stdout %s, stderr %s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"check"}, nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "no tracker URL given") {
+		t.Fatalf("without URLs: exit %d, %s", code, errOut.String())
+	}
+	out.Reset()
+	if run([]string{"-h"}, nil, &out, &errOut); !strings.Contains(out.String(), "swarmbridge check URL...") {
+		t.Fatalf("-h does not mention check:\n%s", out.String())
+	}
+}

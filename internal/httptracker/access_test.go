@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -62,18 +63,18 @@ func TestAllowInfoHash(t *testing.T) {
 	errDenied := errors.New("info_hash not allowed")
 	tr := newTracker(t, func(c *Config) {
 		c.AllowFullScrape = true
-		c.AllowInfoHash = func(ih swarm.InfoHash) error {
+		c.AllowInfoHash = func(ih bittorrent.InfoHash) error {
 			if ih == denied {
 				return errDenied
 			}
 			return nil
 		}
-		c.AllowScrape = func(ih swarm.InfoHash) bool { return ih != denied }
+		c.AllowScrape = func(ih bittorrent.InfoHash) bool { return ih != denied }
 	})
 	mustFail(t, tr.announce("192.0.2.1:1", announceQuery(denied, id20(2), 6881, "left=0")), "info_hash not allowed")
 	mustOK(t, tr.announce("192.0.2.1:1", announceQuery(id20(1), id20(2), 6881, "left=0")))
 	// The refused announce never reached the store.
-	if c, err := tr.store.Scrape(t.Context(), []swarm.InfoHash{denied}, nil); err != nil || c[0] != (swarm.Counts{}) {
+	if c, err := tr.store.Scrape(t.Context(), []bittorrent.InfoHash{denied}, nil); err != nil || c[0] != (bittorrent.Counts{}) {
 		t.Fatalf("refused announce touched the store: %v %v", c, err)
 	}
 
@@ -82,7 +83,7 @@ func TestAllowInfoHash(t *testing.T) {
 	store := tr.store
 	if err := store.Announce(t.Context(), &swarm.AnnounceRequest{
 		InfoHash: denied, Peer: swarm.Peer{ID: id20(3), Kind: swarm.Native, Addr: netip.MustParseAddrPort("192.0.2.3:1")},
-		Event: swarm.EventStarted, TTL: time.Minute,
+		Event: bittorrent.EventStarted, TTL: time.Minute,
 	}, &swarm.AnnounceResult{}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -64,7 +65,7 @@ func (h *Handler) announce(r *http.Request, s *scratch, b []byte) ([]byte, *Fail
 		}
 	}
 	numWant := p.numWant
-	if p.event == swarm.EventStopped {
+	if p.event == bittorrent.EventStopped {
 		numWant = 0 // a leaving peer gets no peers (protocol.md §5.2)
 	}
 	s.req = swarm.AnnounceRequest{
@@ -80,7 +81,7 @@ func (h *Handler) announce(r *http.Request, s *scratch, b []byte) ([]byte, *Fail
 		NumWant:  numWant,
 		Families: swarm.AnyFamily,
 	}
-	s.res.Counts = swarm.Counts{}
+	s.res.Counts = bittorrent.Counts{}
 	s.res.Peers = s.res.Peers[:0]
 	s.res.Rebound = 0
 	if err := h.store.Announce(ctx, &s.req, &s.res); err != nil {
@@ -95,7 +96,7 @@ func (h *Handler) announce(r *http.Request, s *scratch, b []byte) ([]byte, *Fail
 // resolvePlus picks the swarm an info_hash containing a raw '+' names: the
 // literal form unless only the '+'-as-space form exists (doc.go). One
 // Scrape answers both questions without creating either swarm.
-func (h *Handler) resolvePlus(ctx context.Context, s *scratch, literal, spaced swarm.InfoHash) (swarm.InfoHash, *Failure) {
+func (h *Handler) resolvePlus(ctx context.Context, s *scratch, literal, spaced bittorrent.InfoHash) (bittorrent.InfoHash, *Failure) {
 	s.hashes = append(s.hashes[:0], literal, spaced)
 	counts, err := h.store.Scrape(ctx, s.hashes, s.counts[:0])
 	s.counts = counts
@@ -111,12 +112,12 @@ func (h *Handler) resolvePlus(ctx context.Context, s *scratch, literal, spaced s
 
 // swarmExists reports whether counts describe a live swarm: the store
 // deletes swarms left without entries, so a swarm exists iff it has peers.
-func swarmExists(c swarm.Counts) bool { return c.Complete+c.Incomplete > 0 }
+func swarmExists(c bittorrent.Counts) bool { return c.Complete+c.Incomplete > 0 }
 
 // appendAnnounce writes the announce response. Keys in byte order:
 // complete, downloaded, external ip, incomplete, interval, min interval,
 // peers, peers6.
-func (h *Handler) appendAnnounce(b []byte, p *announceParams, client netip.Addr, c swarm.Counts, peers []swarm.Peer) []byte {
+func (h *Handler) appendAnnounce(b []byte, p *announceParams, client netip.Addr, c bittorrent.Counts, peers []swarm.Peer) []byte {
 	b = appendDictStart(b)
 	b = appendKeyInt(b, "complete", int64(c.Complete))
 	b = appendKeyInt(b, "downloaded", int64(c.Downloaded))

@@ -3,7 +3,7 @@ package httptracker
 import (
 	"strings"
 
-	"github.com/swarmbridge/swarmbridge/internal/swarm"
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // maxKeyParamLen is the longest "key" accepted (aquatic's limit). The key
@@ -13,15 +13,15 @@ const maxKeyParamLen = 100
 // announceParams is a decoded announce query. It lives in pooled scratch
 // space, so parsing does not allocate.
 type announceParams struct {
-	infoHash swarm.InfoHash
+	infoHash bittorrent.InfoHash
 	// infoHashPlus is the info_hash with every raw '+' read as a space;
 	// valid only when hasPlus is set (see doc.go).
-	infoHashPlus swarm.InfoHash
+	infoHashPlus bittorrent.InfoHash
 	hasPlus      bool
-	peerID       swarm.PeerID
+	peerID       bittorrent.PeerID
 	port         uint16
 	left         int64
-	event        swarm.Event
+	event        bittorrent.Event
 	unknownEvent bool
 	compact      bool
 	noPeerID     bool
@@ -37,7 +37,7 @@ type numWantLimits struct{ def, max int }
 // parseAnnounce decodes q into p. It returns the first problem a client
 // must be told about, or nil.
 func parseAnnounce(q string, lim numWantLimits, p *announceParams) *Failure {
-	*p = announceParams{left: swarm.LeftUnknown, compact: true, numWant: lim.def}
+	*p = announceParams{left: bittorrent.LeftUnknown, compact: true, numWant: lim.def}
 	for q != "" {
 		var rawKey, rawVal string
 		rawKey, rawVal, q = nextParam(q)
@@ -187,21 +187,21 @@ func (p *announceParams) set(key []byte, raw string, lim numWantLimits) *Failure
 // parseEvent maps the event value per protocol.md §1.2: started, completed
 // and stopped are themselves; absent, "", "empty", "paused" and anything
 // unknown are regular updates, the last reported so it can be counted.
-func parseEvent(v []byte, ok bool) (ev swarm.Event, unknown bool) {
+func parseEvent(v []byte, ok bool) (ev bittorrent.Event, unknown bool) {
 	if !ok {
-		return swarm.EventUpdate, true
+		return bittorrent.EventUpdate, true
 	}
 	switch string(v) {
 	case "started":
-		return swarm.EventStarted, false
+		return bittorrent.EventStarted, false
 	case "completed":
-		return swarm.EventCompleted, false
+		return bittorrent.EventCompleted, false
 	case "stopped":
-		return swarm.EventStopped, false
+		return bittorrent.EventStopped, false
 	case "", "empty", "paused":
-		return swarm.EventUpdate, false
+		return bittorrent.EventUpdate, false
 	}
-	return swarm.EventUpdate, true
+	return bittorrent.EventUpdate, true
 }
 
 // eventLabel names the announce's event for metrics.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/clientip"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
@@ -343,7 +344,7 @@ func TestAnnouncePlusRetry(t *testing.T) {
 	fresh[0] = '+'
 	q := "info_hash=+" + esc(fresh[1:]) + "&peer_id=" + escID(5) + "&port=5555"
 	mustOK(t, tr.announce("192.0.2.5:1", q))
-	counts, err := tr.store.Scrape(context.Background(), []swarm.InfoHash{fresh}, nil)
+	counts, err := tr.store.Scrape(context.Background(), []bittorrent.InfoHash{fresh}, nil)
 	if err != nil || counts[0].Incomplete != 1 {
 		t.Fatalf("literal swarm not created: %v %v", counts, err)
 	}

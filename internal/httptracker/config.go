@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/clientip"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
@@ -52,7 +53,9 @@ type Config struct {
 	// MaxScrapeHashes caps info_hash values per scrape (default 100).
 	MaxScrapeHashes int
 	// AllowFullScrape answers a scrape without info_hash with every swarm.
-	// It requires a Store that implements FullScraper.
+	// It requires a Store that implements bittorrent.FullScraper (swarm.Store
+	// does not require it: a remote or sharded store may not be able to list
+	// everything cheaply).
 	AllowFullScrape bool
 	// MaxQueryLen caps the raw announce query length (default 4096).
 	MaxQueryLen int
@@ -70,11 +73,11 @@ type Config struct {
 	// AllowInfoHash, when set, is asked about every announce before the
 	// swarm is touched (protocol.md §5.6); an error refuses it with the
 	// error's text as failure reason.
-	AllowInfoHash func(ih swarm.InfoHash) error
+	AllowInfoHash func(ih bittorrent.InfoHash) error
 	// AllowScrape, when set, is asked about every hash of a scrape: those
 	// it refuses are reported as zeros, like unknown swarms, and full
 	// scrapes leave them out.
-	AllowScrape func(ih swarm.InfoHash) bool
+	AllowScrape func(ih bittorrent.InfoHash) bool
 }
 
 // withDefaults fills zero fields and checks the result.
@@ -120,7 +123,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	if c.AllowFullScrape {
-		if _, ok := c.Store.(FullScraper); !ok {
+		if _, ok := c.Store.(bittorrent.FullScraper); !ok {
 			return c, fmt.Errorf("%w: AllowFullScrape needs a Store with ScrapeAll, %T has none", ErrConfig, c.Store)
 		}
 	}

@@ -1,19 +1,10 @@
 package httptracker
 
 import (
-	"context"
 	"net/http"
 
-	"github.com/swarmbridge/swarmbridge/internal/swarm"
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
-
-// FullScraper is implemented by stores that can enumerate every swarm. fn
-// is called once per swarm, in no particular order, until it returns false.
-// swarm.Store does not require it because a remote or sharded store may not
-// be able to list everything cheaply; Config.AllowFullScrape needs it.
-type FullScraper interface {
-	ScrapeAll(ctx context.Context, fn func(swarm.InfoHash, swarm.Counts) bool) error
-}
 
 // fullScrape answers a scrape without info_hash: a failure unless full
 // scrapes are enabled (protocol.md §3.7, Rec: refuse by default, since the
@@ -24,7 +15,7 @@ func (h *Handler) fullScrape(r *http.Request, s *scratch, b []byte) ([]byte, *Fa
 	}
 	ctx := r.Context()
 	s.entries = s.entries[:0]
-	err := h.full.ScrapeAll(ctx, func(ih swarm.InfoHash, c swarm.Counts) bool {
+	err := h.full.ScrapeAll(ctx, func(ih bittorrent.InfoHash, c bittorrent.Counts) bool {
 		if !h.scrapeAllowed(ih) {
 			return true
 		}

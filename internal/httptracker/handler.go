@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -19,7 +20,7 @@ import (
 // concurrent use.
 type Handler struct {
 	store      swarm.Store
-	full       FullScraper // non-nil only when full scrapes are allowed
+	full       bittorrent.FullScraper // non-nil only when full scrapes are allowed
 	clientAddr func(*http.Request) (netip.Addr, error)
 	log        zerolog.Logger
 
@@ -36,8 +37,8 @@ type Handler struct {
 	obs     Observer
 
 	admit       func(*http.Request, netip.Addr) error
-	allowHash   func(swarm.InfoHash) error
-	allowScrape func(swarm.InfoHash) bool
+	allowHash   func(bittorrent.InfoHash) error
+	allowScrape func(bittorrent.InfoHash) bool
 }
 
 // New validates cfg, fills defaults and returns a Handler.
@@ -66,7 +67,7 @@ func New(cfg Config) (*Handler, error) {
 		h.obs = nopObserver{}
 	}
 	if c.AllowFullScrape {
-		h.full, _ = c.Store.(FullScraper) // presence checked by withDefaults
+		h.full, _ = c.Store.(bittorrent.FullScraper) // presence checked by withDefaults
 	}
 	h.scratch.New = func() any { return new(scratch) }
 	return h, nil
@@ -91,10 +92,10 @@ type scratch struct {
 	params     announceParams
 	req        swarm.AnnounceRequest
 	res        swarm.AnnounceResult
-	hashes     []swarm.InfoHash
+	hashes     []bittorrent.InfoHash
 	plusIdx    []int
-	plusHashes []swarm.InfoHash
-	counts     []swarm.Counts
+	plusHashes []bittorrent.InfoHash
+	counts     []bittorrent.Counts
 	entries    []scrapeEntry
 }
 
@@ -171,7 +172,7 @@ func (h *Handler) admitRequest(r *http.Request, client netip.Addr) *Failure {
 }
 
 // scrapeAllowed asks Config.AllowScrape about ih.
-func (h *Handler) scrapeAllowed(ih swarm.InfoHash) bool {
+func (h *Handler) scrapeAllowed(ih bittorrent.InfoHash) bool {
 	return h.allowScrape == nil || h.allowScrape(ih)
 }
 

@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/bencodetest"
 )
 
-func countsOf(complete, incomplete, downloaded int) swarm.Counts {
-	return swarm.Counts{Complete: complete, Incomplete: incomplete, Downloaded: downloaded}
+func countsOf(complete, incomplete, downloaded int) bittorrent.Counts {
+	return bittorrent.Counts{Complete: complete, Incomplete: incomplete, Downloaded: downloaded}
 }
 
 // id20 builds a 20-byte id from a seed byte, with a few bytes that need
@@ -184,7 +185,7 @@ func (s failingStore) Announce(context.Context, *swarm.AnnounceRequest, *swarm.A
 	return s.err
 }
 
-func (s failingStore) Scrape(context.Context, []swarm.InfoHash, []swarm.Counts) ([]swarm.Counts, error) {
+func (s failingStore) Scrape(context.Context, []bittorrent.InfoHash, []bittorrent.Counts) ([]bittorrent.Counts, error) {
 	return nil, s.err
 }
 

@@ -133,7 +133,7 @@ func parseUint(b []byte, limit uint64) (v uint64, ok bool) {
 }
 
 // parseLeft reads "left"; ok is false when it is unparsable, which the
-// caller maps to swarm.LeftUnknown. Values beyond int64 saturate, which
+// caller maps to bittorrent.LeftUnknown. Values beyond int64 saturate, which
 // keeps such a peer a leecher.
 func parseLeft(b []byte) (int64, bool) {
 	v, ok := parseUint(b, math.MaxInt64)

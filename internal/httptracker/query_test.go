@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/swarmbridge/swarmbridge/internal/swarm"
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // TestDecodeEveryByte checks %XX for all 256 bytes in both hex cases and,
@@ -162,7 +162,7 @@ func TestParseAnnounce(t *testing.T) {
 			if p.infoHash != ih || p.peerID != pid || p.port != 6881 {
 				t.Errorf("ids or port wrong: %x %x %d", p.infoHash, p.peerID, p.port)
 			}
-			if p.left != swarm.LeftUnknown || !p.compact || p.noPeerID || p.numWant != 50 || p.event != swarm.EventUpdate || p.hasPlus {
+			if p.left != bittorrent.LeftUnknown || !p.compact || p.noPeerID || p.numWant != 50 || p.event != bittorrent.EventUpdate || p.hasPlus {
 				t.Errorf("defaults wrong: %+v", p)
 			}
 		}},
@@ -210,12 +210,12 @@ func TestParseAnnounce(t *testing.T) {
 			}
 		}},
 		{name: "left negative is unknown", query: base + "&left=-1", check: func(t *testing.T, p *announceParams) {
-			if p.left != swarm.LeftUnknown {
+			if p.left != bittorrent.LeftUnknown {
 				t.Errorf("left %d", p.left)
 			}
 		}},
 		{name: "left too long is unknown", query: base + "&left=" + strings.Repeat("1", 30), check: func(t *testing.T, p *announceParams) {
-			if p.left != swarm.LeftUnknown {
+			if p.left != bittorrent.LeftUnknown {
 				t.Errorf("left %d", p.left)
 			}
 		}},
@@ -284,19 +284,19 @@ func TestParseEvent(t *testing.T) {
 	tests := []struct {
 		in      string
 		ok      bool
-		want    swarm.Event
+		want    bittorrent.Event
 		unknown bool
 	}{
-		{"started", true, swarm.EventStarted, false},
-		{"completed", true, swarm.EventCompleted, false},
-		{"stopped", true, swarm.EventStopped, false},
-		{"paused", true, swarm.EventUpdate, false},
-		{"empty", true, swarm.EventUpdate, false},
-		{"", true, swarm.EventUpdate, false},
-		{"<regular>", true, swarm.EventUpdate, true},
-		{"STARTED", true, swarm.EventUpdate, true},
-		{"update", true, swarm.EventUpdate, true},
-		{"", false, swarm.EventUpdate, true}, // too long to decode
+		{"started", true, bittorrent.EventStarted, false},
+		{"completed", true, bittorrent.EventCompleted, false},
+		{"stopped", true, bittorrent.EventStopped, false},
+		{"paused", true, bittorrent.EventUpdate, false},
+		{"empty", true, bittorrent.EventUpdate, false},
+		{"", true, bittorrent.EventUpdate, false},
+		{"<regular>", true, bittorrent.EventUpdate, true},
+		{"STARTED", true, bittorrent.EventUpdate, true},
+		{"update", true, bittorrent.EventUpdate, true},
+		{"", false, bittorrent.EventUpdate, true}, // too long to decode
 	}
 	for _, tc := range tests {
 		ev, unknown := parseEvent([]byte(tc.in), tc.ok)
@@ -308,7 +308,7 @@ func TestParseEvent(t *testing.T) {
 	// missing event is a regular update.
 	ih, pid := id20(1), id20(2)
 	var p announceParams
-	if f := parseAnnounce(announceQuery(ih, pid, 1, "event=%73topped"), numWantLimits{50, 100}, &p); f != nil || p.event != swarm.EventStopped {
+	if f := parseAnnounce(announceQuery(ih, pid, 1, "event=%73topped"), numWantLimits{50, 100}, &p); f != nil || p.event != bittorrent.EventStopped {
 		t.Fatalf("escaped event: %v %v", f, p.event)
 	}
 }

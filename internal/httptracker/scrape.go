@@ -5,13 +5,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/swarmbridge/swarmbridge/internal/swarm"
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // scrapeEntry is one row of the "files" dict.
 type scrapeEntry struct {
-	hash   swarm.InfoHash
-	counts swarm.Counts
+	hash   bittorrent.InfoHash
+	counts bittorrent.Counts
 }
 
 func entryKey(e scrapeEntry) [20]byte { return e.hash }
@@ -73,7 +73,7 @@ func (h *Handler) scrape(r *http.Request, s *scratch, b []byte) ([]byte, *Failur
 		// Refused torrents look like unknown ones: zeros.
 		for i := range counts {
 			if !h.scrapeAllowed(s.hashes[i]) {
-				counts[i] = swarm.Counts{}
+				counts[i] = bittorrent.Counts{}
 			}
 		}
 	}
@@ -151,12 +151,12 @@ func parseScrape(q string, max int, s *scratch) *Failure {
 		if len(s.hashes) == max {
 			return failTooManyHashes
 		}
-		var ih swarm.InfoHash
+		var ih bittorrent.InfoHash
 		if f := decodeID((*[20]byte)(&ih), rawVal, false, failInvalidInfoHash); f != nil {
 			return f
 		}
 		if strings.IndexByte(rawVal, '+') >= 0 {
-			var spaced swarm.InfoHash
+			var spaced bittorrent.InfoHash
 			// Cannot fail: same escapes and length as above.
 			_ = decodeID((*[20]byte)(&spaced), rawVal, true, failInvalidInfoHash)
 			s.plusIdx = append(s.plusIdx, len(s.hashes))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -142,7 +143,7 @@ func TestFullScrape(t *testing.T) {
 
 type brokenFullScraper struct{ swarm.Store }
 
-func (brokenFullScraper) ScrapeAll(context.Context, func(swarm.InfoHash, swarm.Counts) bool) error {
+func (brokenFullScraper) ScrapeAll(context.Context, func(bittorrent.InfoHash, bittorrent.Counts) bool) error {
 	return errors.New("boom")
 }
 
@@ -163,7 +164,7 @@ func TestScrapeStoreError(t *testing.T) {
 
 type shortScrapeStore struct{ swarm.Store }
 
-func (shortScrapeStore) Scrape(_ context.Context, _ []swarm.InfoHash, dst []swarm.Counts) ([]swarm.Counts, error) {
+func (shortScrapeStore) Scrape(_ context.Context, _ []bittorrent.InfoHash, dst []bittorrent.Counts) ([]bittorrent.Counts, error) {
 	return dst, nil
 }
 

@@ -8,12 +8,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/access"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/httptracker"
 	"github.com/swarmbridge/swarmbridge/internal/metrics"
 	"github.com/swarmbridge/swarmbridge/internal/ratelimit"
-	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/signaling"
 )
 
@@ -138,11 +138,11 @@ func (g *guard) wsUpgrade() func(*http.Request) (int, string) {
 
 // wsAuthorize checks every announce and answer, so a key removed by a
 // reload stops the sessions opened with it at their next announce.
-func (g *guard) wsAuthorize() func(signaling.Action, signaling.InfoHash, string) error {
+func (g *guard) wsAuthorize() func(signaling.Action, bittorrent.InfoHash, string) error {
 	if !g.filters() {
 		return nil
 	}
-	return func(action signaling.Action, ih signaling.InfoHash, path string) error {
+	return func(action signaling.Action, ih bittorrent.InfoHash, path string) error {
 		if action == signaling.ActionScrape {
 			// Reported as zeros, not counted as a refusal.
 			if g.access.CheckPath(path) != nil {
@@ -179,11 +179,11 @@ func (g *guard) httpAdmit() func(*http.Request, netip.Addr) error {
 	}
 }
 
-func (g *guard) httpAllowInfoHash() func(swarm.InfoHash) error {
+func (g *guard) httpAllowInfoHash() func(bittorrent.InfoHash) error {
 	if g.access.Hashes == nil {
 		return nil
 	}
-	return func(ih swarm.InfoHash) error {
+	return func(ih bittorrent.InfoHash) error {
 		if err := g.access.CheckInfoHash(ih); err != nil {
 			return g.deny("http", err)
 		}
@@ -191,20 +191,20 @@ func (g *guard) httpAllowInfoHash() func(swarm.InfoHash) error {
 	}
 }
 
-func (g *guard) allowScrape() func(swarm.InfoHash) bool {
+func (g *guard) allowScrape() func(bittorrent.InfoHash) bool {
 	if g.access.Hashes == nil {
 		return nil
 	}
-	return func(ih swarm.InfoHash) bool { return g.access.CheckInfoHash(ih) == nil }
+	return func(ih bittorrent.InfoHash) bool { return g.access.CheckInfoHash(ih) == nil }
 }
 
 // UDP hooks.
 
-func (g *guard) udpAuthorize() func(swarm.InfoHash, []byte, netip.Addr) error {
+func (g *guard) udpAuthorize() func(bittorrent.InfoHash, []byte, netip.Addr) error {
 	if !g.filters() {
 		return nil
 	}
-	return func(ih swarm.InfoHash, urlData []byte, _ netip.Addr) error {
+	return func(ih bittorrent.InfoHash, urlData []byte, _ netip.Addr) error {
 		if err := g.access.CheckURLData(urlData); err != nil {
 			return g.deny("udp", err)
 		}
@@ -217,9 +217,9 @@ func (g *guard) udpAuthorize() func(swarm.InfoHash, []byte, netip.Addr) error {
 
 // udpAllowScrape: UDP scrapes carry no URL (BEP 41 options exist only on
 // announces), so a private tracker cannot tell who asks and reports zeros.
-func (g *guard) udpAllowScrape() func(swarm.InfoHash) bool {
+func (g *guard) udpAllowScrape() func(bittorrent.InfoHash) bool {
 	if g.access.Keys != nil {
-		return func(swarm.InfoHash) bool { return false }
+		return func(bittorrent.InfoHash) bool { return false }
 	}
 	return g.allowScrape()
 }

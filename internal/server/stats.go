@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -51,9 +52,9 @@ type torrentStats struct {
 // serveStats answers GET /stats with tracker-wide totals and, for hashes
 // given in the query, their swarm counts (what a scrape would say).
 func (s *Server) serveStats(w http.ResponseWriter, r *http.Request) {
-	var hashes []swarm.InfoHash
+	var hashes []bittorrent.InfoHash
 	for _, v := range r.URL.Query()["info_hash"] {
-		var ih swarm.InfoHash
+		var ih bittorrent.InfoHash
 		if len(v) != 40 {
 			http.Error(w, "info_hash must be 40 hex digits", http.StatusBadRequest)
 			return
@@ -124,9 +125,7 @@ type busiestCache struct {
 }
 
 func (b *busiestCache) get(ctx context.Context, store swarm.Store) []busySwarm {
-	all, ok := store.(interface {
-		ScrapeAll(context.Context, func(swarm.InfoHash, swarm.Counts) bool) error
-	})
+	all, ok := store.(bittorrent.FullScraper)
 	if !ok {
 		return nil
 	}
@@ -137,7 +136,7 @@ func (b *busiestCache) get(ctx context.Context, store swarm.Store) []busySwarm {
 		return b.swarms
 	}
 	top := make([]busySwarm, 0, busiestCount+1)
-	err := all.ScrapeAll(ctx, func(ih swarm.InfoHash, c swarm.Counts) bool {
+	err := all.ScrapeAll(ctx, func(ih bittorrent.InfoHash, c bittorrent.Counts) bool {
 		peers := c.Complete + c.Incomplete
 		if len(top) == busiestCount && peers <= top[len(top)-1].Complete+top[len(top)-1].Incomplete {
 			return true

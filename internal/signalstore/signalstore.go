@@ -1,7 +1,9 @@
 // Package signalstore lets the public signaling relay use the shared swarm
-// store. signaling imports nothing internal, so it declares the small Swarms
-// interface it needs; this package meets it by translating types, which
-// share their layout with the store's.
+// store. Both speak the bittorrent vocabulary; what this adapter adds is
+// what only the store knows about WebRTC peers: that a signaling peer is a
+// swarm.WebRTC entry, how long it lives without announcing (the TTL), that
+// the connection it is bound to is its swarm.Owner, and that the store's
+// picks are the relay's offer targets.
 package signalstore
 
 import (
@@ -10,13 +12,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/signaling"
 )
 
 // New returns store as signaling.Swarms. WebRTC peers it records live for
 // ttl without announcing (they are also removed when their connection
-// closes).
+// closes). The result implements bittorrent.FullScraper, which fails when
+// store cannot list every swarm.
 func New(store swarm.Store, ttl time.Duration) signaling.Swarms {
 	return signalingSwarms{store: store, ttl: ttl}
 }
@@ -31,86 +35,52 @@ var peerSlices = sync.Pool{New: func() any {
 	return &s
 }}
 
-func toSwarmEvent(e signaling.Event) swarm.Event {
-	switch e {
-	case signaling.EventStarted:
-		return swarm.EventStarted
-	case signaling.EventCompleted:
-		return swarm.EventCompleted
-	case signaling.EventStopped:
-		return swarm.EventStopped
-	}
-	return swarm.EventUpdate
+// peer is the store's entry for a signaling peer bound to conn.
+func peer(id bittorrent.PeerID, conn signaling.ConnID) swarm.Peer {
+	return swarm.Peer{ID: id, Kind: swarm.WebRTC, Owner: swarm.Owner(conn)}
 }
 
-func toCounts(c swarm.Counts) signaling.Counts {
-	return signaling.Counts{Complete: c.Complete, Incomplete: c.Incomplete, Downloaded: c.Downloaded}
-}
-
-func (s signalingSwarms) Announce(ctx context.Context, a *signaling.Announce, targets []signaling.Target) (signaling.Counts, []signaling.Target, error) {
+func (s signalingSwarms) Announce(ctx context.Context, a *signaling.Announce, targets []signaling.Target) (bittorrent.Counts, []signaling.Target, error) {
 	req := swarm.AnnounceRequest{
-		InfoHash: swarm.InfoHash(a.InfoHash),
-		Peer: swarm.Peer{
-			ID:    swarm.PeerID(a.PeerID),
-			Kind:  swarm.WebRTC,
-			Owner: swarm.Owner(a.Conn),
-		},
-		Event:   toSwarmEvent(a.Event),
-		Left:    a.Left,
-		TTL:     s.ttl,
-		NumWant: a.Targets,
+		InfoHash: a.InfoHash,
+		Peer:     peer(a.PeerID, a.Conn),
+		Event:    a.Event,
+		Left:     a.Left,
+		TTL:      s.ttl,
+		NumWant:  a.Targets,
 	}
 	peers := peerSlices.Get().(*[]swarm.Peer)
 	res := swarm.AnnounceResult{Peers: (*peers)[:0]}
 	err := s.store.Announce(ctx, &req, &res)
 	for _, p := range res.Peers {
-		targets = append(targets, signaling.Target{PeerID: signaling.PeerID(p.ID), Conn: signaling.ConnID(p.Owner)})
+		targets = append(targets, signaling.Target{PeerID: p.ID, Conn: signaling.ConnID(p.Owner)})
 	}
 	*peers = res.Peers[:0]
 	peerSlices.Put(peers)
 	if err != nil {
-		return signaling.Counts{}, targets, err
+		return bittorrent.Counts{}, targets, err
 	}
-	return toCounts(res.Counts), targets, nil
+	return res.Counts, targets, nil
 }
 
-func (s signalingSwarms) Leave(ctx context.Context, ih signaling.InfoHash, peer signaling.PeerID, conn signaling.ConnID) error {
-	_, err := s.store.Leave(ctx, swarm.InfoHash(ih), swarm.Peer{
-		ID:    swarm.PeerID(peer),
-		Kind:  swarm.WebRTC,
-		Owner: swarm.Owner(conn),
-	})
+func (s signalingSwarms) Leave(ctx context.Context, ih bittorrent.InfoHash, id bittorrent.PeerID, conn signaling.ConnID) error {
+	_, err := s.store.Leave(ctx, ih, peer(id, conn))
 	return err
 }
 
-func (s signalingSwarms) Scrape(ctx context.Context, hashes []signaling.InfoHash, dst []signaling.Counts) ([]signaling.Counts, error) {
-	// The two hash types share their layout; convert the slice header
-	// without copying would need unsafe, and scrapes are rare and short,
-	// so copy.
-	hs := make([]swarm.InfoHash, len(hashes))
-	for i, h := range hashes {
-		hs[i] = swarm.InfoHash(h)
-	}
-	counts, err := s.store.Scrape(ctx, hs, make([]swarm.Counts, 0, len(hs)))
-	if err != nil {
-		return dst, err
-	}
-	for _, c := range counts {
-		dst = append(dst, toCounts(c))
-	}
-	return dst, nil
+func (s signalingSwarms) Scrape(ctx context.Context, hashes []bittorrent.InfoHash, dst []bittorrent.Counts) ([]bittorrent.Counts, error) {
+	return s.store.Scrape(ctx, hashes, dst)
 }
 
-// ScrapeAll lists every swarm when the store can (see
-// httptracker.FullScraper); otherwise it fails.
-func (s signalingSwarms) ScrapeAll(ctx context.Context, fn func(signaling.InfoHash, signaling.Counts) bool) error {
-	all, ok := s.store.(interface {
-		ScrapeAll(context.Context, func(swarm.InfoHash, swarm.Counts) bool) error
-	})
+// errNoFullScrape is ScrapeAll's error for a store that cannot list every
+// swarm.
+var errNoFullScrape = errors.New("signalstore: the swarm store cannot list every swarm")
+
+// ScrapeAll lists every swarm when the store can; otherwise it fails.
+func (s signalingSwarms) ScrapeAll(ctx context.Context, fn func(bittorrent.InfoHash, bittorrent.Counts) bool) error {
+	all, ok := s.store.(bittorrent.FullScraper)
 	if !ok {
-		return errors.New("signalstore: the swarm store cannot list every swarm")
+		return errNoFullScrape
 	}
-	return all.ScrapeAll(ctx, func(ih swarm.InfoHash, c swarm.Counts) bool {
-		return fn(signaling.InfoHash(ih), toCounts(c))
-	})
+	return all.ScrapeAll(ctx, fn)
 }

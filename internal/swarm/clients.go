@@ -1,5 +1,9 @@
 package swarm
 
+import (
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+)
+
 // Client is the client family a peer id names, from its prefix. It feeds
 // the tracker's statistics only; nothing is decided by it.
 type Client uint8
@@ -50,7 +54,7 @@ func (c Client) String() string {
 }
 
 // ClientOf returns the family of a peer id.
-func ClientOf(id PeerID) Client {
+func ClientOf(id bittorrent.PeerID) Client {
 	if id[0] == 'M' && id[2] == '-' {
 		return ClientBitTorrent // Mainline: "M7-4-3--"
 	}

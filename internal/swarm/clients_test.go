@@ -1,6 +1,10 @@
 package swarm
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+)
 
 func TestClientOf(t *testing.T) {
 	for id, want := range map[string]Client{
@@ -15,7 +19,7 @@ func TestClientOf(t *testing.T) {
 		"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13": ClientOther,
 		"-WW0300abcdefghijklm": ClientOther, // no closing dash: not Azureus style
 	} {
-		if got := ClientOf(PeerID([]byte(id))); got != want {
+		if got := ClientOf(bittorrent.PeerID([]byte(id))); got != want {
 			t.Errorf("%q: %v, want %v", id, got, want)
 		}
 	}

@@ -17,23 +17,12 @@ package swarm
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"net/netip"
 	"time"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
-
-// InfoHash is the 20-byte id of a swarm (BEP 3; BEP 52 hashes truncated).
-type InfoHash [20]byte
-
-// String returns the info hash as lowercase hex, the form used in logs.
-func (h InfoHash) String() string { return hex.EncodeToString(h[:]) }
-
-// PeerID is a client-chosen 20-byte id. It is binary: never treat it as text.
-type PeerID [20]byte
-
-// String returns the peer id as lowercase hex, the form used in logs.
-func (p PeerID) String() string { return hex.EncodeToString(p[:]) }
 
 // Kind says how a peer is reached.
 type Kind uint8
@@ -56,37 +45,6 @@ func (k Kind) String() string {
 	}
 	return "unknown"
 }
-
-// Event is the announce event, already normalised by the transport.
-// Regular announces, "paused" and unknown events are all EventUpdate.
-type Event uint8
-
-const (
-	EventUpdate Event = iota
-	EventStarted
-	EventCompleted
-	EventStopped
-)
-
-// String names the event for logs and metric labels.
-func (e Event) String() string {
-	switch e {
-	case EventUpdate:
-		return "update"
-	case EventStarted:
-		return "started"
-	case EventCompleted:
-		return "completed"
-	case EventStopped:
-		return "stopped"
-	}
-	return "unknown"
-}
-
-// LeftUnknown is the value of AnnounceRequest.Left when the client did not
-// say how much it has left (WebSocket "left": null, a missing HTTP
-// parameter, UDP's all-ones value).
-const LeftUnknown int64 = -1
 
 // Owner identifies the signaling connection a WebRTC peer is bound to.
 // Zero is never a valid owner. Owners are opaque to the store; the
@@ -114,7 +72,7 @@ func FamilyOf(a netip.Addr) Family {
 
 // Peer is one swarm entry as the store hands it out.
 type Peer struct {
-	ID   PeerID
+	ID   bittorrent.PeerID
 	Kind Kind
 	// Addr is the endpoint of a Native peer. Transports pass it unmapped
 	// (IPv4 as 4 bytes, never ::ffff:a.b.c.d) and without a zone.
@@ -126,14 +84,15 @@ type Peer struct {
 // AnnounceRequest is one announce from one peer, already validated and
 // normalised by its transport.
 type AnnounceRequest struct {
-	InfoHash InfoHash
+	InfoHash bittorrent.InfoHash
 	// Peer is the announcing peer. Its Kind decides how it is keyed (peer id
 	// for WebRTC, Addr for Native) and which peers it gets back.
 	Peer  Peer
-	Event Event
-	// Left is the number of bytes the peer still needs, or LeftUnknown.
-	// Zero makes the peer a seeder, more than zero a leecher; LeftUnknown
-	// keeps the stored status (a new peer with unknown Left is a leecher).
+	Event bittorrent.Event
+	// Left is the number of bytes the peer still needs, or
+	// bittorrent.LeftUnknown. Zero makes the peer a seeder, more than zero a
+	// leecher; LeftUnknown keeps the stored status (a new peer with unknown
+	// Left is a leecher).
 	Left int64
 	// TTL is how long the entry lives without another announce. It must be
 	// positive.
@@ -147,24 +106,11 @@ type AnnounceRequest struct {
 	Families Family
 }
 
-// Counts are the numbers a tracker reports for one swarm, over all kinds of
-// peer.
-type Counts struct {
-	// Complete is the number of seeders (last known left == 0).
-	Complete int
-	// Incomplete is the number of leechers.
-	Incomplete int
-	// Downloaded is the number of times a peer of this swarm sent a
-	// "completed" event and became a seeder, counted once per entry, for as
-	// long as the swarm exists.
-	Downloaded int
-}
-
 // AnnounceResult is what the store answers to an announce.
 type AnnounceResult struct {
 	// Counts are computed after the announce took effect (a stopped peer is
 	// no longer counted).
-	Counts Counts
+	Counts bittorrent.Counts
 	// Peers are up to NumWant distinct peers chosen uniformly at random,
 	// never the requester itself and never of the other kind. Announce
 	// appends to the slice it is given, so callers can reuse one.
@@ -219,7 +165,7 @@ var ErrInvalid = errors.New("swarm: invalid request")
 //     ctx bounds how long a remote store may wait.
 type Store interface {
 	Announce(ctx context.Context, req *AnnounceRequest, res *AnnounceResult) error
-	Leave(ctx context.Context, ih InfoHash, peer Peer) (bool, error)
-	Scrape(ctx context.Context, hashes []InfoHash, dst []Counts) ([]Counts, error)
+	Leave(ctx context.Context, ih bittorrent.InfoHash, peer Peer) (bool, error)
+	Scrape(ctx context.Context, hashes []bittorrent.InfoHash, dst []bittorrent.Counts) ([]bittorrent.Counts, error)
 	Totals(ctx context.Context) (Totals, error)
 }

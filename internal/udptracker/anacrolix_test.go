@@ -13,6 +13,7 @@ import (
 	"github.com/anacrolix/torrent/tracker/udp"
 	"github.com/anacrolix/torrent/types/infohash"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -35,7 +36,7 @@ func TestAnacrolixClient(t *testing.T) {
 				mu   sync.Mutex
 				urls []string
 			)
-			s := newTestServer(t, Config{Authorize: func(h swarm.InfoHash, url []byte, _ netip.Addr) error {
+			s := newTestServer(t, Config{Authorize: func(h bittorrent.InfoHash, url []byte, _ netip.Addr) error {
 				mu.Lock()
 				urls = append(urls, string(url))
 				mu.Unlock()

@@ -3,6 +3,7 @@ package udptracker
 import (
 	"testing"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -44,7 +45,7 @@ func TestReaderDropsOversizeDatagrams(t *testing.T) {
 	}
 	// The reply to the oversize connect never came: the next reply read
 	// is the scrape's.
-	hashes := make([]swarm.InfoHash, MaxScrapeHashesLimit)
+	hashes := make([]bittorrent.InfoHash, MaxScrapeHashesLimit)
 	for i := range hashes {
 		hashes[i] = ih(byte(i))
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -57,7 +58,7 @@ func BenchmarkHandleScrape(b *testing.B) {
 	for _, n := range []int{1, 74} {
 		b.Run(map[int]string{1: "1hash", 74: "74hashes"}[n], func(b *testing.B) {
 			w, id := benchWorker(b, 10)
-			hashes := make([]swarm.InfoHash, n)
+			hashes := make([]bittorrent.InfoHash, n)
 			for i := range hashes {
 				hashes[i] = ih(byte(i % 3))
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -62,10 +63,10 @@ type Config struct {
 	// error is sent to the client as an error packet carrying err.Error().
 	// It is called concurrently from several workers, and urlData is only
 	// valid during the call. Scrapes are not authorized (see AllowScrape).
-	Authorize func(ih swarm.InfoHash, urlData []byte, addr netip.Addr) error
+	Authorize func(ih bittorrent.InfoHash, urlData []byte, addr netip.Addr) error
 	// AllowScrape, if set, is asked about every hash of a scrape; hashes
 	// it refuses are reported as zeros, like unknown swarms.
-	AllowScrape func(ih swarm.InfoHash) bool
+	AllowScrape func(ih bittorrent.InfoHash) bool
 	// AllowPacket, if set, is asked about every datagram with its source
 	// address (unmapped), before it is parsed: a per-address rate limit.
 	// Packets it refuses are dropped without a reply and counted in
@@ -103,8 +104,8 @@ type settings struct {
 	maxScrapeHashes int
 	secret          []byte
 	now             func() time.Time
-	authorize       func(swarm.InfoHash, []byte, netip.Addr) error
-	allowScrape     func(swarm.InfoHash) bool
+	authorize       func(bittorrent.InfoHash, []byte, netip.Addr) error
+	allowScrape     func(bittorrent.InfoHash) bool
 	allowPacket     func(netip.Addr) bool
 	observer        Observer
 	workers         int

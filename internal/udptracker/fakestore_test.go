@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -16,7 +17,7 @@ import (
 type fakeStore struct {
 	mu     sync.Mutex
 	now    func() time.Time
-	swarms map[swarm.InfoHash]*fakeSwarm
+	swarms map[bittorrent.InfoHash]*fakeSwarm
 	// fail makes every call return errFake.
 	fail bool
 }
@@ -27,7 +28,7 @@ type fakeSwarm struct {
 }
 
 type fakeEntry struct {
-	id         swarm.PeerID
+	id         bittorrent.PeerID
 	seeder     bool
 	downloaded bool
 	exp        time.Time
@@ -39,7 +40,7 @@ func newFakeStore(now func() time.Time) *fakeStore {
 	if now == nil {
 		now = time.Now
 	}
-	return &fakeStore{now: now, swarms: map[swarm.InfoHash]*fakeSwarm{}}
+	return &fakeStore{now: now, swarms: map[bittorrent.InfoHash]*fakeSwarm{}}
 }
 
 func (f *fakeStore) Announce(_ context.Context, req *swarm.AnnounceRequest, res *swarm.AnnounceResult) error {
@@ -64,7 +65,7 @@ func (f *fakeStore) Announce(_ context.Context, req *swarm.AnnounceRequest, res 
 	}
 	key := req.Peer.Addr
 	e := s.peers[key]
-	if req.Event == swarm.EventStopped {
+	if req.Event == bittorrent.EventStopped {
 		delete(s.peers, key)
 	} else {
 		if e == nil {
@@ -72,13 +73,13 @@ func (f *fakeStore) Announce(_ context.Context, req *swarm.AnnounceRequest, res 
 			s.peers[key] = e
 		}
 		e.id = req.Peer.ID
-		if req.Left != swarm.LeftUnknown {
+		if req.Left != bittorrent.LeftUnknown {
 			e.seeder = req.Left == 0
 		}
-		if req.Event == swarm.EventCompleted && req.Left == swarm.LeftUnknown {
+		if req.Event == bittorrent.EventCompleted && req.Left == bittorrent.LeftUnknown {
 			e.seeder = true
 		}
-		if req.Event == swarm.EventCompleted && e.seeder && !e.downloaded {
+		if req.Event == bittorrent.EventCompleted && e.seeder && !e.downloaded {
 			e.downloaded = true
 			s.downloaded++
 		}
@@ -89,7 +90,7 @@ func (f *fakeStore) Announce(_ context.Context, req *swarm.AnnounceRequest, res 
 	if fams == 0 {
 		fams = swarm.AnyFamily
 	}
-	if req.Event != swarm.EventStopped {
+	if req.Event != bittorrent.EventStopped {
 		for k, p := range s.peers {
 			if len(res.Peers) >= req.NumWant {
 				break
@@ -106,8 +107,8 @@ func (f *fakeStore) Announce(_ context.Context, req *swarm.AnnounceRequest, res 
 	return nil
 }
 
-func (s *fakeSwarm) counts() swarm.Counts {
-	c := swarm.Counts{Downloaded: s.downloaded}
+func (s *fakeSwarm) counts() bittorrent.Counts {
+	c := bittorrent.Counts{Downloaded: s.downloaded}
 	for _, e := range s.peers {
 		if e.seeder {
 			c.Complete++
@@ -118,7 +119,7 @@ func (s *fakeSwarm) counts() swarm.Counts {
 	return c
 }
 
-func (f *fakeStore) Leave(_ context.Context, ih swarm.InfoHash, p swarm.Peer) (bool, error) {
+func (f *fakeStore) Leave(_ context.Context, ih bittorrent.InfoHash, p swarm.Peer) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if s := f.swarms[ih]; s != nil {
@@ -130,14 +131,14 @@ func (f *fakeStore) Leave(_ context.Context, ih swarm.InfoHash, p swarm.Peer) (b
 	return false, nil
 }
 
-func (f *fakeStore) Scrape(_ context.Context, hashes []swarm.InfoHash, dst []swarm.Counts) ([]swarm.Counts, error) {
+func (f *fakeStore) Scrape(_ context.Context, hashes []bittorrent.InfoHash, dst []bittorrent.Counts) ([]bittorrent.Counts, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail {
 		return dst, errFake
 	}
 	for _, ih := range hashes {
-		var c swarm.Counts
+		var c bittorrent.Counts
 		if s := f.swarms[ih]; s != nil {
 			c = s.counts()
 		}

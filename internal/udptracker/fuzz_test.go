@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -147,7 +148,7 @@ func (fh *fuzzHandler) worker(t *testing.T) *worker {
 	if fh.w == nil || fh.calls >= 5000 {
 		s := newTestServer(t, Config{
 			MaxNumWant: 30,
-			Authorize: func(_ swarm.InfoHash, url []byte, _ netip.Addr) error {
+			Authorize: func(_ bittorrent.InfoHash, url []byte, _ netip.Addr) error {
 				if bytes.Contains(url, []byte("deny")) {
 					return errors.New(string(url))
 				}

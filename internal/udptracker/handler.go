@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -30,8 +31,8 @@ type worker struct {
 	ann    announce
 	req    swarm.AnnounceRequest
 	res    swarm.AnnounceResult
-	hashes []swarm.InfoHash
-	counts []swarm.Counts
+	hashes []bittorrent.InfoHash
+	counts []bittorrent.Counts
 	url    []byte
 	out    []byte
 
@@ -48,8 +49,8 @@ func (s *Server) newWorker() *worker {
 		st:     &s.shards[i],
 		ids:    newConnIDs(s.cfg.secret),
 		res:    swarm.AnnounceResult{Peers: make([]swarm.Peer, 0, maxPeers4)},
-		hashes: make([]swarm.InfoHash, 0, s.cfg.maxScrapeHashes),
-		counts: make([]swarm.Counts, 0, s.cfg.maxScrapeHashes),
+		hashes: make([]bittorrent.InfoHash, 0, s.cfg.maxScrapeHashes),
+		counts: make([]bittorrent.Counts, 0, s.cfg.maxScrapeHashes),
 		url:    make([]byte, 0, 256),
 		out:    make([]byte, 0, max(maxDatagram, scrapeReplyHdrLen+scrapeRecordLen*s.cfg.maxScrapeHashes)),
 	}
@@ -151,7 +152,7 @@ func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Ad
 	ev := w.event(a.event)
 	w.obs.event = ev.String()
 	numWant := 0
-	if ev != swarm.EventStopped {
+	if ev != bittorrent.EventStopped {
 		numWant = w.numWant(a.numWant, fam)
 	}
 	req := &w.req
@@ -172,7 +173,7 @@ func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Ad
 	}
 	res := &w.res
 	res.Peers = res.Peers[:0]
-	res.Counts = swarm.Counts{}
+	res.Counts = bittorrent.Counts{}
 	res.Rebound = 0
 	if err := w.s.cfg.store.Announce(ctx, req, res); err != nil {
 		w.storeFailure(err, "announce")
@@ -180,7 +181,7 @@ func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Ad
 		return appendError(w.out[:0], h.txID, msgStoreFailure)
 	}
 	out := appendAnnounceReply(w.out[:0], h.txID, w.s.cfg.interval, res.Counts)
-	if ev != swarm.EventStopped {
+	if ev != bittorrent.EventStopped {
 		out = appendPeers(out, res.Peers, fam, numWant)
 	}
 	w.st.inc(cAnnounces)
@@ -213,7 +214,7 @@ func (w *worker) scrape(ctx context.Context, pkt []byte, h header, ip netip.Addr
 	if allow := w.s.cfg.allowScrape; allow != nil {
 		for i := range counts {
 			if !allow(hashes[i]) {
-				counts[i] = swarm.Counts{}
+				counts[i] = bittorrent.Counts{}
 			}
 		}
 	}
@@ -227,19 +228,19 @@ func (w *worker) scrape(ctx context.Context, pkt []byte, h header, ip netip.Addr
 
 // event maps the wire event to the swarm event. 4 (paused, sent by
 // libtorrent) and unknown values are regular updates (protocol.md §1.2).
-func (w *worker) event(e uint32) swarm.Event {
+func (w *worker) event(e uint32) bittorrent.Event {
 	switch e {
 	case 0, 4:
-		return swarm.EventUpdate
+		return bittorrent.EventUpdate
 	case 1:
-		return swarm.EventCompleted
+		return bittorrent.EventCompleted
 	case 2:
-		return swarm.EventStarted
+		return bittorrent.EventStarted
 	case 3:
-		return swarm.EventStopped
+		return bittorrent.EventStopped
 	}
 	w.st.inc(cUnknownEvents)
-	return swarm.EventUpdate
+	return bittorrent.EventUpdate
 }
 
 // numWant applies the default to num_want ≤ 0 (it is signed; −1 asks for
@@ -261,7 +262,7 @@ func (w *worker) numWant(n int32, fam swarm.Family) int {
 // sends, and is taken as unknown too rather than as a negative count.
 func left(v uint64) int64 {
 	if int64(v) < 0 {
-		return swarm.LeftUnknown
+		return bittorrent.LeftUnknown
 	}
 	return int64(v)
 }

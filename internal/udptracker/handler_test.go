@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -65,7 +66,7 @@ func TestHandleDrops(t *testing.T) {
 		{"scrape bad id", scrapePacket(id^1<<40, 1, ih(1)), cli4, func(s Stats) uint64 { return s.BadConnectionID }},
 		{"scrape bad length", append(scrapePacket(id, 1, ih(1)), 0), cli4, func(s Stats) uint64 { return s.Malformed }},
 		{"scrape no hashes", scrapePacket(id, 1), cli4, func(s Stats) uint64 { return s.Malformed }},
-		{"scrape 75 hashes", scrapePacket(id, 1, slices.Repeat([]swarm.InfoHash{ih(1)}, 75)...), cli4, func(s Stats) uint64 { return s.Malformed }},
+		{"scrape 75 hashes", scrapePacket(id, 1, slices.Repeat([]bittorrent.InfoHash{ih(1)}, 75)...), cli4, func(s Stats) uint64 { return s.Malformed }},
 		{"unknown action", func() []byte { b := scrapePacket(id, 1, ih(1)); b[11] = 9; return b }(), cli4, func(s Stats) uint64 { return s.UnknownAction }},
 		{"client sends error action", func() []byte { b := scrapePacket(id, 1, ih(1)); b[11] = 3; return b }(), cli4, func(s Stats) uint64 { return s.UnknownAction }},
 		{"source port 0", connectPacket(1), netip.AddrPortFrom(cli4.Addr(), 0), func(s Stats) uint64 { return s.SourcePortZero }},
@@ -217,7 +218,7 @@ func TestHandleAuthorize(t *testing.T) {
 		seen []string
 		nils int
 	)
-	s := newTestServer(t, Config{Authorize: func(h swarm.InfoHash, url []byte, addr netip.Addr) error {
+	s := newTestServer(t, Config{Authorize: func(h bittorrent.InfoHash, url []byte, addr netip.Addr) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if url == nil {
@@ -266,11 +267,11 @@ func TestHandleScrape(t *testing.T) {
 	handleCopy(w, announcePacket(annReq{cid: connectVia(t, w, other), ih: ih(1), left: 9, port: 2}), other)
 
 	got := scrapeReply(t, handleCopy(w, scrapePacket(id, 0x11223344, ih(9), ih(1), ih(9), ih(1)), cli4), 0x11223344)
-	want := []swarm.Counts{{}, {Complete: 1, Incomplete: 1, Downloaded: 1}, {}, {Complete: 1, Incomplete: 1, Downloaded: 1}}
+	want := []bittorrent.Counts{{}, {Complete: 1, Incomplete: 1, Downloaded: 1}, {}, {Complete: 1, Incomplete: 1, Downloaded: 1}}
 	if !slices.Equal(got, want) {
 		t.Fatalf("scrape %+v, want %+v", got, want)
 	}
-	many := slices.Repeat([]swarm.InfoHash{ih(1)}, 74)
+	many := slices.Repeat([]bittorrent.InfoHash{ih(1)}, 74)
 	if got := scrapeReply(t, handleCopy(w, scrapePacket(id, 1, many...), cli4), 1); len(got) != 74 {
 		t.Fatalf("74 hashes: %d records", len(got))
 	}
@@ -296,7 +297,7 @@ func TestHandleStoreFailure(t *testing.T) {
 // shortScrapeStore answers scrapes with one record too few.
 type shortScrapeStore struct{ swarm.Store }
 
-func (s shortScrapeStore) Scrape(ctx context.Context, h []swarm.InfoHash, dst []swarm.Counts) ([]swarm.Counts, error) {
+func (s shortScrapeStore) Scrape(ctx context.Context, h []bittorrent.InfoHash, dst []bittorrent.Counts) ([]bittorrent.Counts, error) {
 	dst, err := s.Store.Scrape(ctx, h, dst)
 	return dst[:len(dst)-1], err
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -53,16 +54,16 @@ func newTestServer(t testing.TB, cfg Config) *Server {
 	return s
 }
 
-func ih(b byte) swarm.InfoHash {
-	var h swarm.InfoHash
+func ih(b byte) bittorrent.InfoHash {
+	var h bittorrent.InfoHash
 	for i := range h {
 		h[i] = b
 	}
 	return h
 }
 
-func pid(b byte) swarm.PeerID {
-	var p swarm.PeerID
+func pid(b byte) bittorrent.PeerID {
+	var p bittorrent.PeerID
 	for i := range p {
 		p[i] = b
 	}
@@ -79,8 +80,8 @@ func connectPacket(tx uint32) []byte {
 type annReq struct {
 	cid     uint64
 	tx      uint32
-	ih      swarm.InfoHash
-	peerID  swarm.PeerID
+	ih      bittorrent.InfoHash
+	peerID  bittorrent.PeerID
 	left    uint64
 	event   uint32
 	numWant int32
@@ -105,7 +106,7 @@ func announcePacket(a annReq) []byte {
 	return append(b, a.options...)
 }
 
-func scrapePacket(cid uint64, tx uint32, hashes ...swarm.InfoHash) []byte {
+func scrapePacket(cid uint64, tx uint32, hashes ...bittorrent.InfoHash) []byte {
 	b := binary.BigEndian.AppendUint64(nil, cid)
 	b = binary.BigEndian.AppendUint32(b, actionScrape)
 	b = binary.BigEndian.AppendUint32(b, tx)
@@ -185,7 +186,7 @@ func errorReply(t testing.TB, b []byte, tx uint32) string {
 }
 
 // scrapeReply decodes a scrape response.
-func scrapeReply(t testing.TB, b []byte, tx uint32) []swarm.Counts {
+func scrapeReply(t testing.TB, b []byte, tx uint32) []bittorrent.Counts {
 	t.Helper()
 	if len(b) < scrapeReplyHdrLen || binary.BigEndian.Uint32(b) != actionScrape {
 		t.Fatalf("not a scrape reply: %x", b)
@@ -197,9 +198,9 @@ func scrapeReply(t testing.TB, b []byte, tx uint32) []swarm.Counts {
 	if len(body)%scrapeRecordLen != 0 {
 		t.Fatalf("scrape body of %d bytes", len(body))
 	}
-	var out []swarm.Counts
+	var out []bittorrent.Counts
 	for ; len(body) > 0; body = body[scrapeRecordLen:] {
-		out = append(out, swarm.Counts{
+		out = append(out, bittorrent.Counts{
 			Complete:   int(binary.BigEndian.Uint32(body)),
 			Downloaded: int(binary.BigEndian.Uint32(body[4:])),
 			Incomplete: int(binary.BigEndian.Uint32(body[8:])),

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -54,14 +55,14 @@ func TestAllowPacketDropsSilently(t *testing.T) {
 }
 
 func TestAllowScrapeReportsRefusedHashesAsZeros(t *testing.T) {
-	s := newTestServer(t, Config{AllowScrape: func(h swarm.InfoHash) bool { return h != ih(2) }})
+	s := newTestServer(t, Config{AllowScrape: func(h bittorrent.InfoHash) bool { return h != ih(2) }})
 	w := s.newWorker()
 	id := connectVia(t, w, cli4)
-	for _, h := range []swarm.InfoHash{ih(1), ih(2)} {
+	for _, h := range []bittorrent.InfoHash{ih(1), ih(2)} {
 		announceReply(t, handleCopy(w, announcePacket(annReq{cid: id, tx: 1, ih: h, port: 1}), cli4), 1, swarm.IPv4)
 	}
 	got := scrapeReply(t, handleCopy(w, scrapePacket(id, 9, ih(2), ih(1), ih(2)), cli4), 9)
-	want := []swarm.Counts{{}, {Complete: 1}, {}}
+	want := []bittorrent.Counts{{}, {Complete: 1}, {}}
 	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Fatalf("scrape %+v, want %+v", got, want)
 	}

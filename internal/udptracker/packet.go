@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -92,8 +93,8 @@ func checkConnect(b []byte, h header) error {
 
 // announce is a parsed announce request (protocol.md §4.4).
 type announce struct {
-	infoHash   swarm.InfoHash
-	peerID     swarm.PeerID
+	infoHash   bittorrent.InfoHash
+	peerID     bittorrent.PeerID
 	downloaded uint64
 	left       uint64
 	uploaded   uint64
@@ -130,7 +131,7 @@ func parseAnnounce(b []byte, a *announce) error {
 // parseScrape appends the info hashes of a scrape request to dst. It
 // accepts 1..max hashes and only lengths of exactly 16 + 20·n, because the
 // hash list has no count and trailing bytes would be read as a hash.
-func parseScrape(b []byte, max int, dst []swarm.InfoHash) ([]swarm.InfoHash, error) {
+func parseScrape(b []byte, max int, dst []bittorrent.InfoHash) ([]bittorrent.InfoHash, error) {
 	if len(b) < headerLen {
 		return dst, errShort
 	}
@@ -146,7 +147,7 @@ func parseScrape(b []byte, max int, dst []swarm.InfoHash) ([]swarm.InfoHash, err
 		return dst, errTooManyHashes
 	}
 	for i := 0; i < n; i++ {
-		var ih swarm.InfoHash
+		var ih bittorrent.InfoHash
 		copy(ih[:], body[i*infoHashLen:])
 		dst = append(dst, ih)
 	}
@@ -162,7 +163,7 @@ func appendConnectReply(dst []byte, txID uint32, connID uint64) []byte {
 
 // appendAnnounceReply encodes the fixed part of an announce response.
 // Note the order: leechers before seeders.
-func appendAnnounceReply(dst []byte, txID, interval uint32, c swarm.Counts) []byte {
+func appendAnnounceReply(dst []byte, txID, interval uint32, c bittorrent.Counts) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, actionAnnounce)
 	dst = binary.BigEndian.AppendUint32(dst, txID)
 	dst = binary.BigEndian.AppendUint32(dst, interval)
@@ -208,7 +209,7 @@ func appendScrapeHeader(dst []byte, txID uint32) []byte {
 
 // appendScrapeRecord encodes one per-hash scrape record: seeders,
 // completed, leechers.
-func appendScrapeRecord(dst []byte, c swarm.Counts) []byte {
+func appendScrapeRecord(dst []byte, c bittorrent.Counts) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, clampU32(c.Complete))
 	dst = binary.BigEndian.AppendUint32(dst, clampU32(c.Downloaded))
 	return binary.BigEndian.AppendUint32(dst, clampU32(c.Incomplete))

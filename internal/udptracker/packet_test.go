@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -139,7 +140,7 @@ func TestAnnounceReplyExample(t *testing.T) {
 		{Kind: swarm.Native, Addr: netip.MustParseAddrPort("192.0.2.10:6881")},
 		{Kind: swarm.Native, Addr: netip.MustParseAddrPort("198.51.100.7:51413")},
 	}
-	got := appendAnnounceReply(nil, 0x0badf00d, 600, swarm.Counts{Incomplete: 3, Complete: 5})
+	got := appendAnnounceReply(nil, 0x0badf00d, 600, bittorrent.Counts{Incomplete: 3, Complete: 5})
 	got = appendPeers(got, peers, swarm.IPv4, 50)
 	if want := unhex(t, exAnnounceReply); !bytes.Equal(got, want) {
 		t.Fatalf("reply\n %x\nwant\n %x", got, want)
@@ -183,7 +184,7 @@ func TestAppendPeersMax(t *testing.T) {
 
 func TestScrapeReplyExample(t *testing.T) {
 	got := appendScrapeHeader(nil, 0x11223344)
-	got = appendScrapeRecord(got, swarm.Counts{Complete: 5, Downloaded: 0x78, Incomplete: 3})
+	got = appendScrapeRecord(got, bittorrent.Counts{Complete: 5, Downloaded: 0x78, Incomplete: 3})
 	if want := unhex(t, exScrapeReply); !bytes.Equal(got, want) {
 		t.Fatalf("reply %x, want %x", got, want)
 	}
@@ -202,7 +203,7 @@ func TestErrorExample(t *testing.T) {
 }
 
 func TestParseScrape(t *testing.T) {
-	hashes := []swarm.InfoHash{ih(1), ih(2), ih(1), ih(3)}
+	hashes := []bittorrent.InfoHash{ih(1), ih(2), ih(1), ih(3)}
 	got, err := parseScrape(scrapePacket(9, 9, hashes...), 74, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +212,7 @@ func TestParseScrape(t *testing.T) {
 		t.Fatalf("hashes %v", got)
 	}
 
-	var many []swarm.InfoHash
+	var many []bittorrent.InfoHash
 	for i := range 75 {
 		many = append(many, ih(byte(i)))
 	}
@@ -253,7 +254,7 @@ func TestLeft(t *testing.T) {
 	for _, c := range []struct {
 		in   uint64
 		want int64
-	}{{0, 0}, {1 << 20, 1 << 20}, {^uint64(0), swarm.LeftUnknown}, {1 << 63, swarm.LeftUnknown}} {
+	}{{0, 0}, {1 << 20, 1 << 20}, {^uint64(0), bittorrent.LeftUnknown}, {1 << 63, bittorrent.LeftUnknown}} {
 		if got := left(c.in); got != c.want {
 			t.Errorf("left(%#x) = %d, want %d", c.in, got, c.want)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -126,7 +127,7 @@ func (c *rawClient) announce(a annReq, fam swarm.Family) annResp {
 	return announceReply(c.t, c.recv(), a.tx, fam)
 }
 
-func (c *rawClient) scrape(hashes ...swarm.InfoHash) []swarm.Counts {
+func (c *rawClient) scrape(hashes ...bittorrent.InfoHash) []bittorrent.Counts {
 	c.t.Helper()
 	tx := c.nextTx()
 	c.send(scrapePacket(c.cid, tx, hashes...))
@@ -172,7 +173,7 @@ func TestServeTwoPeers(t *testing.T) {
 				t.Fatalf("a again: %+v, want peer %v", r, b.self(tc.fam))
 			}
 			got := a.scrape(ih(1), ih(2), ih(1))
-			want := []swarm.Counts{{Complete: 1, Incomplete: 1}, {}, {Complete: 1, Incomplete: 1}}
+			want := []bittorrent.Counts{{Complete: 1, Incomplete: 1}, {}, {Complete: 1, Incomplete: 1}}
 			if !slices.Equal(got, want) {
 				t.Fatalf("scrape %+v", got)
 			}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -24,7 +25,7 @@ const (
 // bytes rather than a netip.AddrPort with its zone pointer.
 type entry struct {
 	expires int64
-	id      swarm.PeerID
+	id      bittorrent.PeerID
 	// ep is a native peer's address in 16-byte form (IPv4 as ::ffff:a.b.c.d;
 	// the list tells the family). A WebRTC peer has no address, so its
 	// owner lives in the first 8 bytes instead: sharing the field keeps the

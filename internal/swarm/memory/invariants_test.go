@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -85,7 +86,7 @@ func TestRandomOperationsKeepInvariants(t *testing.T) {
 	for _, maxPeers := range []int{0, 40} {
 		var now int64 = 1e18
 		st := New(Options{Shards: 2, MaxPeersPerSwarm: maxPeers, Now: func() time.Time { return time.Unix(0, now) }})
-		hashes := []swarm.InfoHash{{1}, {2}, {3}}
+		hashes := []bittorrent.InfoHash{{1}, {2}, {3}}
 		var peers []swarm.Peer
 		for i := range 100 {
 			var p swarm.Peer
@@ -115,8 +116,8 @@ func TestRandomOperationsKeepInvariants(t *testing.T) {
 				r := swarm.AnnounceRequest{
 					InfoHash: ih,
 					Peer:     p,
-					Event:    swarm.Event(rand.IntN(4)),
-					Left:     []int64{0, 5, swarm.LeftUnknown}[rand.IntN(3)],
+					Event:    bittorrent.Event(rand.IntN(4)),
+					Left:     []int64{0, 5, bittorrent.LeftUnknown}[rand.IntN(3)],
 					TTL:      []time.Duration{time.Second, 10 * time.Second, time.Minute}[rand.IntN(3)],
 					NumWant:  rand.IntN(40),
 					Families: swarm.Family(rand.IntN(4)),
@@ -165,13 +166,13 @@ func TestExpiryIsInclusive(t *testing.T) {
 		t.Fatal(err)
 	}
 	now += int64(time.Minute) - 1
-	got, _ := st.Scrape(t.Context(), []swarm.InfoHash{{}}, nil)
+	got, _ := st.Scrape(t.Context(), []bittorrent.InfoHash{{}}, nil)
 	if got[0].Complete != 1 {
 		t.Errorf("1ns before expiry: counts = %+v, want the entry", got[0])
 	}
 	now++
-	got, _ = st.Scrape(t.Context(), []swarm.InfoHash{{}}, nil)
-	if got[0] != (swarm.Counts{}) {
+	got, _ = st.Scrape(t.Context(), []bittorrent.InfoHash{{}}, nil)
+	if got[0] != (bittorrent.Counts{}) {
 		t.Errorf("at expiry: counts = %+v, want none", got[0])
 	}
 }

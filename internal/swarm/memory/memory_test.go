@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/swarmtest"
@@ -84,8 +85,8 @@ func totals(t *testing.T, st *memory.Store) swarm.Totals {
 func TestSweepDeletesEmptySwarms(t *testing.T) {
 	clock := swarmtest.NewClock(time.Now())
 	st := memory.New(memory.Options{Now: clock.Now})
-	gone1, gone2, kept := swarm.InfoHash{1}, swarm.InfoHash{2}, swarm.InfoHash{3}
-	for i, ih := range []swarm.InfoHash{gone1, gone2, kept} {
+	gone1, gone2, kept := bittorrent.InfoHash{1}, bittorrent.InfoHash{2}, bittorrent.InfoHash{3}
+	for i, ih := range []bittorrent.InfoHash{gone1, gone2, kept} {
 		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: webrtcPeer(uint32(i)), Left: 0, TTL: time.Minute})
 		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: nativePeer(uint32(i)), Left: 5, TTL: time.Minute})
 	}
@@ -107,7 +108,7 @@ func TestSweepDeletesEmptySwarms(t *testing.T) {
 
 func TestMaxPeersPerSwarmEvictsEarliestExpiry(t *testing.T) {
 	st := memory.New(memory.Options{MaxPeersPerSwarm: 3})
-	ih := swarm.InfoHash{7}
+	ih := bittorrent.InfoHash{7}
 	a, b, c, d := webrtcPeer(1), nativePeer(2), webrtcPeer(3), nativePeer(4)
 	announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: a, Left: 0, TTL: 10 * time.Minute})
 	announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: b, Left: 0, TTL: 5 * time.Minute})
@@ -115,12 +116,12 @@ func TestMaxPeersPerSwarmEvictsEarliestExpiry(t *testing.T) {
 
 	// At the cap, an existing entry announcing again evicts nobody.
 	res := announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: a, Left: 0, TTL: 10 * time.Minute})
-	if want := (swarm.Counts{Complete: 2, Incomplete: 1}); res.Counts != want {
+	if want := (bittorrent.Counts{Complete: 2, Incomplete: 1}); res.Counts != want {
 		t.Fatalf("re-announce at cap: counts = %+v, want %+v", res.Counts, want)
 	}
 	// A new entry evicts b, which expires first.
 	res = announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: d, Left: 1, TTL: 15 * time.Minute, NumWant: 10})
-	if want := (swarm.Counts{Complete: 1, Incomplete: 2}); res.Counts != want {
+	if want := (bittorrent.Counts{Complete: 1, Incomplete: 2}); res.Counts != want {
 		t.Errorf("new entry at cap: counts = %+v, want %+v", res.Counts, want)
 	}
 	if len(res.Peers) != 0 {
@@ -129,7 +130,7 @@ func TestMaxPeersPerSwarmEvictsEarliestExpiry(t *testing.T) {
 	if ok, err := st.Leave(t.Context(), ih, b); ok || err != nil {
 		t.Errorf("Leave of evicted entry = %v, %v; want false, nil", ok, err)
 	}
-	res = announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: c, Left: swarm.LeftUnknown, TTL: 20 * time.Minute, NumWant: 10})
+	res = announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: c, Left: bittorrent.LeftUnknown, TTL: 20 * time.Minute, NumWant: 10})
 	if !slices.Equal(res.Peers, []swarm.Peer{a}) {
 		t.Errorf("WebRTC picks = %v, want [a]", res.Peers)
 	}
@@ -162,7 +163,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 func TestRunSweeps(t *testing.T) {
 	clock := swarmtest.NewClock(time.Now())
 	st := memory.New(memory.Options{Now: clock.Now})
-	announce(t, st, swarm.AnnounceRequest{InfoHash: swarm.InfoHash{1}, Peer: webrtcPeer(1), TTL: time.Minute})
+	announce(t, st, swarm.AnnounceRequest{InfoHash: bittorrent.InfoHash{1}, Peer: webrtcPeer(1), TTL: time.Minute})
 	clock.Advance(time.Hour)
 
 	ctx, cancel := context.WithCancel(t.Context())
@@ -226,7 +227,7 @@ func heapOf(b *testing.B, swarms, webrtc, v4, v6 int) uint64 {
 	st := memory.New(memory.Options{})
 	ctx := b.Context()
 	var res swarm.AnnounceResult
-	r := swarm.AnnounceRequest{TTL: ttl, Event: swarm.EventStarted}
+	r := swarm.AnnounceRequest{TTL: ttl, Event: bittorrent.EventStarted}
 	n := uint32(0)
 	for i := range swarms {
 		binary.LittleEndian.PutUint64(r.InfoHash[:], uint64(i)*0x9e3779b97f4a7c15)
@@ -260,16 +261,16 @@ func TestScrapeAllListsEveryLiveSwarm(t *testing.T) {
 	clock := swarmtest.NewClock(time.Unix(1_700_000_000, 0))
 	st := memory.New(memory.Options{Now: clock.Now})
 	ctx := t.Context()
-	want := map[swarm.InfoHash]swarm.Counts{}
+	want := map[bittorrent.InfoHash]bittorrent.Counts{}
 	for i := range 50 {
-		var ih swarm.InfoHash
+		var ih bittorrent.InfoHash
 		ih[0], ih[19] = byte(i), byte(i*7)
 		ttl := time.Hour
 		if i%10 == 0 {
 			ttl = time.Minute // these expire before the scrape
 		}
 		for p := range i%3 + 1 {
-			var id swarm.PeerID
+			var id bittorrent.PeerID
 			id[0] = byte(p)
 			left := int64(p) // the first peer of each swarm is a seeder
 			req := swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{ID: id, Kind: swarm.WebRTC, Owner: 1}, Left: left, TTL: ttl}
@@ -278,12 +279,12 @@ func TestScrapeAllListsEveryLiveSwarm(t *testing.T) {
 			}
 		}
 		if i%10 != 0 {
-			want[ih] = swarm.Counts{Complete: 1, Incomplete: i % 3}
+			want[ih] = bittorrent.Counts{Complete: 1, Incomplete: i % 3}
 		}
 	}
 	clock.Advance(2 * time.Minute)
-	got := map[swarm.InfoHash]swarm.Counts{}
-	if err := st.ScrapeAll(ctx, func(ih swarm.InfoHash, c swarm.Counts) bool {
+	got := map[bittorrent.InfoHash]bittorrent.Counts{}
+	if err := st.ScrapeAll(ctx, func(ih bittorrent.InfoHash, c bittorrent.Counts) bool {
 		if _, dup := got[ih]; dup {
 			t.Errorf("%s listed twice", ih)
 		}
@@ -301,7 +302,7 @@ func TestScrapeAllListsEveryLiveSwarm(t *testing.T) {
 		}
 	}
 	n := 0
-	_ = st.ScrapeAll(ctx, func(swarm.InfoHash, swarm.Counts) bool { n++; return n < 3 })
+	_ = st.ScrapeAll(ctx, func(bittorrent.InfoHash, bittorrent.Counts) bool { n++; return n < 3 })
 	if n != 3 {
 		t.Fatalf("fn returning false did not stop the walk: %d calls", n)
 	}

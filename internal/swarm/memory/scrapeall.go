@@ -3,17 +3,17 @@ package memory
 import (
 	"context"
 
-	"github.com/swarmbridge/swarmbridge/internal/swarm"
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // ScrapeAll calls fn with the counts of every live swarm, one shard at a
 // time, until fn returns false or ctx ends. fn runs without any lock held:
 // each shard's counts are copied out first, so a slow caller (one writing a
 // big HTTP response) never stalls announces.
-func (st *Store) ScrapeAll(ctx context.Context, fn func(swarm.InfoHash, swarm.Counts) bool) error {
+func (st *Store) ScrapeAll(ctx context.Context, fn func(bittorrent.InfoHash, bittorrent.Counts) bool) error {
 	type row struct {
-		ih swarm.InfoHash
-		c  swarm.Counts
+		ih bittorrent.InfoHash
+		c  bittorrent.Counts
 	}
 	var rows []row
 	for i := range st.shards {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -13,7 +14,7 @@ import (
 // not drift. All methods require mu to be held.
 type shard struct {
 	mu     sync.Mutex
-	swarms map[swarm.InfoHash]*swarmState
+	swarms map[bittorrent.InfoHash]*swarmState
 	// seeders and entries cover every swarm of the shard, expired but not
 	// yet removed entries included.
 	seeders int
@@ -35,8 +36,8 @@ func (sh *shard) create(s *swarmState, k *key, req *swarm.AnnounceRequest, exp i
 	e.expires = exp
 	// A new entry with unknown left is a leecher unless it announced that
 	// it completed.
-	e.seeder = req.Left == 0 || (req.Left < 0 && req.Event == swarm.EventCompleted)
-	if req.Event == swarm.EventCompleted && e.seeder {
+	e.seeder = req.Left == 0 || (req.Left < 0 && req.Event == bittorrent.EventCompleted)
+	if req.Event == bittorrent.EventCompleted && e.seeder {
 		e.counted = true
 		s.addDownload()
 	}
@@ -66,11 +67,11 @@ func (sh *shard) update(s *swarmState, list uint8, pos int, req *swarm.AnnounceR
 		seeder = true
 	case req.Left > 0:
 		seeder = false
-	case req.Event == swarm.EventCompleted:
+	case req.Event == bittorrent.EventCompleted:
 		seeder = true
 	}
 	sh.setSeeder(s, e, seeder)
-	if req.Event == swarm.EventCompleted && e.seeder && !e.counted {
+	if req.Event == bittorrent.EventCompleted && e.seeder && !e.counted {
 		e.counted = true
 		s.addDownload()
 	}
@@ -177,7 +178,7 @@ func (sh *shard) expire(s *swarmState, now int64) {
 
 // dropIfEmpty deletes the swarm ih if it has no entries left and reports
 // whether it did.
-func (sh *shard) dropIfEmpty(ih swarm.InfoHash, s *swarmState) bool {
+func (sh *shard) dropIfEmpty(ih bittorrent.InfoHash, s *swarmState) bool {
 	if s.size() != 0 {
 		return false
 	}

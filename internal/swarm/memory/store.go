@@ -19,6 +19,7 @@ import (
 	"math/bits"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -73,14 +74,14 @@ func New(opts Options) *Store {
 		maxPeers: max(opts.MaxPeersPerSwarm, 0),
 	}
 	for i := range st.shards {
-		st.shards[i].swarms = make(map[swarm.InfoHash]*swarmState)
+		st.shards[i].swarms = make(map[bittorrent.InfoHash]*swarmState)
 	}
 	return st
 }
 
 // shardOf returns the shard holding ih. Info hashes are SHA-1 or SHA-256
 // output, so their first bytes are already uniformly distributed.
-func (st *Store) shardOf(ih swarm.InfoHash) *shard {
+func (st *Store) shardOf(ih bittorrent.InfoHash) *shard {
 	v := uint64(ih[0]) | uint64(ih[1])<<8 | uint64(ih[2])<<16 | uint64(ih[3])<<24
 	return &st.shards[v&st.mask]
 }
@@ -94,7 +95,7 @@ func (st *Store) Announce(_ context.Context, req *swarm.AnnounceRequest, res *sw
 	}
 	k := keyOf(&req.Peer)
 	now := st.now().UnixNano()
-	res.Counts = swarm.Counts{}
+	res.Counts = bittorrent.Counts{}
 	res.Rebound = 0
 
 	sh := st.shardOf(req.InfoHash)
@@ -110,7 +111,7 @@ func (st *Store) Announce(_ context.Context, req *swarm.AnnounceRequest, res *sw
 			s = nil
 		}
 	}
-	if req.Event == swarm.EventStopped {
+	if req.Event == bittorrent.EventStopped {
 		// A swarm the stop empties is deleted, and so counts zero like any
 		// unknown swarm, Downloaded included.
 		if s != nil {
@@ -138,7 +139,7 @@ func (st *Store) Announce(_ context.Context, req *swarm.AnnounceRequest, res *sw
 }
 
 // Leave implements swarm.Store.
-func (st *Store) Leave(_ context.Context, ih swarm.InfoHash, peer swarm.Peer) (bool, error) {
+func (st *Store) Leave(_ context.Context, ih bittorrent.InfoHash, peer swarm.Peer) (bool, error) {
 	if err := validatePeer(&peer); err != nil {
 		return false, fmt.Errorf("memory: leave from %v: %w", ih, err)
 	}
@@ -160,7 +161,7 @@ func (st *Store) Leave(_ context.Context, ih swarm.InfoHash, peer swarm.Peer) (b
 }
 
 // Scrape implements swarm.Store. It appends to dst.
-func (st *Store) Scrape(_ context.Context, hashes []swarm.InfoHash, dst []swarm.Counts) ([]swarm.Counts, error) {
+func (st *Store) Scrape(_ context.Context, hashes []bittorrent.InfoHash, dst []bittorrent.Counts) ([]bittorrent.Counts, error) {
 	now := st.now().UnixNano()
 	for _, ih := range hashes {
 		dst = append(dst, st.scrapeOne(ih, now))
@@ -168,18 +169,18 @@ func (st *Store) Scrape(_ context.Context, hashes []swarm.InfoHash, dst []swarm.
 	return dst, nil
 }
 
-func (st *Store) scrapeOne(ih swarm.InfoHash, now int64) swarm.Counts {
+func (st *Store) scrapeOne(ih bittorrent.InfoHash, now int64) bittorrent.Counts {
 	sh := st.shardOf(ih)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 
 	s := sh.swarms[ih]
 	if s == nil {
-		return swarm.Counts{}
+		return bittorrent.Counts{}
 	}
 	sh.expire(s, now)
 	if sh.dropIfEmpty(ih, s) {
-		return swarm.Counts{}
+		return bittorrent.Counts{}
 	}
 	return s.counts()
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 
-	"github.com/swarmbridge/swarmbridge/internal/swarm"
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // A swarm gets an index from key to position only once it holds more than
@@ -44,9 +44,9 @@ func (s *swarmState) size() int {
 
 // counts reports the swarm's numbers. Call it after expire so that expired
 // entries are not counted.
-func (s *swarmState) counts() swarm.Counts {
+func (s *swarmState) counts() bittorrent.Counts {
 	seeders := int(s.seeders)
-	return swarm.Counts{
+	return bittorrent.Counts{
 		Complete:   seeders,
 		Incomplete: s.size() - seeders,
 		Downloaded: int(s.downloaded),
@@ -63,7 +63,7 @@ func (s *swarmState) find(k *key) int {
 	}
 	l := s.lists[k.list]
 	if k.list == listWebRTC {
-		id := swarm.PeerID(k.b)
+		id := bittorrent.PeerID(k.b)
 		for i := range l {
 			if l[i].id == id {
 				return i

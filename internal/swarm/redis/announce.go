@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -16,7 +18,7 @@ func (st *Store) Announce(ctx context.Context, req *swarm.AnnounceRequest, res *
 	if err := swarm.ValidateAnnounce(req); err != nil {
 		return fmt.Errorf("redis store: announce for %v: %w", req.InfoHash, err)
 	}
-	res.Counts = swarm.Counts{}
+	res.Counts = bittorrent.Counts{}
 	res.Rebound = 0
 	now := st.nowMS()
 	exp := min(now+max(req.TTL.Milliseconds(), 1), maxMS)
@@ -60,7 +62,7 @@ func (st *Store) Announce(ctx context.Context, req *swarm.AnnounceRequest, res *
 }
 
 // Leave implements swarm.Store.
-func (st *Store) Leave(ctx context.Context, ih swarm.InfoHash, peer swarm.Peer) (bool, error) {
+func (st *Store) Leave(ctx context.Context, ih bittorrent.InfoHash, peer swarm.Peer) (bool, error) {
 	if err := swarm.ValidatePeer(&peer); err != nil {
 		return false, fmt.Errorf("redis store: leave from %v: %w", ih, err)
 	}

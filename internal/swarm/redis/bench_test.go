@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/redis"
-	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/swarmtest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 )
 
 // BenchmarkStore runs the store benchmarks of swarmtest (the same as the
@@ -53,7 +55,7 @@ func BenchmarkAnnounceConcurrent(b *testing.B) {
 		r.Left = int64(j % 2)
 	}
 	var res swarm.AnnounceResult
-	r := swarm.AnnounceRequest{TTL: time.Hour, Event: swarm.EventStarted}
+	r := swarm.AnnounceRequest{TTL: time.Hour, Event: bittorrent.EventStarted}
 	for i := range swarms {
 		for j := range per {
 			req(&r, i, j)
@@ -138,7 +140,7 @@ func memoryOf(b *testing.B, swarms, webrtc, v4, v6 int) int64 {
 	for w := range workers {
 		wg.Go(func() {
 			var res swarm.AnnounceResult
-			r := swarm.AnnounceRequest{TTL: 30 * time.Minute, Event: swarm.EventStarted}
+			r := swarm.AnnounceRequest{TTL: 30 * time.Minute, Event: bittorrent.EventStarted}
 			for i := w; i < swarms; i += workers {
 				binary.LittleEndian.PutUint64(r.InfoHash[:], uint64(i)*0x9e3779b97f4a7c15)
 				binary.LittleEndian.PutUint32(r.InfoHash[8:], uint32(i))

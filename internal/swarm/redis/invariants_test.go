@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+
 	"github.com/redis/rueidis"
 
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
-	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/swarmtest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 )
 
 // TestRandomOperationsKeepCounters drives a store with random requests
@@ -36,10 +38,10 @@ func TestRandomOperationsKeepCounters(t *testing.T) {
 		}
 	}()
 	// Same first two bytes: one bucket, so sweeping touches them all.
-	hashes := []swarm.InfoHash{{7, 7, 1}, {7, 7, 2}, {7, 7, 3}}
+	hashes := []bittorrent.InfoHash{{7, 7, 1}, {7, 7, 2}, {7, 7, 3}}
 	var peers []swarm.Peer
 	for i := range 60 {
-		p := swarm.Peer{ID: swarm.PeerID{byte(i), '-'}}
+		p := swarm.Peer{ID: bittorrent.PeerID{byte(i), '-'}}
 		copy(p.ID[:], []string{"-WW0300-", "-qB4650-", "-TR4060-"}[i%3])
 		switch i % 3 {
 		case 0:
@@ -65,8 +67,8 @@ func TestRandomOperationsKeepCounters(t *testing.T) {
 		case op < 75:
 			r := swarm.AnnounceRequest{
 				InfoHash: ih, Peer: p,
-				Event:    swarm.Event(rand.IntN(4)),
-				Left:     []int64{0, 5, swarm.LeftUnknown}[rand.IntN(3)],
+				Event:    bittorrent.Event(rand.IntN(4)),
+				Left:     []int64{0, 5, bittorrent.LeftUnknown}[rand.IntN(3)],
 				TTL:      []time.Duration{time.Second, 10 * time.Second, time.Minute}[rand.IntN(3)],
 				NumWant:  rand.IntN(20),
 				Families: swarm.Family(rand.IntN(4)),
@@ -104,7 +106,7 @@ func TestRandomOperationsKeepCounters(t *testing.T) {
 
 // checkCounters compares the counters in Redis with the entries of
 // hashes, which must be all the swarms of their bucket.
-func (st *Store) checkCounters(t *testing.T, hashes []swarm.InfoHash) {
+func (st *Store) checkCounters(t *testing.T, hashes []bittorrent.InfoHash) {
 	t.Helper()
 	ctx := t.Context()
 	c := st.client

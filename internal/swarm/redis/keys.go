@@ -3,7 +3,7 @@ package redis
 import (
 	"strconv"
 
-	"github.com/swarmbridge/swarmbridge/internal/swarm"
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
 // Buckets is the number of buckets the swarms are spread over. A swarm's
@@ -15,7 +15,7 @@ const Buckets = 1024
 
 // bucketOf returns the bucket of ih. Info hashes are SHA-1 or SHA-256
 // output, so their first bits are uniform.
-func bucketOf(ih swarm.InfoHash) int {
+func bucketOf(ih bittorrent.InfoHash) int {
 	return (int(ih[0])<<8 | int(ih[1])) & (Buckets - 1)
 }
 
@@ -38,7 +38,7 @@ func makeBases(prefix string) []string {
 // three lists, then its bucket's registry and totals. The info hash is
 // appended as 20 raw bytes: key names are binary-safe, and nothing after
 // the tag takes part in slot hashing.
-func (st *Store) swarmKeys(ih swarm.InfoHash) []string {
+func (st *Store) swarmKeys(ih bittorrent.InfoHash) []string {
 	b := st.base(bucketOf(ih))
 	h := string(ih[:])
 	return []string{b + "h" + h, b + "w" + h, b + "4" + h, b + "6" + h, b + "r", b + "t"}

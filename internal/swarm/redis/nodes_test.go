@@ -6,10 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/redis"
-	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/swarmtest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 )
 
 // openStore connects another store (another tracker node) to url under
@@ -32,9 +34,9 @@ func announce(t *testing.T, st swarm.Store, r swarm.AnnounceRequest) swarm.Annou
 	return res
 }
 
-func scrape(t *testing.T, st swarm.Store, ih swarm.InfoHash) swarm.Counts {
+func scrape(t *testing.T, st swarm.Store, ih bittorrent.InfoHash) bittorrent.Counts {
 	t.Helper()
-	got, err := st.Scrape(t.Context(), []swarm.InfoHash{ih}, nil)
+	got, err := st.Scrape(t.Context(), []bittorrent.InfoHash{ih}, nil)
 	if err != nil {
 		t.Fatalf("Scrape: %v", err)
 	}
@@ -53,21 +55,21 @@ func TestNodesShareSwarms(t *testing.T) {
 	b := openStore(t, url, prefix, nil)
 	defer b.Close()
 
-	ih := swarm.InfoHash{0xab, 0xcd}
-	p := swarm.Peer{ID: swarm.PeerID{1}, Kind: swarm.WebRTC, Owner: 1<<56 | 7} // node 1, connection 7
-	q := swarm.Peer{ID: swarm.PeerID{2}, Kind: swarm.WebRTC, Owner: 2<<56 | 9} // node 2
-	announce(t, a, swarm.AnnounceRequest{InfoHash: ih, Peer: p, Event: swarm.EventCompleted, TTL: time.Hour})
+	ih := bittorrent.InfoHash{0xab, 0xcd}
+	p := swarm.Peer{ID: bittorrent.PeerID{1}, Kind: swarm.WebRTC, Owner: 1<<56 | 7} // node 1, connection 7
+	q := swarm.Peer{ID: bittorrent.PeerID{2}, Kind: swarm.WebRTC, Owner: 2<<56 | 9} // node 2
+	announce(t, a, swarm.AnnounceRequest{InfoHash: ih, Peer: p, Event: bittorrent.EventCompleted, TTL: time.Hour})
 	res := announce(t, b, swarm.AnnounceRequest{InfoHash: ih, Peer: q, Left: 5, TTL: time.Hour, NumWant: 10})
 	if len(res.Peers) != 1 || res.Peers[0] != p {
 		t.Errorf("node b's peer got %v, want node a's peer %v", res.Peers, p)
 	}
-	if want := (swarm.Counts{Complete: 1, Incomplete: 1, Downloaded: 1}); res.Counts != want {
+	if want := (bittorrent.Counts{Complete: 1, Incomplete: 1, Downloaded: 1}); res.Counts != want {
 		t.Errorf("counts on node b = %+v, want %+v", res.Counts, want)
 	}
 	// p reconnects through node b: last announcer wins.
 	moved := p
 	moved.Owner = 2<<56 | 10
-	res = announce(t, b, swarm.AnnounceRequest{InfoHash: ih, Peer: moved, Left: swarm.LeftUnknown, TTL: time.Hour})
+	res = announce(t, b, swarm.AnnounceRequest{InfoHash: ih, Peer: moved, Left: bittorrent.LeftUnknown, TTL: time.Hour})
 	if res.Rebound != p.Owner {
 		t.Errorf("Rebound = %#x, want node a's owner %#x", res.Rebound, p.Owner)
 	}
@@ -78,7 +80,7 @@ func TestNodesShareSwarms(t *testing.T) {
 	a.Close()
 	c := openStore(t, url, prefix, nil)
 	defer c.Close()
-	if got, want := scrape(t, c, ih), (swarm.Counts{Complete: 1, Incomplete: 1, Downloaded: 1}); got != want {
+	if got, want := scrape(t, c, ih), (bittorrent.Counts{Complete: 1, Incomplete: 1, Downloaded: 1}); got != want {
 		t.Errorf("after node a restarted: %+v, want %+v", got, want)
 	}
 }
@@ -89,10 +91,10 @@ func TestEveryKeyHasTTL(t *testing.T) {
 	url := redistest.Shared(t)
 	st, prefix := newStore(t, url, nil)
 	for i := range 20 {
-		ih := swarm.InfoHash{byte(i), byte(i * 37)}
-		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{ID: swarm.PeerID{1}, Kind: swarm.WebRTC, Owner: 1}, TTL: time.Minute})
+		ih := bittorrent.InfoHash{byte(i), byte(i * 37)}
+		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{ID: bittorrent.PeerID{1}, Kind: swarm.WebRTC, Owner: 1}, TTL: time.Minute})
 		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{Kind: swarm.Native, Addr: netip.MustParseAddrPort("192.0.2.1:1")}, TTL: time.Minute, NumWant: 5})
-		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{Kind: swarm.Native, Addr: netip.MustParseAddrPort("[2001:db8::1]:1")}, TTL: time.Minute, Event: swarm.EventCompleted})
+		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{Kind: swarm.Native, Addr: netip.MustParseAddrPort("[2001:db8::1]:1")}, TTL: time.Minute, Event: bittorrent.EventCompleted})
 	}
 	if _, err := st.Totals(t.Context()); err != nil {
 		t.Fatal(err)
@@ -117,13 +119,13 @@ func TestExpiredSwarmsLeaveTotals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept := swarm.InfoHash{0xff, 0xfe}
-	announce(t, st, swarm.AnnounceRequest{InfoHash: kept, Peer: swarm.Peer{ID: swarm.PeerID{1}, Kind: swarm.WebRTC, Owner: 1}, TTL: time.Hour})
+	kept := bittorrent.InfoHash{0xff, 0xfe}
+	announce(t, st, swarm.AnnounceRequest{InfoHash: kept, Peer: swarm.Peer{ID: bittorrent.PeerID{1}, Kind: swarm.WebRTC, Owner: 1}, TTL: time.Hour})
 	const gone = 200
 	for i := range gone {
-		var ih swarm.InfoHash
+		var ih bittorrent.InfoHash
 		binary.BigEndian.PutUint32(ih[:], uint32(i)*2654435761)
-		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{ID: swarm.PeerID{2}, Kind: swarm.WebRTC, Owner: 1}, TTL: time.Minute})
+		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{ID: bittorrent.PeerID{2}, Kind: swarm.WebRTC, Owner: 1}, TTL: time.Minute})
 		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{Kind: swarm.Native, Addr: netip.MustParseAddrPort("192.0.2.1:1")}, Left: 3, TTL: time.Minute})
 	}
 	tot, err := st.Totals(t.Context())
@@ -158,9 +160,9 @@ func TestScrapeAllListsEveryLiveSwarm(t *testing.T) {
 	clock := swarmtest.NewClock(time.Now())
 	st, _ := newStore(t, url, clock.Now)
 	ctx := t.Context()
-	want := map[swarm.InfoHash]swarm.Counts{}
+	want := map[bittorrent.InfoHash]bittorrent.Counts{}
 	for i := range 300 {
-		var ih swarm.InfoHash
+		var ih bittorrent.InfoHash
 		binary.BigEndian.PutUint32(ih[:], uint32(i)*2654435761)
 		ih[19] = byte(i)
 		ttl := time.Hour
@@ -168,15 +170,15 @@ func TestScrapeAllListsEveryLiveSwarm(t *testing.T) {
 			ttl = time.Minute // these expire before the scrape
 		}
 		for p := range i%3 + 1 {
-			announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{ID: swarm.PeerID{byte(p)}, Kind: swarm.WebRTC, Owner: 1}, Left: int64(p), TTL: ttl})
+			announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{ID: bittorrent.PeerID{byte(p)}, Kind: swarm.WebRTC, Owner: 1}, Left: int64(p), TTL: ttl})
 		}
 		if i%10 != 0 {
-			want[ih] = swarm.Counts{Complete: 1, Incomplete: i % 3}
+			want[ih] = bittorrent.Counts{Complete: 1, Incomplete: i % 3}
 		}
 	}
 	clock.Advance(2 * time.Minute)
-	got := map[swarm.InfoHash]swarm.Counts{}
-	if err := st.ScrapeAll(ctx, func(ih swarm.InfoHash, c swarm.Counts) bool {
+	got := map[bittorrent.InfoHash]bittorrent.Counts{}
+	if err := st.ScrapeAll(ctx, func(ih bittorrent.InfoHash, c bittorrent.Counts) bool {
 		if _, dup := got[ih]; dup {
 			t.Errorf("%s listed twice", ih)
 		}
@@ -194,7 +196,7 @@ func TestScrapeAllListsEveryLiveSwarm(t *testing.T) {
 		}
 	}
 	n := 0
-	if err := st.ScrapeAll(ctx, func(swarm.InfoHash, swarm.Counts) bool { n++; return n < 3 }); err != nil {
+	if err := st.ScrapeAll(ctx, func(bittorrent.InfoHash, bittorrent.Counts) bool { n++; return n < 3 }); err != nil {
 		t.Fatal(err)
 	}
 	if n != 3 {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/redis"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
@@ -26,8 +28,8 @@ func TestRedisOutage(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 	defer st.Close()
-	ih := swarm.InfoHash{1, 2, 3}
-	p := swarm.Peer{ID: swarm.PeerID{9}, Kind: swarm.Native, Addr: netip.MustParseAddrPort("192.0.2.7:6881")}
+	ih := bittorrent.InfoHash{1, 2, 3}
+	p := swarm.Peer{ID: bittorrent.PeerID{9}, Kind: swarm.Native, Addr: netip.MustParseAddrPort("192.0.2.7:6881")}
 	announce := func() (time.Duration, error) {
 		start := time.Now()
 		err := st.Announce(t.Context(), &swarm.AnnounceRequest{InfoHash: ih, Peer: p, TTL: time.Minute, NumWant: 10}, &swarm.AnnounceResult{})
@@ -79,7 +81,7 @@ func TestRedisOutage(t *testing.T) {
 	// A caller's shorter deadline wins over the store's timeout.
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	start := time.Now()
-	_, err = st.Scrape(ctx, []swarm.InfoHash{ih}, nil)
+	_, err = st.Scrape(ctx, []bittorrent.InfoHash{ih}, nil)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("hung redis, 50ms context: Scrape error = %v, want one wrapping context.DeadlineExceeded", err)
@@ -99,8 +101,8 @@ func TestRedisOutage(t *testing.T) {
 	// The new process has neither data nor the script: the store sends the
 	// script again by itself.
 	wantRecovers("restarted redis")
-	got, err := st.Scrape(t.Context(), []swarm.InfoHash{ih}, nil)
-	if err != nil || got[0] != (swarm.Counts{Complete: 1}) {
+	got, err := st.Scrape(t.Context(), []bittorrent.InfoHash{ih}, nil)
+	if err != nil || got[0] != (bittorrent.Counts{Complete: 1}) {
 		t.Errorf("after restart: Scrape = %v, %v; want the peer announced since", got, err)
 	}
 }

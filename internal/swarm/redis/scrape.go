@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+
 	"github.com/redis/rueidis"
 
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
@@ -13,7 +15,7 @@ import (
 
 // Scrape implements swarm.Store: one script call per hash, all sent in
 // one round trip per Redis node. It appends to dst.
-func (st *Store) Scrape(ctx context.Context, hashes []swarm.InfoHash, dst []swarm.Counts) ([]swarm.Counts, error) {
+func (st *Store) Scrape(ctx context.Context, hashes []bittorrent.InfoHash, dst []bittorrent.Counts) ([]bittorrent.Counts, error) {
 	if len(hashes) == 0 {
 		return dst, nil
 	}
@@ -39,18 +41,18 @@ func (st *Store) Scrape(ctx context.Context, hashes []swarm.InfoHash, dst []swar
 }
 
 // countsOf reads the script's seeders, leechers, downloaded.
-func countsOf(reply []rueidis.RedisMessage) (swarm.Counts, error) {
+func countsOf(reply []rueidis.RedisMessage) (bittorrent.Counts, error) {
 	if len(reply) != 3 {
-		return swarm.Counts{}, fmt.Errorf("%w: %d counts", errReply, len(reply))
+		return bittorrent.Counts{}, fmt.Errorf("%w: %d counts", errReply, len(reply))
 	}
 	var v [3]int64
 	for i := range v {
 		var err error
 		if v[i], err = reply[i].AsInt64(); err != nil {
-			return swarm.Counts{}, fmt.Errorf("%w: %w", errReply, err)
+			return bittorrent.Counts{}, fmt.Errorf("%w: %w", errReply, err)
 		}
 	}
-	return swarm.Counts{Complete: int(v[0]), Incomplete: int(v[1]), Downloaded: int(v[2])}, nil
+	return bittorrent.Counts{Complete: int(v[0]), Incomplete: int(v[1]), Downloaded: int(v[2])}, nil
 }
 
 // Totals implements swarm.Store. It reads the counters each bucket keeps
@@ -131,11 +133,11 @@ const scrapeAllPage = 512
 // full scrape is. fn is called between Redis calls, never during one. A
 // swarm created or deleted during the walk may or may not be listed; none
 // is listed twice.
-func (st *Store) ScrapeAll(ctx context.Context, fn func(swarm.InfoHash, swarm.Counts) bool) error {
-	var hashes []swarm.InfoHash
-	var counts []swarm.Counts
+func (st *Store) ScrapeAll(ctx context.Context, fn func(bittorrent.InfoHash, bittorrent.Counts) bool) error {
+	var hashes []bittorrent.InfoHash
+	var counts []bittorrent.Counts
 	for b := range Buckets {
-		seen := make(map[swarm.InfoHash]struct{})
+		seen := make(map[bittorrent.InfoHash]struct{})
 		cursor := uint64(0)
 		for {
 			if err := ctx.Err(); err != nil {
@@ -172,7 +174,7 @@ func (st *Store) ScrapeAll(ctx context.Context, fn func(swarm.InfoHash, swarm.Co
 }
 
 type registryPage struct {
-	hashes []swarm.InfoHash
+	hashes []bittorrent.InfoHash
 	cursor uint64
 }
 
@@ -191,10 +193,10 @@ func (st *Store) scanRegistry(ctx context.Context, b int, cursor uint64) (regist
 	// ZSCAN returns member, score, member, score...
 	for i := 0; i+1 < len(entry.Elements); i += 2 {
 		m := entry.Elements[i]
-		if len(m) != len(swarm.InfoHash{}) {
+		if len(m) != len(bittorrent.InfoHash{}) {
 			continue
 		}
-		p.hashes = append(p.hashes, swarm.InfoHash([]byte(m)))
+		p.hashes = append(p.hashes, bittorrent.InfoHash([]byte(m)))
 	}
 	return p, nil
 }

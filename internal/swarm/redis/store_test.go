@@ -9,8 +9,8 @@ import (
 
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/redis"
-	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/swarmtest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 )
 
 func TestMain(m *testing.M) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -58,8 +59,8 @@ func Bench(b *testing.B, newStore func(b *testing.B) swarm.Store) {
 	})
 	b.Run("Scrape/100kSwarms", func(b *testing.B) {
 		b.ReportAllocs()
-		hashes := make([]swarm.InfoHash, 1)
-		var dst []swarm.Counts
+		hashes := make([]bittorrent.InfoHash, 1)
+		var dst []bittorrent.Counts
 		for b.Loop() {
 			hashes[0] = big.hash(rand.IntN(big.swarms))
 			var err error
@@ -100,8 +101,8 @@ func (s *benchSet) per() int { return s.webrtc + s.v4 + s.v6 }
 
 // hash returns swarm i's info hash. Its first bytes are mixed so the
 // swarms spread over a store's shards as real info hashes do.
-func (s *benchSet) hash(i int) swarm.InfoHash {
-	var h swarm.InfoHash
+func (s *benchSet) hash(i int) bittorrent.InfoHash {
+	var h bittorrent.InfoHash
 	binary.LittleEndian.PutUint64(h[0:8], mix(s.seed+uint64(i)))
 	binary.LittleEndian.PutUint64(h[8:16], s.seed)
 	binary.LittleEndian.PutUint32(h[16:20], uint32(i))
@@ -142,7 +143,7 @@ func (s *benchSet) fill(b *testing.B, ctx context.Context, st swarm.Store) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			r := swarm.AnnounceRequest{TTL: benchTTL, Event: swarm.EventStarted}
+			r := swarm.AnnounceRequest{TTL: benchTTL, Event: bittorrent.EventStarted}
 			var res swarm.AnnounceResult
 			for i := w; i < s.swarms; i += workers {
 				for j := range s.per() {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sync"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -18,7 +19,7 @@ func concurrencyChecks() []check {
 	return []check{
 		{"AnnounceLeave", func(f *fixture) {
 			const swarms, workers, ops = 4, 8, 400
-			var hashes [swarms]swarm.InfoHash
+			var hashes [swarms]bittorrent.InfoHash
 			for i := range hashes {
 				hashes[i] = newHash()
 			}
@@ -26,7 +27,7 @@ func concurrencyChecks() []check {
 			// An anchor seeder per swarm keeps each swarm alive, so that
 			// Downloaded, which dies with a swarm, is predictable too.
 			for _, ih := range hashes {
-				f.do(ih, f.webrtc(), swarm.EventStarted, 0)
+				f.do(ih, f.webrtc(), bittorrent.EventStarted, 0)
 			}
 			shared := []swarm.Peer{f.webrtc(), f.webrtc(), f.native4()}
 			ws := make([]*worker, workers)
@@ -47,15 +48,15 @@ func concurrencyChecks() []check {
 				for _, p := range shared {
 					if p.Kind == swarm.WebRTC {
 						p.Owner = newOwner()
-						f.do(ih, p, swarm.EventUpdate, swarm.LeftUnknown)
+						f.do(ih, p, bittorrent.EventUpdate, bittorrent.LeftUnknown)
 					}
-					f.do(ih, p, swarm.EventStopped, swarm.LeftUnknown)
+					f.do(ih, p, bittorrent.EventStopped, bittorrent.LeftUnknown)
 				}
 			}
 
 			want := delta{swarms: swarms}
 			for i, ih := range hashes {
-				c := swarm.Counts{Complete: 1} // the anchor
+				c := bittorrent.Counts{Complete: 1} // the anchor
 				for _, w := range ws {
 					for j, m := range w.model[i] {
 						if !m.present {
@@ -95,7 +96,7 @@ type peerModel struct {
 // the outcome.
 type worker struct {
 	f      *fixture
-	hashes []swarm.InfoHash
+	hashes []bittorrent.InfoHash
 	peers  []swarm.Peer
 	// alt is a second owner for each WebRTC peer, to exercise rebinding.
 	alt    []swarm.Owner
@@ -106,7 +107,7 @@ type worker struct {
 	res        swarm.AnnounceResult
 }
 
-func newWorker(f *fixture, hashes []swarm.InfoHash, shared []swarm.Peer) *worker {
+func newWorker(f *fixture, hashes []bittorrent.InfoHash, shared []swarm.Peer) *worker {
 	w := &worker{f: f, hashes: hashes, shared: shared, downloaded: make([]int, len(hashes))}
 	// Enough WebRTC peers per swarm to pass any small-swarm threshold a
 	// store may have once all workers are in.
@@ -144,7 +145,7 @@ func (w *worker) run(n int) {
 
 // randomLeft returns a seeder's, a leecher's or an unknown Left.
 func randomLeft() int64 {
-	return [...]int64{0, 100, swarm.LeftUnknown}[rand.IntN(3)]
+	return [...]int64{0, 100, bittorrent.LeftUnknown}[rand.IntN(3)]
 }
 
 // ownOp acts on one of the worker's own peers and checks the outcome
@@ -159,7 +160,7 @@ func (w *worker) ownOp() error {
 	removes := m.present && (p.Kind == swarm.Native || m.owner == p.Owner)
 	switch op := rand.IntN(10); {
 	case op < 6:
-		ev := [...]swarm.Event{swarm.EventStarted, swarm.EventUpdate, swarm.EventCompleted}[rand.IntN(3)]
+		ev := [...]bittorrent.Event{bittorrent.EventStarted, bittorrent.EventUpdate, bittorrent.EventCompleted}[rand.IntN(3)]
 		r := req(ih, p, ev, randomLeft())
 		r.NumWant = rand.IntN(30)
 		r.Families = [...]swarm.Family{0, swarm.IPv4, swarm.IPv6, swarm.AnyFamily}[rand.IntN(4)]
@@ -175,7 +176,7 @@ func (w *worker) ownOp() error {
 		}
 		w.apply(si, m, r)
 	case op < 8:
-		if err := w.announce(req(ih, p, swarm.EventStopped, 0)); err != nil {
+		if err := w.announce(req(ih, p, bittorrent.EventStopped, 0)); err != nil {
 			return err
 		}
 		if removes {
@@ -198,7 +199,7 @@ func (w *worker) ownOp() error {
 
 // apply updates the model for an accepted announce that is not a stopped.
 func (w *worker) apply(si int, m *peerModel, r *swarm.AnnounceRequest) {
-	completed := r.Event == swarm.EventCompleted
+	completed := r.Event == bittorrent.EventCompleted
 	if !m.present {
 		*m = peerModel{present: true}
 	}
@@ -227,13 +228,13 @@ func (w *worker) sharedOp() error {
 	}
 	switch rand.IntN(4) {
 	case 0:
-		return w.announce(req(ih, p, swarm.EventStopped, 0))
+		return w.announce(req(ih, p, bittorrent.EventStopped, 0))
 	case 1:
 		_, err := w.f.st.Leave(w.f.ctx, ih, p)
 		return err
 	}
 	// Never completed: downloads from shared peers would be unpredictable.
-	r := req(ih, p, swarm.EventUpdate, randomLeft())
+	r := req(ih, p, bittorrent.EventUpdate, randomLeft())
 	r.NumWant = rand.IntN(30)
 	return w.announce(r)
 }
@@ -251,7 +252,7 @@ func (w *worker) announce(r *swarm.AnnounceRequest) error {
 		return fmt.Errorf("negative counts %+v", c)
 	}
 	got := w.res.Peers
-	if r.Event == swarm.EventStopped && len(got) != 0 {
+	if r.Event == bittorrent.EventStopped && len(got) != 0 {
 		return fmt.Errorf("stopped returned %d peers", len(got))
 	}
 	if len(got) > r.NumWant {

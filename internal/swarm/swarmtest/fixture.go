@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -30,8 +31,8 @@ type fixture struct {
 
 // newHash returns a random info hash, so that no two subtests share a swarm
 // even when their stores share a backend.
-func newHash() swarm.InfoHash {
-	var h swarm.InfoHash
+func newHash() bittorrent.InfoHash {
+	var h bittorrent.InfoHash
 	for i := 0; i < len(h); i += 8 {
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], rand.Uint64())
@@ -40,8 +41,8 @@ func newHash() swarm.InfoHash {
 	return h
 }
 
-func newID() swarm.PeerID {
-	return swarm.PeerID(newHash())
+func newID() bittorrent.PeerID {
+	return bittorrent.PeerID(newHash())
 }
 
 // newOwner returns a random owner, never zero.
@@ -75,7 +76,7 @@ func (f *fixture) native6() swarm.Peer {
 
 // req returns an announce request with the suite's default TTL and no
 // peers wanted.
-func req(ih swarm.InfoHash, p swarm.Peer, ev swarm.Event, left int64) *swarm.AnnounceRequest {
+func req(ih bittorrent.InfoHash, p swarm.Peer, ev bittorrent.Event, left int64) *swarm.AnnounceRequest {
 	return &swarm.AnnounceRequest{InfoHash: ih, Peer: p, Event: ev, Left: left, TTL: ttl}
 }
 
@@ -90,25 +91,25 @@ func (f *fixture) announce(r *swarm.AnnounceRequest) swarm.AnnounceResult {
 }
 
 // do announces event ev with left for p in ih, asking for no peers.
-func (f *fixture) do(ih swarm.InfoHash, p swarm.Peer, ev swarm.Event, left int64) swarm.AnnounceResult {
+func (f *fixture) do(ih bittorrent.InfoHash, p swarm.Peer, ev bittorrent.Event, left int64) swarm.AnnounceResult {
 	f.t.Helper()
 	return f.announce(req(ih, p, ev, left))
 }
 
 // picks has p announce an update that changes nothing but its expiry and
 // returns the peers it is given.
-func (f *fixture) picks(ih swarm.InfoHash, p swarm.Peer, numWant int, families swarm.Family) []swarm.Peer {
+func (f *fixture) picks(ih bittorrent.InfoHash, p swarm.Peer, numWant int, families swarm.Family) []swarm.Peer {
 	f.t.Helper()
-	r := req(ih, p, swarm.EventUpdate, swarm.LeftUnknown)
+	r := req(ih, p, bittorrent.EventUpdate, bittorrent.LeftUnknown)
 	r.NumWant = numWant
 	r.Families = families
 	return f.announce(r).Peers
 }
 
 // scrape returns the counts of one swarm and fails the test on error.
-func (f *fixture) scrape(ih swarm.InfoHash) swarm.Counts {
+func (f *fixture) scrape(ih bittorrent.InfoHash) bittorrent.Counts {
 	f.t.Helper()
-	got, err := f.st.Scrape(f.ctx, []swarm.InfoHash{ih}, nil)
+	got, err := f.st.Scrape(f.ctx, []bittorrent.InfoHash{ih}, nil)
 	if err != nil {
 		f.t.Fatalf("Scrape(%v): %v", ih, err)
 	}
@@ -119,7 +120,7 @@ func (f *fixture) scrape(ih swarm.InfoHash) swarm.Counts {
 }
 
 // leave calls Leave and fails the test on error.
-func (f *fixture) leave(ih swarm.InfoHash, p swarm.Peer) bool {
+func (f *fixture) leave(ih bittorrent.InfoHash, p swarm.Peer) bool {
 	f.t.Helper()
 	ok, err := f.st.Leave(f.ctx, ih, p)
 	if err != nil {
@@ -139,7 +140,7 @@ func (f *fixture) totals() swarm.Totals {
 
 // wantCounts checks counts both as the announce reported them and as a
 // scrape sees them afterwards.
-func (f *fixture) wantCounts(what string, ih swarm.InfoHash, got, want swarm.Counts) {
+func (f *fixture) wantCounts(what string, ih bittorrent.InfoHash, got, want bittorrent.Counts) {
 	f.t.Helper()
 	if got != want {
 		f.t.Errorf("%s: announce counts = %+v, want %+v", what, got, want)
@@ -150,7 +151,7 @@ func (f *fixture) wantCounts(what string, ih swarm.InfoHash, got, want swarm.Cou
 }
 
 // wantScrape checks a swarm's counts as a scrape sees them.
-func (f *fixture) wantScrape(what string, ih swarm.InfoHash, want swarm.Counts) {
+func (f *fixture) wantScrape(what string, ih bittorrent.InfoHash, want bittorrent.Counts) {
 	f.t.Helper()
 	if s := f.scrape(ih); s != want {
 		f.t.Errorf("%s: scrape counts = %+v, want %+v", what, s, want)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
@@ -15,7 +16,7 @@ func invalidChecks() []check {
 		{"Announce", func(f *fixture) {
 			ih := newHash()
 			existing := f.webrtc()
-			f.do(ih, existing, swarm.EventStarted, 0)
+			f.do(ih, existing, bittorrent.EventStarted, 0)
 			before := f.totals()
 			port := netip.MustParseAddrPort("192.0.2.1:6881")
 			bad := map[string]swarm.Peer{
@@ -29,7 +30,7 @@ func invalidChecks() []check {
 				"existing, owner zero": {ID: existing.ID, Kind: swarm.WebRTC},
 			}
 			for what, p := range bad {
-				for _, ev := range []swarm.Event{swarm.EventStarted, swarm.EventUpdate, swarm.EventCompleted, swarm.EventStopped} {
+				for _, ev := range []bittorrent.Event{bittorrent.EventStarted, bittorrent.EventUpdate, bittorrent.EventCompleted, bittorrent.EventStopped} {
 					r := req(ih, p, ev, 0)
 					r.NumWant = 10
 					var res swarm.AnnounceResult
@@ -39,7 +40,7 @@ func invalidChecks() []check {
 				}
 			}
 			for _, d := range []time.Duration{0, -time.Second} {
-				r := req(ih, f.webrtc(), swarm.EventStarted, 0)
+				r := req(ih, f.webrtc(), bittorrent.EventStarted, 0)
 				r.TTL = d
 				var res swarm.AnnounceResult
 				if err := f.st.Announce(f.ctx, r, &res); !errors.Is(err, swarm.ErrInvalid) {
@@ -47,12 +48,12 @@ func invalidChecks() []check {
 				}
 			}
 			f.wantDelta("refused announces", before, delta{})
-			f.wantScrape("refused announces", ih, swarm.Counts{Complete: 1})
+			f.wantScrape("refused announces", ih, bittorrent.Counts{Complete: 1})
 		}},
 		{"Leave", func(f *fixture) {
 			ih := newHash()
 			existing := f.webrtc()
-			f.do(ih, existing, swarm.EventStarted, 0)
+			f.do(ih, existing, bittorrent.EventStarted, 0)
 			for what, p := range map[string]swarm.Peer{
 				"webrtc zero owner": {ID: existing.ID, Kind: swarm.WebRTC},
 				"kind zero":         {ID: existing.ID, Owner: existing.Owner},
@@ -63,7 +64,7 @@ func invalidChecks() []check {
 					f.t.Errorf("%s: Leave = %v, %v; want false and an error wrapping ErrInvalid", what, ok, err)
 				}
 			}
-			f.wantScrape("refused leaves", ih, swarm.Counts{Complete: 1})
+			f.wantScrape("refused leaves", ih, bittorrent.Counts{Complete: 1})
 		}},
 	}
 }

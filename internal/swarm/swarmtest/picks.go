@@ -3,12 +3,13 @@ package swarmtest
 import (
 	"slices"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
 // population is a swarm the pick checks fill with peers of each kind.
 type population struct {
-	ih             swarm.InfoHash
+	ih             bittorrent.InfoHash
 	webrtc, v4, v6 []swarm.Peer
 }
 
@@ -27,7 +28,7 @@ func (f *fixture) populate(nw, n4, n6 int) *population {
 		p.v6 = append(p.v6, f.native6())
 	}
 	for i, peer := range slices.Concat(p.webrtc, p.v4, p.v6) {
-		f.do(p.ih, peer, swarm.EventStarted, int64(i%2))
+		f.do(p.ih, peer, bittorrent.EventStarted, int64(i%2))
 	}
 	return p
 }
@@ -92,7 +93,7 @@ func pickChecks() []check {
 		{"AppendsToPeers", func(f *fixture) {
 			p := f.populate(3, 0, 0)
 			sentinel := swarm.Peer{ID: newID(), Kind: swarm.WebRTC, Owner: 1}
-			r := req(p.ih, p.webrtc[0], swarm.EventUpdate, swarm.LeftUnknown)
+			r := req(p.ih, p.webrtc[0], bittorrent.EventUpdate, bittorrent.LeftUnknown)
 			r.NumWant = 10
 			res := swarm.AnnounceResult{Peers: []swarm.Peer{sentinel}}
 			if err := f.st.Announce(f.ctx, r, &res); err != nil {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+
 	"github.com/rs/zerolog"
 
 	"github.com/swarmbridge/swarmbridge/signaling"
@@ -36,16 +38,16 @@ const maxScrapeHashes = maxMessage/bytesPerHash + 1
 // is all the cases need to see that a scrape arrived.
 type swarms struct{}
 
-func (swarms) Announce(_ context.Context, _ *signaling.Announce, targets []signaling.Target) (signaling.Counts, []signaling.Target, error) {
-	return signaling.Counts{}, targets, nil
+func (swarms) Announce(_ context.Context, _ *signaling.Announce, targets []signaling.Target) (bittorrent.Counts, []signaling.Target, error) {
+	return bittorrent.Counts{}, targets, nil
 }
 
-func (swarms) Leave(context.Context, signaling.InfoHash, signaling.PeerID, signaling.ConnID) error {
+func (swarms) Leave(context.Context, bittorrent.InfoHash, bittorrent.PeerID, signaling.ConnID) error {
 	return nil
 }
 
-func (swarms) Scrape(_ context.Context, hashes []signaling.InfoHash, dst []signaling.Counts) ([]signaling.Counts, error) {
-	return append(dst, make([]signaling.Counts, len(hashes))...), nil
+func (swarms) Scrape(_ context.Context, hashes []bittorrent.InfoHash, dst []bittorrent.Counts) ([]bittorrent.Counts, error) {
+	return append(dst, make([]bittorrent.Counts, len(hashes))...), nil
 }
 
 // startTracker serves a tracker over ws:// (a plain listener: on Linux its

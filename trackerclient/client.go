@@ -1,0 +1,78 @@
+package trackerclient
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+)
+
+// Client announces to and scrapes one tracker. Both implementations are
+// safe for concurrent use.
+type Client interface {
+	// Announce sends one announce and returns the tracker's reply.
+	Announce(ctx context.Context, req AnnounceRequest) (*AnnounceResponse, error)
+	// Scrape asks for the counts of the given swarms.
+	Scrape(ctx context.Context, hashes []bittorrent.InfoHash) (*ScrapeResponse, error)
+	// Close releases the client's sockets and goroutines. Later requests
+	// fail with ErrClosed, and so do UDP requests in flight.
+	Close() error
+}
+
+// Options tune a client; the zero value is ready to use.
+type Options struct {
+	// HTTPClient sends HTTP requests. When nil the client makes its own
+	// (a clone of http.DefaultTransport) and closes its idle connections
+	// on Close.
+	HTTPClient *http.Client
+	// UserAgent is sent with HTTP requests (default
+	// "swarmbridge-trackerclient").
+	UserAgent string
+	// MaxResponseSize bounds an HTTP body (default 1 MiB); a longer one
+	// is an error.
+	MaxResponseSize int64
+	// Network is "udp" (default: whatever the host resolves to first),
+	// "udp4" or "udp6".
+	Network string
+	// Retransmit is the UDP schedule; the zero value means BEP15Schedule.
+	Retransmit Schedule
+}
+
+// Schedule is a UDP retransmission schedule: the first attempt waits
+// First for a reply, each later one twice as long as the one before, for
+// Attempts attempts in all. A context deadline cuts it short.
+type Schedule struct {
+	First    time.Duration
+	Attempts int
+}
+
+// BEP15Schedule is BEP 15's schedule: 15·2^n seconds for n = 0…8, which
+// gives up after more than an hour. Interactive tools want something like
+// Schedule{First: time.Second, Attempts: 3}.
+var BEP15Schedule = Schedule{First: 15 * time.Second, Attempts: 9}
+
+// DefaultMaxResponseSize is the default bound on an HTTP reply body.
+const DefaultMaxResponseSize = 1 << 20
+
+// New returns the client for announceURL's scheme: http and https get an
+// HTTPClient, udp a UDPClient. ws and wss (WebTorrent) are not supported
+// yet; any other scheme is an error wrapping ErrUnsupportedScheme.
+func New(announceURL string, opts Options) (Client, error) {
+	u, err := url.Parse(announceURL)
+	if err != nil {
+		return nil, fmt.Errorf("tracker URL: %w", err)
+	}
+	switch u.Scheme {
+	case "http", "https":
+		return NewHTTP(announceURL, opts)
+	case "udp":
+		return NewUDP(announceURL, opts)
+	case "ws", "wss":
+		return nil, fmt.Errorf("%w: %s:// (WebTorrent) is not supported yet", ErrUnsupportedScheme, u.Scheme)
+	default:
+		return nil, fmt.Errorf("%w: %q (want http, https or udp)", ErrUnsupportedScheme, u.Scheme)
+	}
+}
