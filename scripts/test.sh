@@ -47,4 +47,7 @@ echo "== cross-compile (linux, darwin, windows x amd64, arm64)"
 echo "== go test -race"
 # Make "cannot isolate on loopback" a failure rather than a skip.
 export SWARMBRIDGE_REQUIRE_NETNS=1
+# Same for the database tests' PostgreSQL half (127.0.0.1:5432, user
+# postgres; SWARMBRIDGE_TEST_POSTGRES_URL points elsewhere).
+export SWARMBRIDGE_REQUIRE_POSTGRES=1
 go test -race -count=1 -timeout 25m ./...
