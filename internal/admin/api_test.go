@@ -45,12 +45,12 @@ func TestCreateListGetDeleteKeys(t *testing.T) {
 	// The key file alphabet and length rules, a TTL that does not parse:
 	// 400 with the reason.
 	for body, want := range map[string]string{
-		`{"key":"short"}`:           "8 to 128 characters",
-		`{"key":"has a space 123"}`: "8 to 128 characters",
-		`{"ttl":"30 days"}`:         "ttl",
-		`{"ttl":"0d"}`:              "longer than zero",
-		`{"ttl":"-1h"}`:             "ttl",
-		`{"ttl":"200000w"}`:         "100 years",
+		`{"key":"short"}`:                             "8 to 128 characters",
+		`{"key":"has a space 123"}`:                   "8 to 128 characters",
+		`{"ttl":"30 days"}`:                           "ttl",
+		`{"ttl":"0d"}`:                                "longer than zero",
+		`{"ttl":"-1h"}`:                               "ttl",
+		`{"ttl":"200000w"}`:                           "100 years",
 		`{"note":"` + strings.Repeat("n", 300) + `"}`: "note",
 	} {
 		r := a.request(t, "POST", "/admin/keys", body)
