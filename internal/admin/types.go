@@ -79,8 +79,8 @@ type TorrentStats struct {
 	Seeders  int    `json:"seeders"`
 	Leechers int    `json:"leechers"`
 	// PeersByKind counts "webrtc" (WebSocket) and "native" (HTTP, UDP)
-	// peers.
-	PeersByKind map[string]int `json:"peers_by_kind"`
+	// peers; absent when the swarm store cannot tell.
+	PeersByKind map[string]int `json:"peers_by_kind,omitempty"`
 	// Downloaded counts completed downloads, kept across restarts.
 	Downloaded int64 `json:"downloaded"`
 	// FirstSeen is when the tracker first recorded the torrent; absent

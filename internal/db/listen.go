@@ -42,6 +42,9 @@ func (d *DB) listen(ctx context.Context, wakeups chan<- struct{}) {
 // listenOnce runs one listening connection until it fails or ctx ends.
 func (d *DB) listenOnce(ctx context.Context, wakeups chan<- struct{}, connected func()) error {
 	cfg := d.pgConfig.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
 	cfg.RuntimeParams["application_name"] = listenerAppName
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {

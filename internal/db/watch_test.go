@@ -119,22 +119,23 @@ func TestWatchDeliversOwnChanges(t *testing.T) {
 // A watcher that starts from a snapshot already applied gets nothing
 // until something changes.
 func TestWatchSince(t *testing.T) {
-	url := dbtest.SQLite(t)
-	ctx := testCtx(t)
-	d := openDB(t, url, WithPollInterval(time.Hour))
-	if _, err := d.CreateKey(ctx, NewKey{}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := d.Snapshot(ctx)
-	if err != nil || s.Version != 1 || len(s.Keys) != 1 {
-		t.Fatalf("snapshot %+v, %v", s, err)
-	}
-	w := startWatch(t, d, s.Version)
-	w.none(t, "nothing changed since the snapshot")
-	if _, err := d.CreateKey(ctx, NewKey{}); err != nil {
-		t.Fatal(err)
-	}
-	w.next(t, "version 2", func(s Snapshot) bool { return s.Version == 2 && len(s.Keys) == 2 })
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := testCtx(t)
+		d := openDB(t, url, WithPollInterval(time.Hour))
+		if _, err := d.CreateKey(ctx, NewKey{}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := d.Snapshot(ctx)
+		if err != nil || s.Version != 1 || len(s.Keys) != 1 {
+			t.Fatalf("snapshot %+v, %v", s, err)
+		}
+		w := startWatch(t, d, s.Version)
+		w.none(t, "nothing changed since the snapshot")
+		if _, err := d.CreateKey(ctx, NewKey{}); err != nil {
+			t.Fatal(err)
+		}
+		w.next(t, "version 2", func(s Snapshot) bool { return s.Version == 2 && len(s.Keys) == 2 })
+	})
 }
 
 // Another node's writes reach a watcher: on PostgreSQL through
@@ -226,31 +227,32 @@ func TestListenerReconnects(t *testing.T) {
 // force (fn is not called), is logged once, and the next good read is
 // delivered.
 func TestWatchSurvivesFailedReads(t *testing.T) {
-	url := dbtest.SQLite(t)
-	ctx := testCtx(t)
-	var logs syncBuffer
-	d := openDB(t, url, WithPollInterval(30*time.Millisecond), WithLogger(zerolog.New(&logs)))
-	w := startWatch(t, d, -1)
-	w.next(t, "the current state", func(Snapshot) bool { return true })
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := testCtx(t)
+		var logs syncBuffer
+		d := openDB(t, url, WithPollInterval(30*time.Millisecond), WithLogger(zerolog.New(&logs)))
+		w := startWatch(t, d, -1)
+		w.next(t, "the current state", func(Snapshot) bool { return true })
 
-	if _, err := d.sql.ExecContext(ctx, `ALTER TABLE info_hashes RENAME TO info_hashes_away`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.CreateKey(ctx, NewKey{Key: "during-outage-1"}); err != nil {
-		t.Fatal(err)
-	}
-	w.none(t, "the list cannot be read")
-	time.Sleep(100 * time.Millisecond) // a few more polls
-	if n := strings.Count(logs.String(), "cannot refresh"); n != 1 {
-		t.Fatalf("failure logged %d times:\n%s", n, logs.String())
-	}
-	if _, err := d.sql.ExecContext(ctx, `ALTER TABLE info_hashes_away RENAME TO info_hashes`); err != nil {
-		t.Fatal(err)
-	}
-	w.next(t, "the key", func(s Snapshot) bool { _, ok := s.Keys["during-outage-1"]; return ok })
-	if !strings.Contains(logs.String(), "refreshed again") {
-		t.Fatalf("recovery not logged:\n%s", logs.String())
-	}
+		if _, err := d.sql.ExecContext(ctx, `ALTER TABLE info_hashes RENAME TO info_hashes_away`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.CreateKey(ctx, NewKey{Key: "during-outage-1"}); err != nil {
+			t.Fatal(err)
+		}
+		w.none(t, "the list cannot be read")
+		time.Sleep(100 * time.Millisecond) // a few more polls
+		if n := strings.Count(logs.String(), "cannot refresh"); n != 1 {
+			t.Fatalf("failure logged %d times:\n%s", n, logs.String())
+		}
+		if _, err := d.sql.ExecContext(ctx, `ALTER TABLE info_hashes_away RENAME TO info_hashes`); err != nil {
+			t.Fatal(err)
+		}
+		w.next(t, "the key", func(s Snapshot) bool { _, ok := s.Keys["during-outage-1"]; return ok })
+		if !strings.Contains(logs.String(), "refreshed again") {
+			t.Fatalf("recovery not logged:\n%s", logs.String())
+		}
+	})
 }
 
 // A key made with a TTL works until the instant it expires and not from
