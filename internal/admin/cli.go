@@ -9,9 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
-	"text/tabwriter"
-	"time"
 )
 
 const cliUsage = `usage: swarmbridge admin [-url URL] [-token-file FILE] [-json] COMMAND
@@ -72,28 +69,25 @@ func runCLI(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.StringVar(&c.tokenFlag, "token-file", "", "")
 	fs.BoolVar(&c.json, "json", false, "")
 	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdout, cliUsage)
 		return 0
-	}
-	if err == nil {
+	case err != nil:
+		err = usagef("%v", err)
+	default:
 		err = c.run(ctx, fs.Args())
 	}
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, errUsage), isFlagError(err):
+	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "swarmbridge admin: %v\n\n%s", err, cliUsage)
 		return 2
 	default:
 		fmt.Fprintf(stderr, "swarmbridge admin: %v\n", err)
 		return 1
 	}
-}
-
-// isFlagError tells flag's parse errors (unknown flag, missing value).
-func isFlagError(err error) bool {
-	return strings.Contains(err.Error(), "flag provided but not defined") || strings.Contains(err.Error(), "flag needs an argument") || strings.Contains(err.Error(), "invalid value")
 }
 
 func usagef(format string, args ...any) error {
@@ -209,188 +203,4 @@ func flags(name string, args []string, define func(*flag.FlagSet)) ([]string, er
 		return nil, usagef("%s: %v", name, err)
 	}
 	return fs.Args(), nil
-}
-
-func (c *cli) keys(ctx context.Context, sub string, args []string) error {
-	switch sub {
-	case "add":
-		var req CreateKeyRequest
-		rest, err := flags("keys add", args, func(fs *flag.FlagSet) {
-			fs.StringVar(&req.TTL, "ttl", "", "")
-			fs.StringVar(&req.Note, "note", "", "")
-			fs.StringVar(&req.Key, "key", "", "")
-		})
-		if err != nil {
-			return err
-		}
-		if len(rest) != 0 {
-			return usagef("keys add takes no arguments (did you mean -note %q?)", strings.Join(rest, " "))
-		}
-		if _, err := ParseTTL(req.TTL); err != nil { // before a round trip
-			return usagef("%v", err)
-		}
-		k, err := c.client.CreateKey(ctx, req)
-		if err != nil {
-			return err
-		}
-		return c.print(k, func() { fmt.Fprintln(c.out, k.Key) })
-	case "ls":
-		if len(args) != 0 {
-			return usagef("keys ls takes no arguments")
-		}
-		keys, err := c.client.AllKeys(ctx)
-		if err != nil {
-			return err
-		}
-		return c.print(KeyList{Keys: keys}, func() { c.keyTable(keys) })
-	case "get":
-		if len(args) != 1 {
-			return usagef("keys get takes one key")
-		}
-		k, err := c.client.Key(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		return c.print(k, func() { c.keyTable([]Key{k}) })
-	case "rm":
-		if len(args) == 0 {
-			return usagef("keys rm takes the keys to delete")
-		}
-		for _, k := range args {
-			if err := c.client.DeleteKey(ctx, k); err != nil {
-				return fmt.Errorf("key %s: %w", k, err)
-			}
-		}
-		return nil
-	}
-	return usagef("unknown command keys %s", sub)
-}
-
-func (c *cli) keyTable(keys []Key) {
-	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tEXPIRES\tNOTE")
-	for _, k := range keys {
-		exp := "never"
-		if k.ExpiresAt != nil {
-			exp = k.ExpiresAt.UTC().Format(time.RFC3339)
-			if k.Expired {
-				exp += " (expired)"
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Key, exp, k.Note)
-	}
-	tw.Flush()
-}
-
-// checkMode refuses to change an allow-list as a deny-list or the other
-// way round: the same hash means the opposite on the two.
-func (c *cli) checkMode(ctx context.Context, want string) error {
-	page, err := c.client.InfoHashes(ctx, "", 1)
-	if err != nil {
-		return err
-	}
-	switch page.Mode {
-	case want:
-		return nil
-	case "off":
-		fmt.Fprintf(c.errw, "note: the tracker does not apply its info hash list yet (mode off)\n")
-		return nil
-	}
-	return fmt.Errorf("the tracker's info hash list is a %s-list, not a %s-list: use \"%s\" instead", page.Mode, want, page.Mode)
-}
-
-func (c *cli) list(ctx context.Context, mode, sub string, args []string) error {
-	switch sub {
-	case "add":
-		var note string
-		rest, err := flags(mode+" add", args, func(fs *flag.FlagSet) { fs.StringVar(&note, "note", "", "") })
-		if err != nil {
-			return err
-		}
-		if len(rest) == 0 {
-			return usagef("%s add takes info hashes", mode)
-		}
-		if err := c.checkMode(ctx, mode); err != nil {
-			return err
-		}
-		r, err := c.client.AddInfoHashes(ctx, rest, note)
-		if err != nil {
-			return err
-		}
-		return c.print(r, func() { fmt.Fprintf(c.out, "%d added, %d already listed\n", r.Added, r.Unchanged) })
-	case "rm":
-		if len(args) == 0 {
-			return usagef("%s rm takes info hashes", mode)
-		}
-		if err := c.checkMode(ctx, mode); err != nil {
-			return err
-		}
-		for _, h := range args {
-			if err := c.client.RemoveInfoHash(ctx, h); err != nil {
-				return fmt.Errorf("info hash %s: %w", h, err)
-			}
-		}
-		return nil
-	case "ls":
-		if len(args) != 0 {
-			return usagef("%s ls takes no arguments", mode)
-		}
-		if err := c.checkMode(ctx, mode); err != nil {
-			return err
-		}
-		all, err := c.client.AllInfoHashes(ctx)
-		if err != nil {
-			return err
-		}
-		return c.print(all, func() {
-			tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "INFO HASH\tADDED\tNOTE")
-			for _, e := range all.InfoHashes {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", e.InfoHash, e.AddedAt.UTC().Format(time.RFC3339), e.Note)
-			}
-			tw.Flush()
-		})
-	}
-	return usagef("unknown command %s %s", mode, sub)
-}
-
-func (c *cli) torrent(ctx context.Context, args []string) error {
-	if len(args) != 1 {
-		return usagef("torrent takes one info hash")
-	}
-	st, err := c.client.Torrent(ctx, args[0])
-	if err != nil {
-		return err
-	}
-	return c.print(st, func() { c.torrentTable([]TorrentStats{st}) })
-}
-
-func (c *cli) top(ctx context.Context, args []string) error {
-	n := DefaultBusiest
-	rest, err := flags("top", args, func(fs *flag.FlagSet) { fs.IntVar(&n, "n", DefaultBusiest, "") })
-	if err != nil {
-		return err
-	}
-	if len(rest) != 0 || n < 1 || n > MaxBusiest {
-		return usagef("top [-n 1..%d]", MaxBusiest)
-	}
-	list, err := c.client.Busiest(ctx, n)
-	if err != nil {
-		return err
-	}
-	return c.print(TorrentList{Torrents: list}, func() { c.torrentTable(list) })
-}
-
-func (c *cli) torrentTable(list []TorrentStats) {
-	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INFO HASH\tSEEDERS\tLEECHERS\tWEBRTC\tNATIVE\tDOWNLOADED\tFIRST SEEN")
-	for _, st := range list {
-		first := "-"
-		if st.FirstSeen != nil {
-			first = st.FirstSeen.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", st.InfoHash, st.Seeders, st.Leechers,
-			st.PeersByKind["webrtc"], st.PeersByKind["native"], st.Downloaded, first)
-	}
-	tw.Flush()
 }
