@@ -68,4 +68,7 @@ export SWARMBRIDGE_REQUIRE_NETNS=1
 # conformance suite's cross-check rather than a skip.
 export SWARMBRIDGE_REQUIRE_NODE=1
 export SWARMBRIDGE_REQUIRE_REDIS=1
+# Same for the database tests' PostgreSQL half (127.0.0.1:5432, user
+# postgres; SWARMBRIDGE_TEST_POSTGRES_URL points elsewhere).
+export SWARMBRIDGE_REQUIRE_POSTGRES=1
 go test -race -count=1 -timeout 25m ./...

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // maxLineLen bounds one line of a list file; longer lines are an error.
@@ -79,14 +80,19 @@ func ParseKeys(r io.Reader) (map[string]struct{}, error) {
 }
 
 // fileSet is a set loaded from a file and swapped atomically on reload.
-type fileSet[K comparable] struct {
+// A set with no path is not backed by a file: its owner swaps contents in
+// with store, and reload leaves it as it is.
+type fileSet[K comparable, V any] struct {
 	path  string
 	what  string
-	parse func(io.Reader) (map[K]struct{}, error)
-	cur   atomic.Pointer[map[K]struct{}]
+	parse func(io.Reader) (map[K]V, error)
+	cur   atomic.Pointer[map[K]V]
 }
 
-func (f *fileSet[K]) load() error {
+func (f *fileSet[K, V]) load() error {
+	if f.path == "" {
+		return nil
+	}
 	fh, err := os.Open(f.path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.what, err)
@@ -100,11 +106,15 @@ func (f *fileSet[K]) load() error {
 	return nil
 }
 
-func (f *fileSet[K]) len() int { return len(*f.cur.Load()) }
+func (f *fileSet[K, V]) store(set map[K]V) { f.cur.Store(&set) }
 
-// HashFilter is an info hash allow-list or deny-list read from a file.
+func (f *fileSet[K, V]) len() int { return len(*f.cur.Load()) }
+
+// HashFilter is an info hash allow-list or deny-list, read from a file
+// (LoadHashFilter) or kept up to date by a database (NewHashFilter and
+// Replace).
 type HashFilter struct {
-	set  fileSet[[20]byte]
+	set  fileSet[[20]byte, struct{}]
 	deny bool
 }
 
@@ -116,14 +126,33 @@ func LoadHashFilter(path string, deny bool) (*HashFilter, error) {
 	if deny {
 		what = "info hash deny-list"
 	}
-	f := &HashFilter{set: fileSet[[20]byte]{path: path, what: what, parse: ParseInfoHashes}, deny: deny}
+	f := &HashFilter{set: fileSet[[20]byte, struct{}]{path: path, what: what, parse: ParseInfoHashes}, deny: deny}
 	if err := f.set.load(); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
+// NewHashFilter returns an empty list backed by no file, for a database
+// to fill with Replace. Until then an allow-list allows nothing and a
+// deny-list denies nothing.
+func NewHashFilter(deny bool) *HashFilter {
+	f := &HashFilter{deny: deny}
+	f.set.store(map[[20]byte]struct{}{})
+	return f
+}
+
+// Replace swaps in a new set of hashes. The filter keeps set: the caller
+// must not change it afterwards.
+func (f *HashFilter) Replace(set map[[20]byte]struct{}) {
+	if set == nil {
+		set = map[[20]byte]struct{}{}
+	}
+	f.set.store(set)
+}
+
 // Reload reads the file again. On error the previous list stays in force.
+// A filter backed by no file is left as it is.
 func (f *HashFilter) Reload() error { return f.set.load() }
 
 // Allow reports whether the torrent ih may be tracked.
@@ -139,32 +168,83 @@ func (f *HashFilter) Deny() bool { return f.deny }
 func (f *HashFilter) Len() int { return f.set.len() }
 
 // Keys is the set of keys that may announce in private mode, read from a
-// file.
+// file (LoadKeys) or kept up to date by a database (NewKeys and Replace).
+// A key may carry an expiry, checked each time the key is used, so an
+// expired key stops working at that instant on every transport without
+// waiting for anyone to rebuild the set.
 type Keys struct {
-	set fileSet[string]
+	// Each key maps to its expiry in Unix nanoseconds, 0 for never.
+	set fileSet[string, int64]
+	now func() time.Time
 }
 
-// LoadKeys reads the keys file at path.
+// LoadKeys reads the keys file at path. Keys from a file never expire.
 func LoadKeys(path string) (*Keys, error) {
-	k := &Keys{set: fileSet[string]{path: path, what: "keys file", parse: ParseKeys}}
+	k := &Keys{set: fileSet[string, int64]{path: path, what: "keys file", parse: parseKeyTable}, now: time.Now}
 	if err := k.set.load(); err != nil {
 		return nil, err
 	}
 	return k, nil
 }
 
+// NewKeys returns an empty key set backed by no file, for a database to
+// fill with Replace. now is the clock expiries are checked against (nil
+// means time.Now); tests pass a fake one.
+func NewKeys(now func() time.Time) *Keys {
+	if now == nil {
+		now = time.Now
+	}
+	k := &Keys{now: now}
+	k.set.store(map[string]int64{})
+	return k
+}
+
+// Replace swaps in a new set of keys, each with its expiry (the zero Time
+// for a key that never expires).
+func (k *Keys) Replace(keys map[string]time.Time) {
+	table := make(map[string]int64, len(keys))
+	for key, exp := range keys {
+		var ns int64
+		if !exp.IsZero() {
+			// 1970-01-01 would read as "never"; it has expired either way.
+			ns = max(exp.UnixNano(), 1)
+		}
+		table[key] = ns
+	}
+	k.set.store(table)
+}
+
+func parseKeyTable(r io.Reader) (map[string]int64, error) {
+	set, err := ParseKeys(r)
+	if err != nil {
+		return nil, err
+	}
+	table := make(map[string]int64, len(set))
+	for key := range set {
+		table[key] = 0
+	}
+	return table, nil
+}
+
 // Reload reads the file again. On error the previous keys stay in force.
+// A set backed by no file is left as it is.
 func (k *Keys) Reload() error { return k.set.load() }
 
-// Len is the number of keys.
+// Len is the number of keys, expired ones included until the next
+// Replace drops them.
 func (k *Keys) Len() int { return k.set.len() }
 
 func (k *Keys) valid(key string) bool {
-	_, ok := (*k.set.cur.Load())[key]
-	return ok
+	exp, ok := (*k.set.cur.Load())[key]
+	return ok && k.live(exp)
 }
 
 func (k *Keys) validBytes(key []byte) bool {
-	_, ok := (*k.set.cur.Load())[string(key)] // no allocation: map index
-	return ok
+	exp, ok := (*k.set.cur.Load())[string(key)] // no allocation: map index
+	return ok && k.live(exp)
+}
+
+// live reports whether a key with this expiry may be used now.
+func (k *Keys) live(exp int64) bool {
+	return exp == 0 || k.now().UnixNano() < exp
 }
