@@ -36,7 +36,7 @@ import (
 	"syscall"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
-	"github.com/swarmbridge/swarmbridge/signaling"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 func main() {
@@ -115,8 +115,8 @@ func serveWS(c net.Conn, reflect bool) {
 		return
 	}
 	var (
-		dec signaling.Decoder
-		r   signaling.Request
+		dec wire.Decoder
+		r   wire.Request
 		msg []byte
 		out []byte // frames to write, batched per message
 	)
@@ -144,20 +144,20 @@ func serveWS(c net.Conn, reflect bool) {
 			if r.HasInfoHash {
 				ih = &r.InfoHash
 			}
-			out = appendTextFrame(out, signaling.AppendFailure(body, r.Action, ih, err.Error()))
+			out = appendTextFrame(out, wire.AppendFailure(body, r.Action, ih, err.Error()))
 		} else {
 			switch {
-			case r.Action == signaling.ActionScrape:
-				out = appendTextFrame(out, signaling.AppendScrapeResponse(body, r.ScrapeHashes, nil, 0))
+			case r.Action == wire.ActionScrape:
+				out = appendTextFrame(out, wire.AppendScrapeResponse(body, r.ScrapeHashes, nil, 0))
 			case r.HasAnswer:
 				if reflect {
-					out = appendTextFrame(out, signaling.AppendAnswer(body, r.InfoHash, r.PeerID, r.OfferID, r.Answer))
+					out = appendTextFrame(out, wire.AppendAnswer(body, r.InfoHash, r.PeerID, r.OfferID, r.Answer))
 				}
 			default:
-				out = appendTextFrame(out, signaling.AppendAnnounceResponse(body, r.InfoHash, 120, bittorrent.Counts{Incomplete: 1}))
+				out = appendTextFrame(out, wire.AppendAnnounceResponse(body, r.InfoHash, 120, bittorrent.Counts{Incomplete: 1}))
 				if reflect {
 					for _, o := range r.Offers {
-						out = appendTextFrame(out, signaling.AppendOffer(body, r.InfoHash, fakePeer, o.ID, o.SDP))
+						out = appendTextFrame(out, wire.AppendOffer(body, r.InfoHash, fakePeer, o.ID, o.SDP))
 					}
 				}
 			}

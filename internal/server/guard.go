@@ -15,6 +15,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/metrics"
 	"github.com/swarmbridge/swarmbridge/internal/ratelimit"
 	"github.com/swarmbridge/swarmbridge/signaling"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // guard is the access policy and the per-address rate limits, wired into
@@ -138,12 +139,12 @@ func (g *guard) wsUpgrade() func(*http.Request) (int, string) {
 
 // wsAuthorize checks every announce and answer, so a key removed by a
 // reload stops the sessions opened with it at their next announce.
-func (g *guard) wsAuthorize() func(signaling.Action, bittorrent.InfoHash, string) error {
+func (g *guard) wsAuthorize() func(wire.Action, bittorrent.InfoHash, string) error {
 	if !g.filters() {
 		return nil
 	}
-	return func(action signaling.Action, ih bittorrent.InfoHash, path string) error {
-		if action == signaling.ActionScrape {
+	return func(action wire.Action, ih bittorrent.InfoHash, path string) error {
+		if action == wire.ActionScrape {
 			// Reported as zeros, not counted as a refusal.
 			if g.access.CheckPath(path) != nil {
 				return access.ErrUnknownKey
