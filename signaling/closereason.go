@@ -5,31 +5,32 @@ import "github.com/swarmbridge/swarmbridge/signaling/internal/engine"
 // CloseReason says why a connection ended. It is used in logs and as a
 // metric label, so its String values are stable. The WebSocket engine
 // under the relay chooses most of them; the relay itself closes for abuse
-// and rate limits.
+// and rate limits. (The values are the engine's, in the same order:
+// TestCloseReasonsAreTheEngines holds them together.)
 type CloseReason uint8
 
 const (
 	// CloseClient: the client closed the connection (close frame or EOF).
-	CloseClient = CloseReason(engine.CloseClient)
+	CloseClient CloseReason = iota + 1
 	// CloseReadError: reading failed (reset, broken frame, protocol error).
-	CloseReadError = CloseReason(engine.CloseReadError)
+	CloseReadError
 	// CloseWriteError: writing to the client failed.
-	CloseWriteError = CloseReason(engine.CloseWriteError)
+	CloseWriteError
 	// CloseMessageTooBig: a message exceeded Config.MaxMessageSize (1009).
-	CloseMessageTooBig = CloseReason(engine.CloseMessageTooBig)
+	CloseMessageTooBig
 	// CloseSlowConsumer: the send queue was full (1008).
-	CloseSlowConsumer = CloseReason(engine.CloseSlowConsumer)
+	CloseSlowConsumer
 	// ClosePingTimeout: no pong came back in time (1001).
-	ClosePingTimeout = CloseReason(engine.ClosePingTimeout)
+	ClosePingTimeout
 	// CloseAbuse: too many invalid messages (1008).
-	CloseAbuse = CloseReason(engine.CloseAbuse)
+	CloseAbuse
 	// CloseShutdown: the tracker is shutting down (1001).
-	CloseShutdown = CloseReason(engine.CloseShutdown)
+	CloseShutdown
 	// CloseRateLimited: the client kept sending far over
 	// Config.AnnouncesPerConn (1008).
-	CloseRateLimited = CloseReason(engine.CloseRateLimited)
+	CloseRateLimited
 	// CloseIdle: no message within Config.IdleTimeout (1001).
-	CloseIdle = CloseReason(engine.CloseIdle)
+	CloseIdle
 )
 
 // String returns the reason's label.

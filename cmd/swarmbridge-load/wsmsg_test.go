@@ -186,19 +186,3 @@ func TestClassifyServerMessages(t *testing.T) {
 		}
 	}
 }
-
-func TestMaskBytes(t *testing.T) {
-	for n := range 40 {
-		p := make([]byte, n)
-		newRNG(uint64(n)).fill(p)
-		want := append([]byte(nil), p...)
-		key := [4]byte{0x12, 0x9a, 0xff, 0x01}
-		for i := range want {
-			want[i] ^= key[i%4]
-		}
-		maskBytes(p, uint32(key[0])|uint32(key[1])<<8|uint32(key[2])<<16|uint32(key[3])<<24)
-		if !bytes.Equal(p, want) {
-			t.Fatalf("len %d: masking differs from RFC 6455", n)
-		}
-	}
-}

@@ -42,6 +42,26 @@ func TestMaskBytesMatchesTheRFC(t *testing.T) {
 	}
 }
 
+// Mask with the key as the four bytes of a frame header, the way a client
+// holds it, is the XOR of RFC 6455 §5.3.
+func TestMaskWithKeyBytes(t *testing.T) {
+	key := [4]byte{0x12, 0x9a, 0xff, 0x01}
+	for n := range 40 {
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(i*131 + n)
+		}
+		want := append([]byte(nil), p...)
+		for i := range want {
+			want[i] ^= key[i%4]
+		}
+		Mask(binary.LittleEndian.Uint32(key[:]), p)
+		if !bytes.Equal(p, want) {
+			t.Fatalf("len %d: masking differs from RFC 6455", n)
+		}
+	}
+}
+
 func TestPutFrameHeader(t *testing.T) {
 	for _, n := range []int{0, 1, 125, 126, 127, 65535, 65536, 70000} {
 		b := make([]byte, MaxServerHeader, MaxServerHeader+n)
