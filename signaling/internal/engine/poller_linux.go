@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // On Linux the read side of plain TCP connections is served by a few
@@ -50,7 +52,7 @@ type poller struct {
 	epfd   int
 	file   *os.File        // epfd, so the goroutine can park in the runtime's poller
 	raw    syscall.RawConn // file's
-	events []syscall.EpollEvent
+	events []unix.EpollEvent
 	n      int   // events collected by collect
 	err    error // epoll_wait's error
 	wait   func(uintptr) bool
@@ -81,13 +83,13 @@ func startPollers(e *Engine, n int) (*pollerSet, error) {
 }
 
 func newPoller(e *Engine) (*poller, error) {
-	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("signaling: epoll_create1: %w", err)
 	}
 	// Non-blocking, so os.NewFile hands it to the runtime's poller.
-	if err := syscall.SetNonblock(epfd, true); err != nil {
-		_ = syscall.Close(epfd)
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		_ = unix.Close(epfd)
 		return nil, fmt.Errorf("signaling: epoll descriptor: %w", err)
 	}
 	file := os.NewFile(uintptr(epfd), "epoll")
@@ -106,7 +108,7 @@ func newPoller(e *Engine) (*poller, error) {
 		epfd:   epfd,
 		file:   file,
 		raw:    raw,
-		events: make([]syscall.EpollEvent, 128),
+		events: make([]unix.EpollEvent, 128),
 		rd:     newRawReader(pollReadSize),
 	}
 	p.wait = p.collect
@@ -152,7 +154,7 @@ func (p *poller) run() {
 func (p *poller) collect(fd uintptr) bool {
 	for {
 		n, err := sysEpollPoll(int(fd), p.events)
-		if err == syscall.EINTR {
+		if err == unix.EINTR {
 			continue
 		}
 		p.n, p.err = n, err
@@ -167,9 +169,9 @@ func (p *poller) add(c *Conn) error {
 		return fmt.Errorf("signaling: socket descriptor: %w", err)
 	}
 	c.fd = fd
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP}
 	setEventConn(&ev, c.id)
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return fmt.Errorf("signaling: epoll_ctl add: %w", err)
 	}
 	return nil
@@ -178,18 +180,18 @@ func (p *poller) add(c *Conn) error {
 // remove unregisters c. It runs on c's read side, before c's socket is
 // closed: after that the descriptor number may belong to another socket.
 func (p *poller) remove(c *Conn) {
-	var ev syscall.EpollEvent
-	_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, c.fd, &ev)
+	var ev unix.EpollEvent
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, c.fd, &ev)
 }
 
 // setEventConn and eventConn keep a connection id in the 64 bits of user data of
-// an epoll event, which the syscall package splits into Fd and Pad.
-func setEventConn(ev *syscall.EpollEvent, id uint64) {
+// an epoll event, which x/sys/unix splits into Fd and Pad.
+func setEventConn(ev *unix.EpollEvent, id uint64) {
 	ev.Fd = int32(uint32(id))
 	ev.Pad = int32(uint32(id >> 32))
 }
 
-func eventConn(ev *syscall.EpollEvent) uint64 {
+func eventConn(ev *unix.EpollEvent) uint64 {
 	return uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
 }
 
@@ -212,7 +214,7 @@ func (c *Conn) readAvailable(rd *rawReader) (readEnd, bool) {
 			}
 		}
 		switch {
-		case errors.Is(err, syscall.EAGAIN):
+		case errors.Is(err, unix.EAGAIN):
 			return readEnd{}, true
 		case err != nil:
 			return c.readError(err), false

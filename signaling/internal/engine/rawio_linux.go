@@ -3,6 +3,8 @@ package engine
 import (
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Reads and writes on plain TCP sockets that never block, through
@@ -30,7 +32,7 @@ func newRawReader(size int) *rawReader {
 func (r *rawReader) do(fd uintptr) bool {
 	for {
 		n, err := sysRead(int(fd), r.buf)
-		if err == syscall.EINTR {
+		if err == unix.EINTR {
 			continue
 		}
 		r.n, r.err = n, err
@@ -38,7 +40,7 @@ func (r *rawReader) do(fd uintptr) bool {
 	}
 }
 
-// read reads what the socket holds: n > 0 bytes, or syscall.EAGAIN when
+// read reads what the socket holds: n > 0 bytes, or unix.EAGAIN when
 // it holds nothing, or n == 0 and no error at the end of the stream.
 func (r *rawReader) read(raw syscall.RawConn) (int, error) {
 	if err := raw.Read(r.fn); err != nil {
@@ -64,7 +66,7 @@ var rawWriters = sync.Pool{New: func() any {
 func (w *rawWriter) do(fd uintptr) bool {
 	for {
 		n, err := sysWrite(int(fd), w.b)
-		if err == syscall.EINTR {
+		if err == unix.EINTR {
 			continue
 		}
 		w.n, w.err = n, err
@@ -84,7 +86,7 @@ func writeNonblock(raw syscall.RawConn, b []byte) (int, error) {
 	switch {
 	case err != nil:
 		return 0, err
-	case werr == syscall.EAGAIN:
+	case werr == unix.EAGAIN:
 		return 0, nil
 	}
 	return n, werr
@@ -97,4 +99,4 @@ func shutdownSocket(raw syscall.RawConn) {
 	_ = raw.Control(shutdownFD)
 }
 
-func shutdownFD(fd uintptr) { _ = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) }
+func shutdownFD(fd uintptr) { _ = unix.Shutdown(int(fd), unix.SHUT_RDWR) }
