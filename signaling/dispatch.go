@@ -1,26 +1,12 @@
 package signaling
 
 import (
-	"errors"
 	"sync"
 	"time"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/signaling/internal/engine"
 	"github.com/swarmbridge/swarmbridge/signaling/wire"
-)
-
-// ReasonRateLimited is the failure reason for announces and scrapes over
-// Config.AnnouncesPerConn or refused by Config.AllowRequest.
-const ReasonRateLimited = "rate limited: too many announces, slow down"
-
-// Failure reasons the relay itself sends (the decoder has its own).
-const (
-	reasonTooManyTorrents = "too many torrents on one connection"
-	reasonNoOffer         = "could not find the offer for this answer; it may have expired"
-	reasonFullScrape      = "full scrape is not allowed"
-	reasonFullScrapeSize  = "too many torrents for a full scrape over WebSocket; scrape over HTTP instead"
-	reasonUnavailable     = "tracker temporarily unavailable, try again later"
 )
 
 // scratch is the working memory of handling one message. It is pooled
@@ -45,100 +31,50 @@ func (s *session) handle(data []byte) {
 	start := time.Now()
 	scr := scratchPool.Get().(*scratch)
 	s.scr = scr
-	action, event := s.process(data, scr)
+	m := s.process(data, scr)
 	// The request aliases data, which is not ours to keep.
 	scr.req.EventName, scr.req.Answer = nil, wire.SDP{}
 	clear(scr.req.Offers)
-	s.h.obs.Handled(action, event, time.Since(start))
+	s.h.obs.Handled(m, time.Since(start))
 	s.flushOutbox()
 	s.scr = nil
 	scratchPool.Put(scr)
 }
 
-// process does the work of handle and returns the labels of the message:
-// its action ("announce", "answer", "scrape" or "invalid") and, for
-// announces, its event.
-func (s *session) process(data []byte, scr *scratch) (action, event string) {
+// process does the work of handle and says what the message was.
+func (s *session) process(data []byte, scr *scratch) Message {
 	r := &scr.req
 	if err := s.h.dec.Decode(data, r); err != nil {
-		reason := "invalid message"
-		var de *wire.DecodeError
-		if errors.As(err, &de) {
-			reason = de.Reason
+		f := failInvalid
+		if de, ok := err.(*wire.DecodeError); ok {
+			f = failure{de.Code, de.Reason}
 		}
-		s.fail(r.Action, infoHashOf(r), reason)
+		s.fail(r.Action, infoHashOf(r), f)
 		s.noteInvalid()
-		return "invalid", ""
+		return Message{Invalid: true}
 	}
 	switch {
 	case r.Action == wire.ActionScrape:
 		if s.allowRequest() {
 			s.scrape(r, scr)
 		} else {
-			s.fail(wire.ActionScrape, nil, ReasonRateLimited)
+			s.fail(wire.ActionScrape, nil, failRateLimited)
 		}
-		return "scrape", ""
+		return Message{Action: wire.ActionScrape}
 	case r.HasAnswer:
 		s.answer(r)
-		return "answer", ""
+		return Message{Action: wire.ActionAnnounce, Answer: true}
 	default:
 		if s.allowRequest() {
 			s.announce(r, scr)
 		} else {
-			s.fail(wire.ActionAnnounce, infoHashOf(r), ReasonRateLimited)
+			s.fail(wire.ActionAnnounce, infoHashOf(r), failRateLimited)
 		}
-		return "announce", eventLabel(r)
+		return announceMessage(r)
 	}
 }
 
-// allowRequest applies the rate limits to an announce or scrape: the
-// connection's own token bucket, then the shared per-address one. A
-// connection refused more than AnnouncesPerConn times within one announce
-// interval is closed: it ignores the failures.
-func (s *session) allowRequest() bool {
-	if n := s.h.cfg.AnnouncesPerConn; n > 0 {
-		now := s.h.cfg.Now()
-		if !s.takeToken(now.UnixNano(), n) {
-			s.h.obs.Limited(LimitConnAnnounces)
-			if now.Sub(s.limitedSince) > s.h.cfg.AnnounceInterval {
-				s.limitedSince = now
-				s.limited = 0
-			}
-			s.limited++
-			if s.limited > n {
-				s.closeWith(CloseRateLimited)
-			}
-			return false
-		}
-	}
-	if allow := s.h.cfg.AllowRequest; allow != nil && !allow(s.addr) {
-		s.h.obs.Limited(LimitIPAnnounces)
-		return false
-	}
-	return true
-}
-
-// takeToken is a token bucket of n tokens refilled over AnnounceInterval,
-// kept as the time its bucket is full again (GCRA).
-func (s *session) takeToken(now int64, n int) bool {
-	per := int64(s.h.cfg.AnnounceInterval) / int64(n)
-	tat := max(s.bucket, now)
-	if tat-now > per*int64(n-1) {
-		return false
-	}
-	s.bucket = tat + per
-	return true
-}
-
-// authorize asks Config.Authorize about ih.
-func (s *session) authorize(action wire.Action, ih bittorrent.InfoHash) error {
-	if auth := s.h.cfg.Authorize; auth != nil {
-		return auth(action, ih, s.path)
-	}
-	return nil
-}
-
-// infoHash returns the decoded info hash, or nil when there is none, for
+// infoHashOf returns the decoded info hash, or nil when there is none, for
 // failure replies.
 func infoHashOf(r *wire.Request) *bittorrent.InfoHash {
 	if r.HasInfoHash {
@@ -147,37 +83,19 @@ func infoHashOf(r *wire.Request) *bittorrent.InfoHash {
 	return nil
 }
 
-func eventLabel(r *wire.Request) string {
-	if !r.EventKnown {
-		return "unknown"
-	}
-	if string(r.EventName) == "paused" {
-		return "paused"
-	}
-	switch r.Event {
-	case bittorrent.EventStarted:
-		return "started"
-	case bittorrent.EventCompleted:
-		return "completed"
-	case bittorrent.EventStopped:
-		return "stopped"
-	}
-	return "update"
-}
-
 // admit checks what announces and answers both need, the ids and the
 // access rules, and sends the failure when one is missing or refused.
 func (s *session) admit(r *wire.Request) bool {
 	switch {
 	case !r.HasInfoHash:
-		s.fail(wire.ActionAnnounce, nil, "invalid info_hash")
+		s.fail(wire.ActionAnnounce, nil, failNoInfoHash)
 		return false
 	case !r.HasPeerID:
-		s.fail(wire.ActionAnnounce, &r.InfoHash, "invalid peer_id")
+		s.fail(wire.ActionAnnounce, &r.InfoHash, failNoPeerID)
 		return false
 	}
 	if err := s.authorize(wire.ActionAnnounce, r.InfoHash); err != nil {
-		s.fail(wire.ActionAnnounce, &r.InfoHash, err.Error())
+		s.fail(wire.ActionAnnounce, &r.InfoHash, denied(err))
 		return false
 	}
 	return true
@@ -190,7 +108,7 @@ func (s *session) announce(r *wire.Request, scr *scratch) {
 	reg := registration{ih: r.InfoHash, peer: r.PeerID}
 	idx := s.registered(reg)
 	if r.Event != bittorrent.EventStopped && idx < 0 && len(s.regs) >= s.h.cfg.MaxTorrentsPerConn {
-		s.fail(wire.ActionAnnounce, &r.InfoHash, reasonTooManyTorrents)
+		s.fail(wire.ActionAnnounce, &r.InfoHash, failTooManyTorrents)
 		return
 	}
 
@@ -207,7 +125,7 @@ func (s *session) announce(r *wire.Request, scr *scratch) {
 	counts, targets, err := s.h.cfg.Swarms.Announce(s.ctx, &a, scr.targets[:0])
 	if err != nil {
 		s.h.log.Warn().Err(err).Msg("swarm store announce failed")
-		s.fail(wire.ActionAnnounce, &r.InfoHash, reasonUnavailable)
+		s.fail(wire.ActionAnnounce, &r.InfoHash, failUnavailable)
 		return
 	}
 	scr.targets = targets
@@ -230,7 +148,7 @@ func (s *session) announce(r *wire.Request, scr *scratch) {
 		s.relayOffer(r, &r.Offers[i], t)
 	}
 	for range a.Targets - len(targets) {
-		s.h.obs.Dropped(DropNoTarget)
+		s.recordDrop(DropNoTarget, "offer", 0)
 	}
 }
 
@@ -251,7 +169,7 @@ func (s *session) relayOffer(r *wire.Request, o *wire.Offer, t Target) {
 	h := s.h
 	to := h.lookup(t.Conn)
 	if to == nil {
-		h.obs.Dropped(DropTargetGone)
+		s.recordDrop(DropTargetGone, "offer", t.Conn)
 		return
 	}
 	to.remember(pendingOffer{
@@ -264,10 +182,10 @@ func (s *session) relayOffer(r *wire.Request, o *wire.Offer, t Target) {
 	})
 	f := engine.NewFrame()
 	*f = wire.AppendOffer(*f, r.InfoHash, r.PeerID, o.ID, o.SDP)
-	if queued(s.deliver(to, f)) {
+	if out := s.deliver(to, f); queued(out) {
 		h.obs.OfferRelayed()
 	} else {
-		h.obs.Dropped(DropTargetGone)
+		s.recordDrop(dropReason(out), "offer", t.Conn)
 	}
 }
 
@@ -280,8 +198,8 @@ func (s *session) answer(r *wire.Request) {
 	now := s.h.cfg.Now().UnixNano()
 	p, ok := s.takeOffer(r.OfferID, r.InfoHash, r.ToPeerID, r.PeerID, now)
 	if !ok {
-		s.h.obs.Dropped(DropNoOffer)
-		s.fail(wire.ActionAnnounce, &r.InfoHash, reasonNoOffer)
+		s.recordDrop(DropNoOffer, "answer", 0)
+		s.fail(wire.ActionAnnounce, &r.InfoHash, failNoOffer)
 		// Answers skip the request rate limits (a peer answers what it
 		// was sent); one that matches no offer counts as invalid, so a
 		// flood of made-up answers still ends the connection.
@@ -290,15 +208,15 @@ func (s *session) answer(r *wire.Request) {
 	}
 	to := s.h.lookup(p.fromConn)
 	if to == nil {
-		s.h.obs.Dropped(DropTargetGone)
+		s.recordDrop(DropTargetGone, "answer", p.fromConn)
 		return
 	}
 	f := engine.NewFrame()
 	*f = wire.AppendAnswer(*f, r.InfoHash, r.PeerID, r.OfferID, r.Answer)
-	if queued(s.deliver(to, f)) {
+	if out := s.deliver(to, f); queued(out) {
 		s.h.obs.AnswerRelayed()
 	} else {
-		s.h.obs.Dropped(DropTargetGone)
+		s.recordDrop(dropReason(out), "answer", p.fromConn)
 	}
 }
 
@@ -310,7 +228,7 @@ func (s *session) scrape(r *wire.Request, scr *scratch) {
 	counts, err := s.h.cfg.Swarms.Scrape(s.ctx, r.ScrapeHashes, scr.counts[:0])
 	if err != nil {
 		s.h.log.Warn().Err(err).Msg("swarm store scrape failed")
-		s.fail(wire.ActionScrape, nil, reasonUnavailable)
+		s.fail(wire.ActionScrape, nil, failUnavailable)
 		return
 	}
 	if s.h.cfg.Authorize != nil {
@@ -326,29 +244,6 @@ func (s *session) scrape(r *wire.Request, scr *scratch) {
 	s.deliver(s, f)
 }
 
-// fail sends a failure reply. It carries action and, when known, info_hash:
-// clients drop failures without them.
-func (s *session) fail(action wire.Action, ih *bittorrent.InfoHash, reason string) {
-	s.h.obs.Failure(reason)
-	f := engine.NewFrame()
-	*f = wire.AppendFailure(*f, action, ih, reason)
-	s.deliver(s, f)
-}
-
-// noteInvalid counts an invalid message and closes the connection when
-// there have been too many within a minute.
-func (s *session) noteInvalid() {
-	now := s.h.cfg.Now()
-	if now.Sub(s.invalidSince) > time.Minute {
-		s.invalidSince = now
-		s.invalid = 0
-	}
-	s.invalid++
-	if s.invalid > s.h.cfg.MaxInvalidPerMinute {
-		s.closeWith(CloseAbuse)
-	}
-}
-
 func (h *Handler) intervalSeconds() int { return int(h.cfg.AnnounceInterval / time.Second) }
 
 // fullScrape answers a scrape without info_hash: every swarm when the
@@ -356,7 +251,7 @@ func (h *Handler) intervalSeconds() int { return int(h.cfg.AnnounceInterval / ti
 func (s *session) fullScrape(scr *scratch) {
 	fs, ok := s.h.cfg.Swarms.(bittorrent.FullScraper)
 	if !s.h.cfg.AllowFullScrape || !ok {
-		s.fail(wire.ActionScrape, nil, reasonFullScrape)
+		s.fail(wire.ActionScrape, nil, failFullScrape)
 		return
 	}
 	var hashes []bittorrent.InfoHash
@@ -371,7 +266,7 @@ func (s *session) fullScrape(scr *scratch) {
 	})
 	if err != nil {
 		s.h.log.Warn().Err(err).Msg("swarm store full scrape failed")
-		s.fail(wire.ActionScrape, nil, reasonUnavailable)
+		s.fail(wire.ActionScrape, nil, failUnavailable)
 		return
 	}
 	f := engine.NewFrame()
@@ -380,7 +275,7 @@ func (s *session) fullScrape(scr *scratch) {
 	// client dropped as a slow consumer; a failure it can read is better.
 	if len(*f)-engine.Headroom > s.h.cfg.SendQueueBytes/2 {
 		engine.FreeFrame(f)
-		s.fail(wire.ActionScrape, nil, reasonFullScrapeSize)
+		s.fail(wire.ActionScrape, nil, failFullScrapeSize)
 		return
 	}
 	s.deliver(s, f)

@@ -64,13 +64,13 @@ type limitObserver struct {
 
 type nop struct{}
 
-func (nop) ConnOpened()                           {}
-func (nop) ConnClosed(signaling.CloseReason)      {}
-func (nop) Handled(string, string, time.Duration) {}
-func (nop) Failure(string)                        {}
-func (nop) OfferRelayed()                         {}
-func (nop) AnswerRelayed()                        {}
-func (nop) Dropped(signaling.DropReason)          {}
+func (nop) ConnOpened()                              {}
+func (nop) ConnClosed(signaling.CloseReason)         {}
+func (nop) Handled(signaling.Message, time.Duration) {}
+func (nop) Failure(bittorrent.FailureCode)           {}
+func (nop) OfferRelayed()                            {}
+func (nop) AnswerRelayed()                           {}
+func (nop) Dropped(signaling.DropReason)             {}
 
 func (o *limitObserver) Limited(l signaling.Limit) {
 	o.mu.Lock()

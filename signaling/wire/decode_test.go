@@ -798,6 +798,30 @@ func TestDecodeErrorType(t *testing.T) {
 	}
 }
 
+// Every decoding failure carries the code that names its kind.
+func TestDecodeErrorCodes(t *testing.T) {
+	ih := tcRaw(tcIH[:])
+	for _, tc := range []struct {
+		msg  string
+		want bittorrent.FailureCode
+	}{
+		{`{`, bittorrent.FailureMalformed},
+		{`[]`, bittorrent.FailureMalformed},
+		{"{\"action\":\"scrape\",\"x\":\"\xff\"}", bittorrent.FailureMalformed},
+		{`{"action":"ping"}`, bittorrent.FailureUnknownAction},
+		{`{"action":"announce","info_hash":"short","peer_id":` + ih + `}`, bittorrent.FailureInvalidInfoHash},
+		{`{"action":"announce","info_hash":` + ih + `,"peer_id":"x"}`, bittorrent.FailureInvalidPeerID},
+		{`{"action":"announce","info_hash":` + ih + `,"peer_id":` + ih + `,"answer":{"type":"answer","sdp":"x"}}`, bittorrent.FailureInvalidAnswer},
+		{`{"action":"scrape","info_hash":[` + strings.Repeat(ih+`,`, 100) + ih + `]}`, bittorrent.FailureTooManyHashes},
+	} {
+		var r Request
+		var de *DecodeError
+		if err := (&Decoder{}).Decode([]byte(tc.msg), &r); !errors.As(err, &de) || de.Code != tc.want {
+			t.Errorf("%.60s: %v, want code %v", tc.msg, err, tc.want)
+		}
+	}
+}
+
 func TestParseCount(t *testing.T) {
 	// Against float parsing where float64 is exact.
 	for _, s := range []string{"0", "1", "12", "1.9", "99.99e1", "5e0", "5e-0", "123e-1", "0.0001e4", "7E+2", "1e18", "9.9e17"} {

@@ -124,6 +124,8 @@ type SDP struct {
 type DecodeError struct {
 	// Reason is the text for the "failure reason" of the reply.
 	Reason string
+	// Code is the kind of failure, for metrics.
+	Code bittorrent.FailureCode
 }
 
 func (e *DecodeError) Error() string { return e.Reason }
@@ -131,17 +133,17 @@ func (e *DecodeError) Error() string { return e.Reason }
 // The decoding failures. Shared values so that failing costs no allocation.
 var (
 	// Syntax: the message is not one well-formed JSON object.
-	codecErrInvalidJSON = &DecodeError{Reason: "invalid JSON"}
-	codecErrNotObject   = &DecodeError{Reason: "message is not a JSON object"}
-	codecErrTooDeep     = &DecodeError{Reason: "message nested too deeply"}
-	codecErrBadUTF8     = &DecodeError{Reason: "invalid UTF-8 in message"}
+	codecErrInvalidJSON = &DecodeError{"invalid JSON", bittorrent.FailureMalformed}
+	codecErrNotObject   = &DecodeError{"message is not a JSON object", bittorrent.FailureMalformed}
+	codecErrTooDeep     = &DecodeError{"message nested too deeply", bittorrent.FailureMalformed}
+	codecErrBadUTF8     = &DecodeError{"invalid UTF-8 in message", bittorrent.FailureMalformed}
 
 	// Content: well-formed JSON with missing or invalid fields.
-	codecErrUnknownAction = &DecodeError{Reason: "unknown action"}
-	codecErrInfoHash      = &DecodeError{Reason: "invalid info_hash"}
-	codecErrPeerID        = &DecodeError{Reason: "invalid peer_id"}
-	codecErrToPeerID      = &DecodeError{Reason: "invalid `to_peer_id` (required with `answer`)"}
-	codecErrOfferID       = &DecodeError{Reason: "invalid offer_id"}
-	codecErrAnswer        = &DecodeError{Reason: "invalid answer"}
-	codecErrTooManyHashes = &DecodeError{Reason: "too many info_hash values in scrape"}
+	codecErrUnknownAction = &DecodeError{"unknown action", bittorrent.FailureUnknownAction}
+	codecErrInfoHash      = &DecodeError{"invalid info_hash", bittorrent.FailureInvalidInfoHash}
+	codecErrPeerID        = &DecodeError{"invalid peer_id", bittorrent.FailureInvalidPeerID}
+	codecErrToPeerID      = &DecodeError{"invalid `to_peer_id` (required with `answer`)", bittorrent.FailureInvalidAnswer}
+	codecErrOfferID       = &DecodeError{"invalid offer_id", bittorrent.FailureInvalidAnswer}
+	codecErrAnswer        = &DecodeError{"invalid answer", bittorrent.FailureInvalidAnswer}
+	codecErrTooManyHashes = &DecodeError{"too many info_hash values in scrape", bittorrent.FailureTooManyHashes}
 )
