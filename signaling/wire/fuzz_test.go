@@ -11,7 +11,7 @@ import (
 // FuzzDecode: Decode never panics; whatever it accepts is valid JSON in
 // valid UTF-8 (json.Valid agrees), its ids re-encode to JSON that decodes
 // to the same bytes, its SDP tokens are valid JSON strings in valid UTF-8;
-// and its syntax verdict matches encoding/json's (see codec_diff_test.go
+// and its syntax verdict matches encoding/json's (see diff_test.go
 // for the one deliberate difference, invalid UTF-8).
 //
 // The seed corpus is testdata/fuzz/FuzzDecode (realistic announces,
