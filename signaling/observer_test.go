@@ -1,8 +1,6 @@
 package signaling_test
 
 import (
-	"context"
-	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -112,28 +110,7 @@ func TestAFullQueueIsCountedAsQueueFull(t *testing.T) {
 		c.Observer = obs
 		c.SendQueueLen = 8
 	})
-	ih := randID()
-
-	// The slow peer announces, then never reads again.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	slow, _, err := websocket.Dial(ctx, tr.url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slow.CloseNow()
-	b, _ := json.Marshal(announce(ih, randID(), "started", 0))
-	if err := slow.Write(ctx, websocket.MessageText, b); err != nil {
-		t.Fatal(err)
-	}
-
-	sender := tr.dial(t)
-	big := strings.Repeat("a=candidate:x 1 udp 1 127.0.0.1 9 typ host\r\n", 1200) // ~56 KB: fills socket buffers fast
-	senderID := randID()
-	for i := 0; i < 5000 && obs.dropped(signaling.DropQueueFull) == 0; i++ {
-		sender.send(announce(ih, senderID, "", 1, offer{id: randID(), sdp: big}))
-		expectAnnounceResponse(t, sender, ih)
-	}
+	floodSlowPeer(t, tr, randID(), func() bool { return obs.dropped(signaling.DropQueueFull) > 0 })
 	waitFor(t, func() bool { return tr.h.Conns() == 1 })
 	if n := obs.dropped(signaling.DropQueueFull); n != 1 {
 		t.Fatalf("%d offers counted as queue_full, want 1 (the one that found the queue full); drops: %v", n, obs.drops)

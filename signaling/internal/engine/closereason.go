@@ -9,26 +9,18 @@ type CloseReason uint8
 
 const (
 	closeReasonNone CloseReason = iota
-	// CloseClient: the client closed the connection (close frame or EOF).
+	// The reasons, each documented where the relay publishes it
+	// (signaling.CloseReason). The engine chooses them all but CloseAbuse
+	// and CloseRateLimited, which only the relay decides.
 	CloseClient
-	// CloseReadError: reading failed (reset, broken frame, protocol error).
 	CloseReadError
-	// CloseWriteError: writing to the client failed.
 	CloseWriteError
-	// CloseMessageTooBig: a message exceeded Config.MaxMessageSize (1009).
 	CloseMessageTooBig
-	// CloseSlowConsumer: the send queue was full (1008).
 	CloseSlowConsumer
-	// ClosePingTimeout: no pong came back in time (1001).
 	ClosePingTimeout
-	// CloseAbuse: too many invalid messages (1008); the relay decides.
 	CloseAbuse
-	// CloseShutdown: the tracker is shutting down (1001).
 	CloseShutdown
-	// CloseRateLimited: the client kept sending far over its rate limit
-	// (1008); the relay decides.
 	CloseRateLimited
-	// CloseIdle: no message within Config.IdleTimeout (1001).
 	CloseIdle
 
 	numCloseReasons
