@@ -44,7 +44,8 @@ func (b *BinaryString) UnmarshalJSON(data []byte) error {
 // works as a map key (through MarshalText/UnmarshalText), e.g. for the
 // "files" of a scrape response: map[BinaryID]struct{…}.
 //
-// Convert from and to the tracker's types with BinaryID(ih), InfoHash(id).
+// Convert from and to the bittorrent types with BinaryID(ih),
+// bittorrent.InfoHash(id).
 type BinaryID [20]byte
 
 // String returns lowercase hex, the form for logs.
