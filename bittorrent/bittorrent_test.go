@@ -28,3 +28,23 @@ func TestLabels(t *testing.T) {
 		t.Errorf("transports %v", got)
 	}
 }
+
+// Failure codes are distinct snake_case labels; unknown ones read "other".
+func TestFailureLabels(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range FailureCodes() {
+		l := c.String()
+		if l == "" || seen[l] {
+			t.Errorf("code %d: label %q empty or taken", c, l)
+		}
+		for _, r := range l {
+			if (r < 'a' || r > 'z') && r != '_' {
+				t.Errorf("code %d: label %q is not snake_case", c, l)
+			}
+		}
+		seen[l] = true
+	}
+	if FailureCode(200).String() != "other" || FailureRateLimited.String() != "rate_limited" {
+		t.Error("labels")
+	}
+}

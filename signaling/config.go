@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // Config configures a Handler. Zero values take the defaults documented on
@@ -107,7 +108,7 @@ type Config struct {
 	// reason is err.Error(); a scrape reports zeros for a refused hash, and
 	// a full scrape leaves it out. It is called from every connection
 	// concurrently and must be cheap.
-	Authorize func(action Action, ih bittorrent.InfoHash, path string) error
+	Authorize func(action wire.Action, ih bittorrent.InfoHash, path string) error
 	// AllowRequest is asked about every announce and scrape that passed
 	// the connection's own limit (AnnouncesPerConn), with the client's
 	// address: a limit shared by all connections from one address. false

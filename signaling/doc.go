@@ -8,6 +8,12 @@
 // it on its own server. Swarm membership lives behind the Swarms interface,
 // so the same relay runs on an in-memory store or a shared one.
 //
+// The package is the relay: what a message means, who an offer goes to,
+// which answer goes back where, limits and access hooks. Beneath it,
+// package signaling/wire encodes and decodes the messages, package
+// signaling/wsproto holds the RFC 6455 primitives, and an internal engine
+// serves the WebSocket connections themselves.
+//
 // # Concurrency
 //
 // The Handler speaks RFC 6455 itself (no subprotocol, no extensions) and
@@ -30,7 +36,8 @@
 // waits for every connection and stops the Handler's goroutines.
 //
 // Frames are never sent while a store lock is held: Swarms returns its
-// picks, then the relay enqueues. Messages are handled on the poller that
+// picks, then the relay enqueues. The frames one message causes are written
+// once the Observer has counted it. Messages are handled on the poller that
 // read them, so Swarms must not block for long: a slow store delays the
 // other connections of that poller.
 //

@@ -1,5 +1,7 @@
 package signaling
 
+import "github.com/swarmbridge/swarmbridge/signaling/internal/engine"
+
 // Hooks for the black-box tests (package signaling_test); compiled only
 // into tests.
 
@@ -7,22 +9,10 @@ package signaling
 // goroutine, as it serves TLS connections and every connection where there
 // is no epoll, so the relay tests cover both read paths. Call it before h
 // serves a connection.
-func ServeWithReaderGoroutines(h *Handler) {
-	h.pollMu.Lock()
-	h.noPoll = true
-	h.pollMu.Unlock()
-}
+func ServeWithReaderGoroutines(h *Handler) { h.eng.ServeWithReaderGoroutines() }
 
 // PolledConns is how many open connections h's pollers serve.
-func PolledConns(h *Handler) int {
-	n := 0
-	h.each(func(c *conn) {
-		if c.poll != nil {
-			n++
-		}
-	})
-	return n
-}
+func PolledConns(h *Handler) int { return h.eng.PolledConns() }
 
 // CloseWait is how long a close handshake the tracker began may take.
-const CloseWait = closeWait
+const CloseWait = engine.CloseWait

@@ -2,20 +2,14 @@ package signaling
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/netip"
-	"runtime"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/rs/zerolog"
-)
 
-// connShards spreads the connection registry over several locks: every
-// relayed offer and answer looks its target up here.
-const connShards = 64
+	"github.com/swarmbridge/swarmbridge/signaling/internal/engine"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
+)
 
 // Handler serves WebTorrent signaling over WebSocket. Create it with New and
 // mount it wherever the tracker should accept WebSocket upgrades (any path).
@@ -25,34 +19,10 @@ type Handler struct {
 	cfg Config
 	log zerolog.Logger
 	obs Observer
-	dec Decoder
-
-	nextID atomic.Uint64
-	open   atomic.Int64
-	shards [connShards]connShard
-
-	mu      sync.Mutex // guards closing and the Add side of serving
-	closing bool
-	serving sync.WaitGroup // one per upgrade in progress and open connection
+	dec wire.Decoder
+	eng *engine.Engine
 
 	admitted admissions
-
-	pollMu  sync.Mutex
-	pollers *pollerSet // started for the first connection they serve
-	noPoll  bool       // no pollers: none on this platform, failed, stopped, or turned off by a test
-}
-
-// admissions counts the connections MaxConns and MaxConnsPerIP bound:
-// accepted ones and upgrades in progress.
-type admissions struct {
-	mu    sync.Mutex
-	total int
-	perIP map[netip.Addr]int // by addrKey; entries are deleted at zero
-}
-
-type connShard struct {
-	mu sync.RWMutex
-	m  map[ConnID]*conn
 }
 
 // New returns a Handler, or an error wrapping ErrConfig.
@@ -65,16 +35,22 @@ func New(cfg Config) (*Handler, error) {
 		cfg: cfg,
 		log: cfg.Logger,
 		obs: cfg.Observer,
-		dec: Decoder{MaxOffers: cfg.MaxOffers, MaxScrapeHashes: cfg.MaxScrapeHashes},
-	}
-	for i := range h.shards {
-		h.shards[i].m = make(map[ConnID]*conn)
+		dec: wire.Decoder{MaxOffers: cfg.MaxOffers, MaxScrapeHashes: cfg.MaxScrapeHashes},
+		eng: engine.New(engine.Config{
+			MaxMessageSize: cfg.MaxMessageSize,
+			SendQueueLen:   cfg.SendQueueLen,
+			SendQueueBytes: cfg.SendQueueBytes,
+			PingInterval:   cfg.PingInterval,
+			PongTimeout:    cfg.PongTimeout,
+			IdleTimeout:    cfg.IdleTimeout,
+			Logger:         cfg.Logger,
+		}),
 	}
 	return h, nil
 }
 
 // Conns returns the number of open WebSocket connections.
-func (h *Handler) Conns() int { return int(h.open.Load()) }
+func (h *Handler) Conns() int { return h.eng.Conns() }
 
 // ServeHTTP upgrades the request to a WebSocket and hands the connection
 // to the Handler, which serves it until it closes; ServeHTTP returns at
@@ -83,18 +59,14 @@ func (h *Handler) Conns() int { return int(h.open.Load()) }
 // refuses get its status; upgrades over Config.MaxConns get 503 and over
 // Config.MaxConnsPerIP 429, each with a plain-text reason.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.mu.Lock()
-	if h.closing {
-		h.mu.Unlock()
+	if !h.eng.BeginUpgrade() {
 		http.Error(w, "tracker is shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	h.serving.Add(1)
-	h.mu.Unlock()
-	served := false // from then on, the connection's finalize releases what follows
+	served := false // from then on, the connection's end releases what follows
 	defer func() {
 		if !served {
-			h.serving.Done()
+			h.eng.EndUpgrade()
 		}
 	}()
 
@@ -132,81 +104,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// WebTorrent pages live on any origin; access control by origin is
 	// the caller's choice, made in Config.Upgrade.
-	if status, reason := checkHandshake(w.Header(), r); status != 0 {
+	if status, reason := engine.CheckHandshake(w.Header(), r); status != 0 {
 		h.log.Debug().Str("addr", addr.String()).Int("status", status).Str("reason", reason).Msg("websocket upgrade refused")
 		http.Error(w, reason, status)
 		return
 	}
-	nc, pipelined, err := upgrade(w, r)
+	nc, pipelined, err := engine.Upgrade(w, r)
 	if err != nil {
 		h.log.Debug().Err(err).Str("addr", addr.String()).Msg("websocket upgrade failed")
 		return
 	}
 
-	c := newConn(h, nc, addr, r.URL.Path)
-	h.attach(c)
-	if !h.add(c) {
-		refuseShuttingDown(nc)
+	c := h.eng.NewConn(nc)
+	s := newSession(h, c, addr, key, r.URL.Path)
+	if !h.eng.Register(c, s) {
 		return
 	}
 	served = true
-	h.open.Add(1)
 	h.obs.ConnOpened()
-	c.begin(pipelined)
-}
-
-// attach chooses how c is served: plain TCP connections by the pollers,
-// where there are any; TLS connections, which cannot be read by
-// descriptor, by a reader goroutine each. It runs before c is published.
-func (h *Handler) attach(c *conn) {
-	tc, ok := c.nc.(*net.TCPConn)
-	if !ok {
-		return
-	}
-	h.pollMu.Lock()
-	defer h.pollMu.Unlock()
-	if h.noPoll {
-		return
-	}
-	raw, err := tc.SyscallConn()
-	if err != nil {
-		return
-	}
-	if h.pollers == nil {
-		ps, err := startPollers(h, runtime.GOMAXPROCS(0))
-		if err != nil {
-			h.log.Warn().Err(err).Msg("epoll unavailable: serving each WebSocket with a goroutine")
-		}
-		if ps == nil {
-			h.noPoll = true
-			return
-		}
-		h.pollers = ps
-	}
-	c.raw, c.inline, c.poll = raw, inlineWrites, h.pollers.pick(c.id)
-}
-
-// stopPollers stops the pollers for good, once no connection is left.
-func (h *Handler) stopPollers() {
-	h.pollMu.Lock()
-	ps := h.pollers
-	h.pollers, h.noPoll = nil, true
-	h.pollMu.Unlock()
-	if ps != nil {
-		ps.stop()
-	}
-}
-
-// refuseShuttingDown closes a connection upgraded while Shutdown began.
-func refuseShuttingDown(nc net.Conn) {
-	code, text := CloseShutdown.status()
-	f := newFrame()
-	*f = appendClosePayload(*f, code, text)
-	off := putFrameHeader(*f, opClose)
-	_ = nc.SetWriteDeadline(time.Now().Add(closeWait))
-	_, _ = nc.Write((*f)[off:])
-	putBuf(f)
-	_ = nc.Close()
+	c.Start(pipelined)
 }
 
 // clientAddr is the address limits and logs use: what ClientAddr says,
@@ -222,107 +138,14 @@ func (h *Handler) clientAddr(r *http.Request) (netip.Addr, error) {
 	return ap.Addr().Unmap(), nil
 }
 
-// addrKey is the address connections are counted under: IPv6 clients by
-// their /64, since one subscriber usually holds a whole /64.
-func addrKey(a netip.Addr) netip.Addr {
-	a = a.Unmap().WithZone("")
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.Addr()
+// lookup returns the session of the open connection with id, or nil.
+func (h *Handler) lookup(id ConnID) *session {
+	c := h.eng.Lookup(uint64(id))
+	if c == nil {
+		return nil
 	}
-	return a
-}
-
-// admit reserves a connection slot for key, or returns the limit that
-// refuses it.
-func (h *Handler) admit(key netip.Addr) Limit {
-	maxAll, maxIP := h.cfg.MaxConns, h.cfg.MaxConnsPerIP
-	if maxAll == 0 && maxIP == 0 {
-		return 0
-	}
-	a := &h.admitted
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if maxAll > 0 && a.total >= maxAll {
-		return LimitConns
-	}
-	if maxIP > 0 {
-		if a.perIP[key] >= maxIP {
-			return LimitConnsPerIP
-		}
-		if a.perIP == nil {
-			a.perIP = make(map[netip.Addr]int)
-		}
-		a.perIP[key]++
-	}
-	a.total++
-	return 0
-}
-
-// release gives back the slot admit reserved.
-func (h *Handler) release(key netip.Addr) {
-	if h.cfg.MaxConns == 0 && h.cfg.MaxConnsPerIP == 0 {
-		return
-	}
-	a := &h.admitted
-	a.mu.Lock()
-	a.total--
-	if h.cfg.MaxConnsPerIP > 0 {
-		if n := a.perIP[key] - 1; n > 0 {
-			a.perIP[key] = n
-		} else {
-			delete(a.perIP, key)
-		}
-	}
-	a.mu.Unlock()
-}
-
-func (h *Handler) shard(id ConnID) *connShard { return &h.shards[uint64(id)%connShards] }
-
-// add registers c unless the handler is shutting down. Holding h.mu while
-// inserting guarantees Shutdown sees every connection that got in.
-func (h *Handler) add(c *conn) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closing {
-		return false
-	}
-	s := h.shard(c.id)
-	s.mu.Lock()
-	s.m[c.id] = c
-	s.mu.Unlock()
-	return true
-}
-
-func (h *Handler) remove(c *conn) {
-	s := h.shard(c.id)
-	s.mu.Lock()
-	delete(s.m, c.id)
-	s.mu.Unlock()
-}
-
-// lookup returns the open connection with id, or nil.
-func (h *Handler) lookup(id ConnID) *conn {
-	s := h.shard(id)
-	s.mu.RLock()
-	c := s.m[id]
-	s.mu.RUnlock()
-	return c
-}
-
-func (h *Handler) each(f func(*conn)) {
-	for i := range h.shards {
-		s := &h.shards[i]
-		s.mu.RLock()
-		cs := make([]*conn, 0, len(s.m))
-		for _, c := range s.m {
-			cs = append(cs, c)
-		}
-		s.mu.RUnlock()
-		for _, c := range cs {
-			f(c)
-		}
-	}
+	s, _ := c.Session().(*session)
+	return s
 }
 
 // Shutdown stops accepting connections, closes every open one with 1001
@@ -331,25 +154,5 @@ func (h *Handler) each(f func(*conn)) {
 // are dropped without waiting and Shutdown returns ctx's error once they
 // are gone. Then the Handler's goroutines are gone too.
 func (h *Handler) Shutdown(ctx context.Context) error {
-	h.mu.Lock()
-	h.closing = true
-	h.mu.Unlock()
-
-	h.each(func(c *conn) { c.closeWith(CloseShutdown) })
-
-	done := make(chan struct{})
-	go func() {
-		h.serving.Wait()
-		close(done)
-	}()
-	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		h.each(func(c *conn) { c.abort() })
-		<-done
-		err = ctx.Err()
-	}
-	h.stopPollers()
-	return err
+	return h.eng.Shutdown(ctx)
 }

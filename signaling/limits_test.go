@@ -16,6 +16,7 @@ import (
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/signaling"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // Abuse limits and access hooks, tried over real WebSockets.
@@ -63,13 +64,13 @@ type limitObserver struct {
 
 type nop struct{}
 
-func (nop) ConnOpened()                           {}
-func (nop) ConnClosed(signaling.CloseReason)      {}
-func (nop) Handled(string, string, time.Duration) {}
-func (nop) Failure(string)                        {}
-func (nop) OfferRelayed()                         {}
-func (nop) AnswerRelayed()                        {}
-func (nop) Dropped(signaling.DropReason)          {}
+func (nop) ConnOpened()                              {}
+func (nop) ConnClosed(signaling.CloseReason)         {}
+func (nop) Handled(signaling.Message, time.Duration) {}
+func (nop) Failure(bittorrent.FailureCode)           {}
+func (nop) OfferRelayed()                            {}
+func (nop) AnswerRelayed()                           {}
+func (nop) Dropped(signaling.DropReason)             {}
 
 func (o *limitObserver) Limited(l signaling.Limit) {
 	o.mu.Lock()
@@ -295,10 +296,10 @@ func TestAuthorizeGuardsAnnouncesAnswersAndScrapes(t *testing.T) {
 	denied := randID()
 	var mu sync.Mutex
 	var paths []string
-	actions := map[signaling.Action]int{}
+	actions := map[wire.Action]int{}
 	tr := newTracker(t, func(c *signaling.Config) {
 		c.AllowFullScrape = true
-		c.Authorize = func(action signaling.Action, ih bittorrent.InfoHash, path string) error {
+		c.Authorize = func(action wire.Action, ih bittorrent.InfoHash, path string) error {
 			mu.Lock()
 			paths = append(paths, path)
 			actions[action]++
@@ -341,7 +342,7 @@ func TestAuthorizeGuardsAnnouncesAnswersAndScrapes(t *testing.T) {
 		}
 	}
 	// Three announces and one answer; two scraped hashes.
-	if actions[signaling.ActionAnnounce] != 4 || actions[signaling.ActionScrape] != 2 {
+	if actions[wire.ActionAnnounce] != 4 || actions[wire.ActionScrape] != 2 {
 		t.Errorf("Authorize saw actions %v", actions)
 	}
 }
@@ -350,7 +351,7 @@ func TestFullScrapeLeavesRefusedHashesOut(t *testing.T) {
 	var deny atomic.Pointer[[]byte]
 	tr := newTracker(t, func(c *signaling.Config) {
 		c.AllowFullScrape = true
-		c.Authorize = func(_ signaling.Action, ih bittorrent.InfoHash, _ string) error {
+		c.Authorize = func(_ wire.Action, ih bittorrent.InfoHash, _ string) error {
 			if d := deny.Load(); d != nil && string(ih[:]) == string(*d) {
 				return errNotAllowed
 			}

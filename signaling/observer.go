@@ -1,6 +1,10 @@
 package signaling
 
-import "time"
+import (
+	"time"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+)
 
 // DropReason says why a frame meant for a peer was not delivered.
 type DropReason uint8
@@ -8,7 +12,8 @@ type DropReason uint8
 const (
 	// DropTargetGone: the peer's connection closed before delivery.
 	DropTargetGone DropReason = iota + 1
-	// DropQueueFull: the peer's send queue was full; it is being dropped.
+	// DropQueueFull: the peer's send queue was full; it is being dropped
+	// as a slow consumer.
 	DropQueueFull
 	// DropNoOffer: an answer matched no offer this tracker relayed (unknown,
 	// expired or already answered).
@@ -78,16 +83,17 @@ func Limits() []Limit {
 type Observer interface {
 	ConnOpened()
 	ConnClosed(reason CloseReason)
-	// Handled is called once per client message after it was processed:
-	// action is "announce", "answer", "scrape" or "invalid"; event is the
-	// announce event ("started", "completed", "stopped", "update",
-	// "paused", "unknown"), "" for other actions; d is the processing time.
-	Handled(action, event string, d time.Duration)
-	// Failure is called for each failure reply, with its reason text.
-	Failure(reason string)
+	// Handled is called once per client message after it was processed,
+	// before any frame it caused is written, with what the message was
+	// and the time it took.
+	Handled(m Message, d time.Duration)
+	// Failure is called for each failure reply, with its kind.
+	Failure(code bittorrent.FailureCode)
 	// OfferRelayed and AnswerRelayed count frames enqueued for peers.
 	OfferRelayed()
 	AnswerRelayed()
+	// Dropped is called for each offer and answer that was not relayed,
+	// with why.
 	Dropped(reason DropReason)
 	// Limited is called each time an abuse limit refuses an upgrade or a
 	// message.
@@ -97,11 +103,11 @@ type Observer interface {
 // nopObserver is used when Config.Observer is nil.
 type nopObserver struct{}
 
-func (nopObserver) ConnOpened()                           {}
-func (nopObserver) ConnClosed(CloseReason)                {}
-func (nopObserver) Handled(string, string, time.Duration) {}
-func (nopObserver) Failure(string)                        {}
-func (nopObserver) OfferRelayed()                         {}
-func (nopObserver) AnswerRelayed()                        {}
-func (nopObserver) Dropped(DropReason)                    {}
-func (nopObserver) Limited(Limit)                         {}
+func (nopObserver) ConnOpened()                    {}
+func (nopObserver) ConnClosed(CloseReason)         {}
+func (nopObserver) Handled(Message, time.Duration) {}
+func (nopObserver) Failure(bittorrent.FailureCode) {}
+func (nopObserver) OfferRelayed()                  {}
+func (nopObserver) AnswerRelayed()                 {}
+func (nopObserver) Dropped(DropReason)             {}
+func (nopObserver) Limited(Limit)                  {}

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"github.com/swarmbridge/swarmbridge/bittorrent"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // pendingOffer is an offer relayed to a connection and not answered yet.
@@ -9,7 +10,7 @@ import (
 // connection, and refuses answers to offers this tracker never relayed, so
 // no peer can push answers at arbitrary peer ids.
 type pendingOffer struct {
-	id       OfferID
+	id       wire.OfferID
 	ih       bittorrent.InfoHash
 	from     bittorrent.PeerID // the offerer
 	to       bittorrent.PeerID // the peer the offer was for, on this connection
@@ -41,7 +42,7 @@ func (p *pendingOffers) add(o pendingOffer, limit int) {
 // forgets it and returns it. It looks from the newest offer back, since
 // answers come soon after their offers: with a large ring (an operator
 // raised WS_PENDING_OFFERS) an answer still costs a few comparisons.
-func (p *pendingOffers) take(id OfferID, ih bittorrent.InfoHash, from, to bittorrent.PeerID, now int64) (pendingOffer, bool) {
+func (p *pendingOffers) take(id wire.OfferID, ih bittorrent.InfoHash, from, to bittorrent.PeerID, now int64) (pendingOffer, bool) {
 	n := len(p.ring)
 	newest := n - 1 // until the ring is full, offers are in arrival order
 	if n > 0 && p.next > 0 {
@@ -58,4 +59,19 @@ func (p *pendingOffers) take(id OfferID, ih bittorrent.InfoHash, from, to bittor
 		}
 	}
 	return pendingOffer{}, false
+}
+
+// remember keeps an offer relayed to s, so that its answer can be routed
+// back; the oldest are forgotten past Config.MaxPendingOffers.
+func (s *session) remember(o pendingOffer) {
+	s.pmu.Lock()
+	s.pending.add(o, s.h.cfg.MaxPendingOffers)
+	s.pmu.Unlock()
+}
+
+// takeOffer finds and forgets the live offer an answer on s answers.
+func (s *session) takeOffer(id wire.OfferID, ih bittorrent.InfoHash, from, to bittorrent.PeerID, now int64) (pendingOffer, bool) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	return s.pending.take(id, ih, from, to, now)
 }

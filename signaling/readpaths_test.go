@@ -14,7 +14,8 @@ import (
 // path of TLS connections and of every platform without epoll: both paths
 // share the frame reader and the message path, and must behave alike.
 
-// relaySuite is every test of relay_test.go and limits_test.go.
+// relaySuite is every test of relay_test.go, limits_test.go and
+// observer_test.go.
 var relaySuite = map[string]func(*testing.T){
 	"TestFanOutSendsOneOfferPerPeerNeverToSelf":        TestFanOutSendsOneOfferPerPeerNeverToSelf,
 	"TestSurplusOffersAreDroppedNotRepeated":           TestSurplusOffersAreDroppedNotRepeated,
@@ -50,6 +51,8 @@ var relaySuite = map[string]func(*testing.T){
 	"TestLargestOfferReachesItsTarget":                 TestLargestOfferReachesItsTarget,
 	"TestUnknownClientAddressRefusesTheUpgrade":        TestUnknownClientAddressRefusesTheUpgrade,
 	"TestFullScrapeTooLargeFailsPolitely":              TestFullScrapeTooLargeFailsPolitely,
+	"TestObserverGetsTypedLabelsAndFailureCodes":       TestObserverGetsTypedLabelsAndFailureCodes,
+	"TestAFullQueueIsCountedAsQueueFull":               TestAFullQueueIsCountedAsQueueFull,
 }
 
 func TestRelaySuiteOnReaderGoroutines(t *testing.T) {
@@ -69,7 +72,7 @@ func TestRelaySuiteOnReaderGoroutines(t *testing.T) {
 func TestRelaySuiteIsComplete(t *testing.T) {
 	fset := token.NewFileSet()
 	var inFiles []string
-	for _, file := range []string{"relay_test.go", "limits_test.go"} {
+	for _, file := range []string{"relay_test.go", "limits_test.go", "observer_test.go"} {
 		f, err := parser.ParseFile(fset, file, nil, 0)
 		if err != nil {
 			t.Fatal(err)

@@ -346,3 +346,34 @@ func relayOne(t *testing.T, ih, fromID []byte, from, to *client) offer {
 	}
 	return offers[0]
 }
+
+// floodSlowPeer has a peer announce in ih and never read again, then a
+// second peer (returned) announce with big offers, each of which goes to
+// the slow one, until done reports true (checked after every response) or
+// 5000 announces were answered.
+func floodSlowPeer(t *testing.T, tr *tracker, ih []byte, done func() bool) *client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	slow, _, err := websocket.Dial(ctx, tr.url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = slow.CloseNow() })
+	b, _ := json.Marshal(announce(ih, randID(), "started", 0))
+	if err := slow.Write(ctx, websocket.MessageText, b); err != nil {
+		t.Fatal(err)
+	}
+
+	sender := tr.dial(t)
+	big := strings.Repeat("a=candidate:x 1 udp 1 127.0.0.1 9 typ host\r\n", 1200) // ~56 KB, fills TCP buffers fast
+	senderID := randID()
+	for range 5000 {
+		sender.send(announce(ih, senderID, "", 1, offer{id: randID(), sdp: big}))
+		expectAnnounceResponse(t, sender, ih)
+		if done() {
+			break
+		}
+	}
+	return sender
+}

@@ -3,7 +3,6 @@ package signaling_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -458,33 +457,9 @@ func TestTooManyTorrentsPerConnection(t *testing.T) {
 func TestSlowConsumerIsDroppedWithoutStallingSenders(t *testing.T) {
 	tr := newTracker(t, func(c *signaling.Config) { c.SendQueueLen = 8 })
 	ih := randID()
-
-	// The slow peer announces, then never reads again.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	slow, _, err := websocket.Dial(ctx, tr.url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slow.CloseNow()
-	slowID := randID()
-	b, _ := json.Marshal(announce(ih, slowID, "started", 0))
-	if err := slow.Write(ctx, websocket.MessageText, b); err != nil {
-		t.Fatal(err)
-	}
-
-	// A sender floods it with big offers. The sender must keep getting its
-	// responses: the slow peer's full queue gets it dropped, never blocks.
-	sender := tr.dial(t)
-	big := strings.Repeat("a=candidate:x 1 udp 1 127.0.0.1 9 typ host\r\n", 1200) // ~56 KB, fills TCP buffers fast
-	senderID := randID()
-	for i := 0; i < 5000; i++ {
-		sender.send(announce(ih, senderID, "", 1, offer{id: randID(), sdp: big}))
-		expectAnnounceResponse(t, sender, ih)
-		if tr.h.Conns() == 1 {
-			break
-		}
-	}
+	// The sender must keep getting its responses: the slow peer's full
+	// queue gets it dropped, never blocks.
+	sender := floodSlowPeer(t, tr, ih, func() bool { return tr.h.Conns() == 1 })
 	waitFor(t, func() bool { return tr.h.Conns() == 1 })
 	// The slow peer's entry is gone: offers no longer go anywhere.
 	if co, in, _ := scrapeCounts(t, sender, ih); co != 0 || in != 1 {

@@ -2,16 +2,9 @@ package signaling
 
 import (
 	"context"
-	"encoding/hex"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
-
-// OfferID is the 20-byte id an offering client gives one WebRTC offer.
-type OfferID [20]byte
-
-// String returns lowercase hex.
-func (o OfferID) String() string { return hex.EncodeToString(o[:]) }
 
 // ConnID identifies one signaling connection. The Handler allocates them;
 // zero is never used. A Swarms implementation stores them opaquely.

@@ -20,7 +20,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // swarmbridge is an in-process Swarmbridge for the examples and tests.
-// (internal/server/servertest needs a testing.TB, which examples lack.)
+// (internal/testkit/servertest needs a testing.TB, which examples lack.)
 type swarmbridge struct {
 	HTTPURL string // http://127.0.0.1:port
 	UDPAddr string // 127.0.0.1:port

@@ -8,8 +8,9 @@
 // fixed fake peer id), so the generator receives as many offers as it
 // sends and answers its share of them; each answer is sent back as a
 // relayed answer. A scrape gets an empty scrape response. Messages are
-// decoded and encoded with the tracker's own codec (package signaling);
-// framing is a minimal RFC 6455 server.
+// decoded and encoded with the tracker's own codec (package
+// signaling/wire), and framed with its RFC 6455 primitives (package
+// signaling/wsproto).
 //
 // HTTP (-http): a fixed announce or scrape response; with -http-close the
 // connection is closed after every response, as opentracker does.
@@ -21,8 +22,6 @@ package main
 
 import (
 	"bufio"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/binary"
 	"flag"
 	"fmt"
@@ -36,7 +35,8 @@ import (
 	"syscall"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
-	"github.com/swarmbridge/swarmbridge/signaling"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
+	"github.com/swarmbridge/swarmbridge/signaling/wsproto"
 )
 
 func main() {
@@ -108,141 +108,106 @@ func serveWS(c net.Conn, reflect bool) {
 		_, _ = io.WriteString(c, "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n")
 		return
 	}
-	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	_, err = io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+
-		base64.StdEncoding.EncodeToString(h[:])+"\r\n\r\n")
-	if err != nil {
+	resp := []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
+	resp = wsproto.AppendAcceptKey(resp, key)
+	if _, err := c.Write(append(resp, "\r\n\r\n"...)); err != nil {
 		return
 	}
-	var (
-		dec signaling.Decoder
-		r   signaling.Request
-		msg []byte
-		out []byte // frames to write, batched per message
-	)
+	s := &wsSession{reflect: reflect}
+	var fr wsproto.FrameReader
+	defer fr.Release()
+	buf := make([]byte, 64<<10)
 	for {
-		op, payload, err := readFrame(br, &msg)
+		// What net/http read past the request comes first, then the socket.
+		n, err := br.Read(buf)
+		if n > 0 {
+			s.out = s.out[:0]
+			ferr := fr.Feed(buf[:n], 16<<20, s)
+			if len(s.out) > 0 {
+				if _, err := c.Write(s.out); err != nil {
+					return
+				}
+			}
+			if ferr != nil || s.closed {
+				return
+			}
+		}
 		if err != nil {
 			return
 		}
-		switch op {
-		case 0x8: // close
-			_, _ = c.Write(appendFrame(nil, 0x8, payload))
-			return
-		case 0x9: // ping
-			if _, err := c.Write(appendFrame(nil, 0xA, payload)); err != nil {
-				return
-			}
-			continue
-		case 0xA:
-			continue
-		}
-		out = out[:0]
-		var body []byte
-		if err := dec.Decode(payload, &r); err != nil {
-			var ih *bittorrent.InfoHash
-			if r.HasInfoHash {
-				ih = &r.InfoHash
-			}
-			out = appendTextFrame(out, signaling.AppendFailure(body, r.Action, ih, err.Error()))
-		} else {
-			switch {
-			case r.Action == signaling.ActionScrape:
-				out = appendTextFrame(out, signaling.AppendScrapeResponse(body, r.ScrapeHashes, nil, 0))
-			case r.HasAnswer:
-				if reflect {
-					out = appendTextFrame(out, signaling.AppendAnswer(body, r.InfoHash, r.PeerID, r.OfferID, r.Answer))
-				}
-			default:
-				out = appendTextFrame(out, signaling.AppendAnnounceResponse(body, r.InfoHash, 120, bittorrent.Counts{Incomplete: 1}))
-				if reflect {
-					for _, o := range r.Offers {
-						out = appendTextFrame(out, signaling.AppendOffer(body, r.InfoHash, fakePeer, o.ID, o.SDP))
-					}
-				}
-			}
-		}
-		if len(out) > 0 {
-			if _, err := c.Write(out); err != nil {
-				return
-			}
-		}
 	}
 }
 
-// readFrame reads one whole message (reassembling fragments) and unmasks
-// it into *buf.
-func readFrame(br *bufio.Reader, buf *[]byte) (byte, []byte, error) {
-	*buf = (*buf)[:0]
-	var op byte
-	for {
-		var hdr [14]byte
-		if _, err := io.ReadFull(br, hdr[:2]); err != nil {
-			return 0, nil, err
-		}
-		fin, fop := hdr[0]&0x80 != 0, hdr[0]&0x0F
-		if fop != 0 {
-			op = fop
-		}
-		n := uint64(hdr[1] & 0x7F)
-		switch n {
-		case 126:
-			if _, err := io.ReadFull(br, hdr[2:4]); err != nil {
-				return 0, nil, err
-			}
-			n = uint64(binary.BigEndian.Uint16(hdr[2:4]))
-		case 127:
-			if _, err := io.ReadFull(br, hdr[2:10]); err != nil {
-				return 0, nil, err
-			}
-			n = binary.BigEndian.Uint64(hdr[2:10])
-		}
-		if n > 16<<20 {
-			return 0, nil, fmt.Errorf("frame of %d bytes", n)
-		}
-		var mask [4]byte
-		if hdr[1]&0x80 != 0 {
-			if _, err := io.ReadFull(br, mask[:]); err != nil {
-				return 0, nil, err
-			}
-		}
-		start := len(*buf)
-		*buf = append(*buf, make([]byte, n)...)
-		p := (*buf)[start:]
-		if _, err := io.ReadFull(br, p); err != nil {
-			return 0, nil, err
-		}
-		m64 := uint64(binary.LittleEndian.Uint32(mask[:]))
-		m64 |= m64 << 32
-		i := 0
-		for ; i+8 <= len(p); i += 8 {
-			binary.LittleEndian.PutUint64(p[i:], binary.LittleEndian.Uint64(p[i:])^m64)
-		}
-		for ; i < len(p); i++ {
-			p[i] ^= mask[i&3]
-		}
-		if fin {
-			return op, *buf, nil
-		}
-	}
+// wsSession answers the messages of one connection (a wsproto.FrameSink):
+// the frames for what one read brought are collected in out and written
+// with one system call.
+type wsSession struct {
+	reflect bool
+	dec     wire.Decoder
+	r       wire.Request
+	body    []byte // one message, behind wsproto.MaxServerHeader bytes of room
+	out     []byte // frames to write
+	closed  bool
 }
 
-func appendFrame(dst []byte, op byte, p []byte) []byte {
-	dst = append(dst, 0x80|op)
-	switch n := len(p); {
-	case n > 0xFFFF:
-		dst = append(dst, 127)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
-	case n > 125:
-		dst = append(dst, 126)
-		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
+// frame appends the message in s.body as a frame of opcode op to s.out.
+func (s *wsSession) frame(op wsproto.Opcode) {
+	off := wsproto.PutServerHeader(s.body, op)
+	s.out = append(s.out, s.body[off:]...)
+}
+
+// startBody returns s.body emptied behind the header room.
+func (s *wsSession) startBody() []byte {
+	var room [wsproto.MaxServerHeader]byte
+	return append(s.body[:0], room[:]...)
+}
+
+func (s *wsSession) FrameMessage(payload []byte) bool {
+	r := &s.r
+	if err := s.dec.Decode(payload, r); err != nil {
+		var ih *bittorrent.InfoHash
+		if r.HasInfoHash {
+			ih = &r.InfoHash
+		}
+		s.body = wire.AppendFailure(s.startBody(), r.Action, ih, err.Error())
+		s.frame(wsproto.OpText)
+		return true
+	}
+	switch {
+	case r.Action == wire.ActionScrape:
+		s.body = wire.AppendScrapeResponse(s.startBody(), r.ScrapeHashes, nil, 0)
+		s.frame(wsproto.OpText)
+	case r.HasAnswer:
+		if s.reflect {
+			s.body = wire.AppendAnswer(s.startBody(), r.InfoHash, r.PeerID, r.OfferID, r.Answer)
+			s.frame(wsproto.OpText)
+		}
 	default:
-		dst = append(dst, byte(n))
+		s.body = wire.AppendAnnounceResponse(s.startBody(), r.InfoHash, 120, bittorrent.Counts{Incomplete: 1})
+		s.frame(wsproto.OpText)
+		if s.reflect {
+			for _, o := range r.Offers {
+				s.body = wire.AppendOffer(s.startBody(), r.InfoHash, fakePeer, o.ID, o.SDP)
+				s.frame(wsproto.OpText)
+			}
+		}
 	}
-	return append(dst, p...)
+	return true
 }
 
-func appendTextFrame(dst, p []byte) []byte { return appendFrame(dst, 0x1, p) }
+func (s *wsSession) FrameControl(op wsproto.Opcode, payload []byte) bool {
+	switch op {
+	case wsproto.OpPing:
+		s.body = append(s.startBody(), payload...)
+		s.frame(wsproto.OpPong)
+	case wsproto.OpClose:
+		s.body = append(s.startBody(), payload...)
+		s.frame(wsproto.OpClose)
+		s.closed = true
+		return false
+	}
+	return true
+}
 
 // --- HTTP ---
 

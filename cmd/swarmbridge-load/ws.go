@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/swarmbridge/swarmbridge/signaling/wsproto"
 )
 
 // wsRun drives -conns WebSocket peers that behave like WebTorrent pages
@@ -43,7 +47,7 @@ type pendingReq struct {
 type wsClient struct {
 	run *wsRun
 	id  int
-	c   *wsConn
+	c   *wsproto.Conn
 
 	mu        sync.Mutex // guards everything below it, and ann
 	ann       announceMsg
@@ -121,7 +125,7 @@ func (r *wsRun) connect() {
 	}
 }
 
-func (r *wsRun) newClient(i int, c *wsConn) *wsClient {
+func (r *wsRun) newClient(i int, c *wsproto.Conn) *wsClient {
 	pid := peerID("-WW0300-", i)
 	cl := &wsClient{run: r, id: i, c: c, rng: newRNG(processSalt ^ uint64(i)*0x9E37)}
 	left := int64(1 << 20)
@@ -199,9 +203,9 @@ func (r *wsRun) stop() {
 	close(r.done)
 	for _, cl := range r.live {
 		// A polite close (1000), unless the socket is backed up.
-		_ = cl.c.nc.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-		_ = cl.c.writeControl(opClose, []byte{0x03, 0xE8})
-		cl.c.close()
+		_ = cl.c.NetConn().SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		_ = cl.c.WriteControl(wsproto.OpClose, []byte{0x03, 0xE8})
+		_ = cl.c.Close()
 	}
 	r.wg.Wait()
 }
@@ -229,7 +233,7 @@ func (cl *wsClient) sendRequest() error {
 	}
 	cl.pending = append(cl.pending, pendingReq{at: time.Now(), scrape: scrape})
 	cl.mu.Unlock()
-	err := cl.c.writeFrame(opText, b)
+	err := cl.c.WriteFrame(wsproto.OpText, *b)
 	putFrame(b)
 	if err != nil {
 		cl.fail(err)
@@ -283,13 +287,13 @@ func (cl *wsClient) fail(err error) {
 		return
 	}
 	switch {
-	case errors.Is(err, errWSClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), isConnReset(err):
+	case errors.Is(err, wsproto.ErrClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), isConnReset(err):
 		cl.run.st.add(cl.id, cErrClose, 1)
 	default:
 		cl.run.st.add(cl.id, cErrProtocol, 1)
 		noteProtocolError(err)
 	}
-	cl.c.close()
+	_ = cl.c.Close()
 }
 
 func (cl *wsClient) readLoop() {
@@ -297,7 +301,7 @@ func (cl *wsClient) readLoop() {
 	defer r.wg.Done()
 	var m wsMsg
 	for {
-		msg, err := cl.c.readMessage()
+		msg, err := cl.c.ReadMessage()
 		if err != nil {
 			cl.fail(err)
 			return
@@ -348,7 +352,7 @@ func (cl *wsClient) maybeAnswer(m *wsMsg) {
 	sdp := r.answerSDPs[cl.answerSDP]
 	cl.answerSDP = (cl.answerSDP + 1) % len(r.answerSDPs)
 	*b = appendAnswer(*b, m.infoHash, cl.ann.peerID, m.peerID, m.offerID, sdp)
-	err := cl.c.writeFrame(opText, b)
+	err := cl.c.WriteFrame(wsproto.OpText, *b)
 	putFrame(b)
 	if err != nil {
 		cl.fail(err)
@@ -401,4 +405,41 @@ func isConnReset(err error) bool {
 		}
 	}
 	return errors.Is(err, net.ErrClosed)
+}
+
+// dialWS connects to u from the local address src (host only, "" for any)
+// and performs the opening handshake, within timeout.
+func dialWS(u *url.URL, src string, timeout time.Duration, readBuf int) (*wsproto.Conn, error) {
+	opts := wsproto.DialOptions{
+		Header:         http.Header{"Origin": {"http://" + u.Host}, "User-Agent": {"swarmbridge-load"}},
+		ReadBufferSize: readBuf,
+	}
+	if src != "" {
+		opts.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return wsproto.Dial(ctx, u, opts)
+}
+
+// wsBufPool holds the buffers messages are built in: wsproto.MaxClientHeader
+// bytes of room for the frame header, then the message.
+var wsBufPool = sync.Pool{New: func() any {
+	b := make([]byte, wsproto.MaxClientHeader, 32<<10)
+	return &b
+}}
+
+// getFrame returns a buffer with the header room reserved; append the
+// message to it and pass it to WriteFrame.
+func getFrame() *[]byte {
+	b := wsBufPool.Get().(*[]byte)
+	*b = (*b)[:wsproto.MaxClientHeader]
+	return b
+}
+
+func putFrame(b *[]byte) {
+	if cap(*b) > 1<<20 {
+		return
+	}
+	wsBufPool.Put(b)
 }

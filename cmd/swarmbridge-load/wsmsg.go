@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"strconv"
 
-	"github.com/swarmbridge/swarmbridge/signaling"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // WebTorrent signaling messages (protocol.md §2.3, §2.4), encoded by
@@ -13,7 +13,7 @@ import (
 // copies and no encoding/json.
 
 // binTok returns b as a JSON binary string token, quotes included.
-func binTok(b []byte) []byte { return signaling.AppendBinaryString(nil, b) }
+func binTok(b []byte) []byte { return wire.AppendBinaryString(nil, b) }
 
 // announceMsg is what one announce carries.
 type announceMsg struct {
@@ -62,7 +62,7 @@ func appendAnnounce(dst []byte, m *announceMsg) []byte {
 		}
 		dst = append(dst, `},"offer_id":`...)
 		m.rng.fill(oid[:])
-		dst = signaling.AppendBinaryString(dst, oid[:])
+		dst = wire.AppendBinaryString(dst, oid[:])
 		dst = append(dst, '}')
 	}
 	return append(dst, "]}"...)

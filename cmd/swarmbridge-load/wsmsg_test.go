@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
-	"github.com/swarmbridge/swarmbridge/signaling"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // Ids with every awkward byte: quote, backslash, control bytes, DEL and
@@ -33,12 +33,12 @@ func TestAnnounceDecodesWithTrackerCodec(t *testing.T) {
 		if !json.Valid(msg) {
 			t.Fatalf("invalid JSON: %.200s", msg)
 		}
-		var r signaling.Request
-		dec := signaling.Decoder{MaxOffers: 100}
+		var r wire.Request
+		dec := wire.Decoder{MaxOffers: 100}
 		if err := dec.Decode(msg, &r); err != nil {
 			t.Fatalf("tracker codec rejects the announce: %v\n%.300s", err, msg)
 		}
-		if r.Action != signaling.ActionAnnounce || !r.HasInfoHash || r.InfoHash != ih || !r.HasPeerID || r.PeerID != pid {
+		if r.Action != wire.ActionAnnounce || !r.HasInfoHash || r.InfoHash != ih || !r.HasPeerID || r.PeerID != pid {
 			t.Fatalf("ids not round-tripped: %+v", r)
 		}
 		wantLeft := tc.left
@@ -58,7 +58,7 @@ func TestAnnounceDecodesWithTrackerCodec(t *testing.T) {
 		if len(r.Offers) != tc.offers || r.OffersSeen != tc.offers {
 			t.Fatalf("%d offers decoded (%d seen), want %d", len(r.Offers), r.OffersSeen, tc.offers)
 		}
-		seen := map[signaling.OfferID]bool{}
+		seen := map[wire.OfferID]bool{}
 		for i, o := range r.Offers {
 			if !bytes.Equal(o.SDP.SDP, sdps[i%len(sdps)]) || string(o.SDP.Type) != `"offer"` {
 				t.Errorf("offer %d: SDP or type not carried verbatim", i)
@@ -93,8 +93,8 @@ func TestAnswerToRelayedOffer(t *testing.T) {
 	// The offer as the tracker relays it, with the SDP token the tracker
 	// copies verbatim from the offerer.
 	sdp := sdpTokens(newRNG(1), false, 600, 1)[0]
-	offer := signaling.AppendOffer(nil, bittorrent.InfoHash(ih), bittorrent.PeerID(from), signaling.OfferID(oid),
-		signaling.SDP{Type: []byte(`"offer"`), SDP: sdp})
+	offer := wire.AppendOffer(nil, bittorrent.InfoHash(ih), bittorrent.PeerID(from), wire.OfferID(oid),
+		wire.SDP{Type: []byte(`"offer"`), SDP: sdp})
 	var m wsMsg
 	classify(offer, &m)
 	if m.kind != msgOffer {
@@ -102,8 +102,8 @@ func TestAnswerToRelayedOffer(t *testing.T) {
 	}
 	answerSDP := sdpTokens(newRNG(2), true, 600, 1)[0]
 	ans := appendAnswer(nil, m.infoHash, binTok(me[:]), m.peerID, m.offerID, answerSDP)
-	var r signaling.Request
-	if err := (&signaling.Decoder{}).Decode(ans, &r); err != nil {
+	var r wire.Request
+	if err := (&wire.Decoder{}).Decode(ans, &r); err != nil {
 		t.Fatalf("tracker codec rejects the answer: %v\n%s", err, ans)
 	}
 	if !r.HasAnswer || r.InfoHash != ih || r.PeerID != me || !r.HasToPeerID || r.ToPeerID != from || !r.HasOfferID || r.OfferID != oid {
@@ -122,11 +122,11 @@ func TestScrapeDecodesWithTrackerCodec(t *testing.T) {
 			toks = append(toks, binTok(h[:]))
 		}
 		msg := appendScrape(nil, toks)
-		var r signaling.Request
-		if err := (&signaling.Decoder{}).Decode(msg, &r); err != nil {
+		var r wire.Request
+		if err := (&wire.Decoder{}).Decode(msg, &r); err != nil {
 			t.Fatalf("tracker codec rejects %s: %v", msg, err)
 		}
-		if r.Action != signaling.ActionScrape || len(r.ScrapeHashes) != n {
+		if r.Action != wire.ActionScrape || len(r.ScrapeHashes) != n {
 			t.Fatalf("scrape of %d decoded as %+v", n, r)
 		}
 		for i := range n {
@@ -140,7 +140,7 @@ func TestScrapeDecodesWithTrackerCodec(t *testing.T) {
 func TestClassifyServerMessages(t *testing.T) {
 	ih, pid, oid := awkwardID(9), awkwardID(10), awkwardID(11)
 	sih := bittorrent.InfoHash(ih)
-	sdp := signaling.SDP{SDP: []byte(`"v=0\r\na=x:\"q\" \\ \u00e9\r\n"`)}
+	sdp := wire.SDP{SDP: []byte(`"v=0\r\na=x:\"q\" \\ \u00e9\r\n"`)}
 	ihTok := string(binTok(ih[:]))
 	for _, tc := range []struct {
 		name   string
@@ -148,13 +148,13 @@ func TestClassifyServerMessages(t *testing.T) {
 		kind   int
 		reason string
 	}{
-		{"announce response", signaling.AppendAnnounceResponse(nil, sih, 120, bittorrent.Counts{Complete: 3, Incomplete: 7}), msgAnnounceResp, ""},
-		{"scrape response", signaling.AppendScrapeResponse(nil, []bittorrent.InfoHash{sih}, []bittorrent.Counts{{Complete: 1}}, 600), msgScrapeResp, ""},
-		{"empty scrape response", signaling.AppendScrapeResponse(nil, nil, nil, 0), msgScrapeResp, ""},
-		{"offer", signaling.AppendOffer(nil, sih, bittorrent.PeerID(pid), signaling.OfferID(oid), sdp), msgOffer, ""},
-		{"answer", signaling.AppendAnswer(nil, sih, bittorrent.PeerID(pid), signaling.OfferID(oid), sdp), msgAnswer, ""},
-		{"failure", signaling.AppendFailure(nil, signaling.ActionAnnounce, &sih, "info_hash not allowed"), msgFailure, "info_hash not allowed"},
-		{"scrape failure", signaling.AppendFailure(nil, signaling.ActionScrape, nil, "too many"), msgFailure, "too many"},
+		{"announce response", wire.AppendAnnounceResponse(nil, sih, 120, bittorrent.Counts{Complete: 3, Incomplete: 7}), msgAnnounceResp, ""},
+		{"scrape response", wire.AppendScrapeResponse(nil, []bittorrent.InfoHash{sih}, []bittorrent.Counts{{Complete: 1}}, 600), msgScrapeResp, ""},
+		{"empty scrape response", wire.AppendScrapeResponse(nil, nil, nil, 0), msgScrapeResp, ""},
+		{"offer", wire.AppendOffer(nil, sih, bittorrent.PeerID(pid), wire.OfferID(oid), sdp), msgOffer, ""},
+		{"answer", wire.AppendAnswer(nil, sih, bittorrent.PeerID(pid), wire.OfferID(oid), sdp), msgAnswer, ""},
+		{"failure", wire.AppendFailure(nil, wire.ActionAnnounce, &sih, "info_hash not allowed"), msgFailure, "info_hash not allowed"},
+		{"scrape failure", wire.AppendFailure(nil, wire.ActionScrape, nil, "too many"), msgFailure, "too many"},
 		// bittorrent-tracker's key orders and spacing.
 		{"ref announce response", []byte(`{"complete":1,"incomplete":2,"action":"announce","interval":120,"info_hash":` + ihTok + `}`), msgAnnounceResp, ""},
 		{"ref offer", []byte(`{"action":"announce","offer":{"type":"offer","sdp":"v=0\r\n{[\"}]"},"offer_id":"` + `abcdefghij0123456789","peer_id":"-WW0300-abcdefghijkl","info_hash":` + ihTok + `}`), msgOffer, ""},
@@ -174,31 +174,15 @@ func TestClassifyServerMessages(t *testing.T) {
 			t.Errorf("%s: reason %q, want %q", tc.name, m.reason, tc.reason)
 		}
 		if tc.kind == msgOffer && tc.name == "offer" {
-			var gotIH, gotPID, gotOID signaling.BinaryID
-			for tok, dst := range map[string]*signaling.BinaryID{string(m.infoHash): &gotIH, string(m.peerID): &gotPID, string(m.offerID): &gotOID} {
+			var gotIH, gotPID, gotOID wire.BinaryID
+			for tok, dst := range map[string]*wire.BinaryID{string(m.infoHash): &gotIH, string(m.peerID): &gotPID, string(m.offerID): &gotOID} {
 				if err := json.Unmarshal([]byte(tok), dst); err != nil {
 					t.Fatalf("token %q: %v", tok, err)
 				}
 			}
-			if gotIH != signaling.BinaryID(ih) || gotPID != signaling.BinaryID(pid) || gotOID != signaling.BinaryID(oid) {
+			if gotIH != wire.BinaryID(ih) || gotPID != wire.BinaryID(pid) || gotOID != wire.BinaryID(oid) {
 				t.Errorf("offer tokens do not decode to the ids")
 			}
-		}
-	}
-}
-
-func TestMaskBytes(t *testing.T) {
-	for n := range 40 {
-		p := make([]byte, n)
-		newRNG(uint64(n)).fill(p)
-		want := append([]byte(nil), p...)
-		key := [4]byte{0x12, 0x9a, 0xff, 0x01}
-		for i := range want {
-			want[i] ^= key[i%4]
-		}
-		maskBytes(p, uint32(key[0])|uint32(key[1])<<8|uint32(key[2])<<16|uint32(key[3])<<24)
-		if !bytes.Equal(p, want) {
-			t.Fatalf("len %d: masking differs from RFC 6455", n)
 		}
 	}
 }

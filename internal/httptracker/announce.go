@@ -21,14 +21,7 @@ func (h *Handler) ServeAnnounce(w http.ResponseWriter, r *http.Request) {
 	s.params = announceParams{}
 	var f *Failure
 	s.buf, f = h.announce(r, s, s.buf[:0])
-	failure := ""
-	if f != nil {
-		h.stats.failures.Add(1)
-		s.buf = appendFailure(s.buf[:0], f)
-		failure = f.Reason
-	}
-	writeBody(w, s.buf)
-	h.obs.Handled("announce", s.params.eventLabel(), failure, time.Since(start))
+	h.respond(w, s, f, "announce", s.params.eventLabel(), start)
 }
 
 // announce validates the request, applies it to the store and appends the
@@ -61,7 +54,7 @@ func (h *Handler) announce(r *http.Request, s *scratch, b []byte) ([]byte, *Fail
 	}
 	if h.allowHash != nil {
 		if err := h.allowHash(ih); err != nil {
-			return b, &Failure{Reason: err.Error()}
+			return b, denied(err)
 		}
 	}
 	numWant := p.numWant

@@ -141,14 +141,19 @@ func positiveOr(name string, v, def int) (int, error) {
 	return v, nil
 }
 
-// Observer receives one call per request, after it was answered. It must be
-// cheap and safe for concurrent use. action is "announce" or "scrape";
-// event is the announce event ("started", "completed", "stopped",
-// "update", "unknown") or ""; failure is the failure reason sent, or "".
+// Observer is told about every request, after it was answered. It must be
+// cheap and safe for concurrent use.
 type Observer interface {
-	Handled(action, event, failure string, d time.Duration)
+	// Handled is called once per request: action is "announce" or
+	// "scrape"; event is the announce event ("started", "completed",
+	// "stopped", "update", "unknown") or ""; d is the time it took.
+	Handled(action, event string, d time.Duration)
+	// Failure is called, before Handled, for a request answered with a
+	// failure, with its kind.
+	Failure(code bittorrent.FailureCode)
 }
 
 type nopObserver struct{}
 
-func (nopObserver) Handled(string, string, string, time.Duration) {}
+func (nopObserver) Handled(string, string, time.Duration) {}
+func (nopObserver) Failure(bittorrent.FailureCode)        {}

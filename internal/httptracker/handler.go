@@ -168,7 +168,7 @@ func (h *Handler) admitRequest(r *http.Request, client netip.Addr) *Failure {
 	if errors.As(err, &f) {
 		return f
 	}
-	return &Failure{Reason: err.Error()}
+	return denied(err)
 }
 
 // scrapeAllowed asks Config.AllowScrape about ih.
@@ -205,4 +205,16 @@ func (h *Handler) Stats() Stats {
 		PlusRetries:   h.stats.plusRetries.Load(),
 		StoreErrors:   h.stats.storeErrors.Load(),
 	}
+}
+
+// respond sends the response built in s.buf, or the failure f instead when
+// there is one, and reports the request to the Observer.
+func (h *Handler) respond(w http.ResponseWriter, s *scratch, f *Failure, action, event string, start time.Time) {
+	if f != nil {
+		h.stats.failures.Add(1)
+		s.buf = appendFailure(s.buf[:0], f)
+		h.obs.Failure(f.Code)
+	}
+	writeBody(w, s.buf)
+	h.obs.Handled(action, event, time.Since(start))
 }

@@ -24,14 +24,7 @@ func (h *Handler) ServeScrape(w http.ResponseWriter, r *http.Request) {
 	defer h.putScratch(s)
 	var f *Failure
 	s.buf, f = h.scrape(r, s, s.buf[:0])
-	failure := ""
-	if f != nil {
-		h.stats.failures.Add(1)
-		s.buf = appendFailure(s.buf[:0], f)
-		failure = f.Reason
-	}
-	writeBody(w, s.buf)
-	h.obs.Handled("scrape", "", failure, time.Since(start))
+	h.respond(w, s, f, "scrape", "", start)
 }
 
 func (h *Handler) scrape(r *http.Request, s *scratch, b []byte) ([]byte, *Failure) {

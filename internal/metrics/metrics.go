@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/signaling"
 )
@@ -40,7 +41,10 @@ type Metrics struct {
 	children map[childKey]*child
 }
 
-type childKey struct{ transport, action, event string }
+type childKey struct {
+	transport     bittorrent.Transport
+	action, event string
+}
 
 type child struct {
 	requests prometheus.Counter
@@ -104,19 +108,17 @@ func New() *Metrics {
 	m.relayed.WithLabelValues("offer")
 	m.relayed.WithLabelValues("answer")
 	for _, l := range signaling.Limits() {
-		m.limited.WithLabelValues("ws", l.String())
+		m.Limited(bittorrent.TransportWS, l.String())
 	}
-	m.limited.WithLabelValues("http", LimitIPAnnounces)
-	m.limited.WithLabelValues("udp", LimitIPRequests)
-	for _, r := range []string{DeniedOrigin, DeniedKey, DeniedInfoHash} {
-		m.denied.WithLabelValues("ws", r)
+	m.Limited(bittorrent.TransportHTTP, LimitIPAnnounces)
+	m.Limited(bittorrent.TransportUDP, LimitIPRequests)
+	m.Denied(bittorrent.TransportWS, DeniedOrigin)
+	for _, t := range bittorrent.Transports() {
+		m.Denied(t, DeniedKey)
+		m.Denied(t, DeniedInfoHash)
 	}
-	for _, t := range []string{"http", "udp"} {
-		m.denied.WithLabelValues(t, DeniedKey)
-		m.denied.WithLabelValues(t, DeniedInfoHash)
-	}
-	for _, t := range []string{"ws", "http"} {
-		m.conns.WithLabelValues(t)
+	for _, t := range []bittorrent.Transport{bittorrent.TransportWS, bittorrent.TransportHTTP} {
+		m.conns.WithLabelValues(t.String())
 	}
 	return m
 }
@@ -137,13 +139,13 @@ const (
 
 // Limited returns the counter of limited_total for transport and limit,
 // for hot paths to increment without a label lookup.
-func (m *Metrics) Limited(transport, limit string) prometheus.Counter {
-	return m.limited.WithLabelValues(transport, limit)
+func (m *Metrics) Limited(t bittorrent.Transport, limit string) prometheus.Counter {
+	return m.limited.WithLabelValues(t.String(), limit)
 }
 
 // Denied returns the counter of denied_total for transport and reason.
-func (m *Metrics) Denied(transport, reason string) prometheus.Counter {
-	return m.denied.WithLabelValues(transport, reason)
+func (m *Metrics) Denied(t bittorrent.Transport, reason string) prometheus.Counter {
+	return m.denied.WithLabelValues(t.String(), reason)
 }
 
 // Registry is where the metrics live; register more collectors on it.
@@ -154,7 +156,7 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-func (m *Metrics) child(transport, action, event string) *child {
+func (m *Metrics) child(transport bittorrent.Transport, action, event string) *child {
 	k := childKey{transport, action, event}
 	m.mu.RLock()
 	c := m.children[k]
@@ -166,38 +168,44 @@ func (m *Metrics) child(transport, action, event string) *child {
 	defer m.mu.Unlock()
 	if c = m.children[k]; c == nil {
 		c = &child{
-			requests: m.requests.WithLabelValues(transport, action, event),
-			latency:  m.latency.WithLabelValues(transport, action),
+			requests: m.requests.WithLabelValues(transport.String(), action, event),
+			latency:  m.latency.WithLabelValues(transport.String(), action),
 		}
 		m.children[k] = c
 	}
 	return c
 }
 
-func (m *Metrics) handled(transport, action, event, failure string, d time.Duration) {
+func (m *Metrics) handled(transport bittorrent.Transport, action, event string, d time.Duration) {
 	c := m.child(transport, action, event)
 	c.requests.Inc()
 	c.latency.Observe(d.Seconds())
-	if failure != "" {
-		m.failures.WithLabelValues(transport, failure).Inc()
-	}
+}
+
+// failure counts one failure reply. Its label is the failure's code, from
+// a bounded set, never the text the client read.
+func (m *Metrics) failure(transport bittorrent.Transport, code bittorrent.FailureCode) {
+	m.failures.WithLabelValues(transport.String(), code.String()).Inc()
 }
 
 // Transport returns the observer the HTTP and UDP trackers take.
-func (m *Metrics) Transport(name string) TransportObserver {
-	return TransportObserver{m: m, name: name}
+func (m *Metrics) Transport(t bittorrent.Transport) TransportObserver {
+	return TransportObserver{m: m, t: t}
 }
 
 // TransportObserver implements httptracker.Observer and udptracker.Observer.
 type TransportObserver struct {
-	m    *Metrics
-	name string
+	m *Metrics
+	t bittorrent.Transport
 }
 
 // Handled counts one request.
-func (o TransportObserver) Handled(action, event, failure string, d time.Duration) {
-	o.m.handled(o.name, action, event, failure, d)
+func (o TransportObserver) Handled(action, event string, d time.Duration) {
+	o.m.handled(o.t, action, event, d)
 }
+
+// Failure counts one failure reply.
+func (o TransportObserver) Failure(code bittorrent.FailureCode) { o.m.failure(o.t, code) }
 
 // HTTPConnState tracks open HTTP connections; set it as http.Server's
 // ConnState. Hijacked connections (WebSockets) leave the HTTP count and are
@@ -205,37 +213,38 @@ func (o TransportObserver) Handled(action, event, failure string, d time.Duratio
 func (m *Metrics) HTTPConnState(state http.ConnState) {
 	switch state {
 	case http.StateNew:
-		m.conns.WithLabelValues("http").Inc()
+		m.conns.WithLabelValues(bittorrent.TransportHTTP.String()).Inc()
 	case http.StateClosed, http.StateHijacked:
-		m.conns.WithLabelValues("http").Dec()
+		m.conns.WithLabelValues(bittorrent.TransportHTTP.String()).Dec()
 	}
 }
 
 // WebSocket returns the observer for the signaling relay.
 func (m *Metrics) WebSocket() signaling.Observer {
-	o := &wsObserver{m: m}
+	o := &wsObserver{m: m, conns: m.conns.WithLabelValues(bittorrent.TransportWS.String())}
 	for _, l := range signaling.Limits() {
-		o.limited[l] = m.Limited("ws", l.String())
+		o.limited[l] = m.Limited(bittorrent.TransportWS, l.String())
 	}
 	return o
 }
 
 type wsObserver struct {
 	m       *Metrics
+	conns   prometheus.Gauge
 	limited [8]prometheus.Counter // by signaling.Limit
 }
 
-func (o *wsObserver) ConnOpened() { o.m.conns.WithLabelValues("ws").Inc() }
+func (o *wsObserver) ConnOpened() { o.conns.Inc() }
 func (o *wsObserver) ConnClosed(r signaling.CloseReason) {
-	o.m.conns.WithLabelValues("ws").Dec()
+	o.conns.Dec()
 	o.m.closed.WithLabelValues(r.String()).Inc()
 }
-func (o *wsObserver) Handled(action, event string, d time.Duration) {
-	o.m.handled("ws", action, event, "", d)
+func (o *wsObserver) Handled(msg signaling.Message, d time.Duration) {
+	o.m.handled(bittorrent.TransportWS, msg.ActionLabel(), msg.EventLabel(), d)
 }
-func (o *wsObserver) Failure(reason string) { o.m.failures.WithLabelValues("ws", reason).Inc() }
-func (o *wsObserver) OfferRelayed()         { o.m.relayed.WithLabelValues("offer").Inc() }
-func (o *wsObserver) AnswerRelayed()        { o.m.relayed.WithLabelValues("answer").Inc() }
+func (o *wsObserver) Failure(code bittorrent.FailureCode) { o.m.failure(bittorrent.TransportWS, code) }
+func (o *wsObserver) OfferRelayed()                       { o.m.relayed.WithLabelValues("offer").Inc() }
+func (o *wsObserver) AnswerRelayed()                      { o.m.relayed.WithLabelValues("answer").Inc() }
 func (o *wsObserver) Dropped(r signaling.DropReason) {
 	o.m.dropped.WithLabelValues(r.String()).Inc()
 }
@@ -244,7 +253,7 @@ func (o *wsObserver) Limited(l signaling.Limit) {
 		o.limited[l].Inc()
 		return
 	}
-	o.m.limited.WithLabelValues("ws", l.String()).Inc()
+	o.m.Limited(bittorrent.TransportWS, l.String()).Inc()
 }
 
 // Store registers gauges for swarms and peers, read from the store's

@@ -15,6 +15,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/metrics"
 	"github.com/swarmbridge/swarmbridge/internal/ratelimit"
 	"github.com/swarmbridge/swarmbridge/signaling"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // guard is the access policy and the per-address rate limits, wired into
@@ -26,23 +27,23 @@ type guard struct {
 	wsIP, httpIP, udpIP *ratelimit.Limiter[netip.Addr]
 
 	limitedHTTP, limitedUDP prometheus.Counter
-	denied                  map[string]map[error]prometheus.Counter // transport → error → counter
+	denied                  map[bittorrent.Transport]map[error]prometheus.Counter
 	deniedOrigin            prometheus.Counter
 }
 
 // errRateLimited is what an HTTP client over the per-address limit reads;
 // BEP 31 "retry in" (minutes) asks it to back off.
-var errRateLimited = &httptracker.Failure{Reason: signaling.ReasonRateLimited, RetryIn: "1"}
+var errRateLimited = &httptracker.Failure{Reason: signaling.ReasonRateLimited, RetryIn: "1", Code: bittorrent.FailureRateLimited}
 
 func newGuard(c config.Config, m *metrics.Metrics) (*guard, error) {
 	g := &guard{
 		access:       &access.Control{},
-		limitedHTTP:  m.Limited("http", metrics.LimitIPAnnounces),
-		limitedUDP:   m.Limited("udp", metrics.LimitIPRequests),
-		deniedOrigin: m.Denied("ws", metrics.DeniedOrigin),
-		denied:       map[string]map[error]prometheus.Counter{},
+		limitedHTTP:  m.Limited(bittorrent.TransportHTTP, metrics.LimitIPAnnounces),
+		limitedUDP:   m.Limited(bittorrent.TransportUDP, metrics.LimitIPRequests),
+		deniedOrigin: m.Denied(bittorrent.TransportWS, metrics.DeniedOrigin),
+		denied:       map[bittorrent.Transport]map[error]prometheus.Counter{},
 	}
-	for _, t := range []string{"ws", "http", "udp"} {
+	for _, t := range bittorrent.Transports() {
 		key := m.Denied(t, metrics.DeniedKey)
 		g.denied[t] = map[error]prometheus.Counter{
 			access.ErrMissingKey:         key,
@@ -96,7 +97,7 @@ func newGuard(c config.Config, m *metrics.Metrics) (*guard, error) {
 }
 
 // deny counts a refusal by access control and returns err.
-func (g *guard) deny(transport string, err error) error {
+func (g *guard) deny(transport bittorrent.Transport, err error) error {
 	if c := g.denied[transport][err]; c != nil {
 		c.Inc()
 	}
@@ -108,7 +109,7 @@ func (g *guard) deny(transport string, err error) error {
 func (g *guard) filters() bool { return g.access.Hashes != nil || g.access.Keys != nil }
 
 // checkAnnounce applies the key (carried by path) and the info hash lists.
-func (g *guard) checkAnnounce(transport string, ih [20]byte, path string) error {
+func (g *guard) checkAnnounce(transport bittorrent.Transport, ih bittorrent.InfoHash, path string) error {
 	if err := g.access.CheckPath(path); err != nil {
 		return g.deny(transport, err)
 	}
@@ -130,7 +131,7 @@ func (g *guard) wsUpgrade() func(*http.Request) (int, string) {
 			return http.StatusForbidden, "origin not allowed"
 		}
 		if err := g.access.CheckPath(r.URL.Path); err != nil {
-			return http.StatusForbidden, g.deny("ws", err).Error()
+			return http.StatusForbidden, g.deny(bittorrent.TransportWS, err).Error()
 		}
 		return 0, ""
 	}
@@ -138,19 +139,19 @@ func (g *guard) wsUpgrade() func(*http.Request) (int, string) {
 
 // wsAuthorize checks every announce and answer, so a key removed by a
 // reload stops the sessions opened with it at their next announce.
-func (g *guard) wsAuthorize() func(signaling.Action, bittorrent.InfoHash, string) error {
+func (g *guard) wsAuthorize() func(wire.Action, bittorrent.InfoHash, string) error {
 	if !g.filters() {
 		return nil
 	}
-	return func(action signaling.Action, ih bittorrent.InfoHash, path string) error {
-		if action == signaling.ActionScrape {
+	return func(action wire.Action, ih bittorrent.InfoHash, path string) error {
+		if action == wire.ActionScrape {
 			// Reported as zeros, not counted as a refusal.
 			if g.access.CheckPath(path) != nil {
 				return access.ErrUnknownKey
 			}
 			return g.access.CheckInfoHash(ih)
 		}
-		return g.checkAnnounce("ws", ih, path)
+		return g.checkAnnounce(bittorrent.TransportWS, ih, path)
 	}
 }
 
@@ -173,7 +174,7 @@ func (g *guard) httpAdmit() func(*http.Request, netip.Addr) error {
 			return errRateLimited
 		}
 		if err := g.access.CheckPath(r.URL.Path); err != nil {
-			return g.deny("http", err)
+			return g.deny(bittorrent.TransportHTTP, err)
 		}
 		return nil
 	}
@@ -185,7 +186,7 @@ func (g *guard) httpAllowInfoHash() func(bittorrent.InfoHash) error {
 	}
 	return func(ih bittorrent.InfoHash) error {
 		if err := g.access.CheckInfoHash(ih); err != nil {
-			return g.deny("http", err)
+			return g.deny(bittorrent.TransportHTTP, err)
 		}
 		return nil
 	}
@@ -206,10 +207,10 @@ func (g *guard) udpAuthorize() func(bittorrent.InfoHash, []byte, netip.Addr) err
 	}
 	return func(ih bittorrent.InfoHash, urlData []byte, _ netip.Addr) error {
 		if err := g.access.CheckURLData(urlData); err != nil {
-			return g.deny("udp", err)
+			return g.deny(bittorrent.TransportUDP, err)
 		}
 		if err := g.access.CheckInfoHash(ih); err != nil {
-			return g.deny("udp", err)
+			return g.deny(bittorrent.TransportUDP, err)
 		}
 		return nil
 	}

@@ -80,7 +80,7 @@ func TestWebSocketAnnounceRateLimits(t *testing.T) {
 
 	h.wantMetric(`swarmbridge_limited_total{limit="conn_announces",transport="ws"}`, 1)
 	h.wantMetric(`swarmbridge_limited_total{limit="ip_announces",transport="ws"}`, 1)
-	h.wantMetric(`swarmbridge_failures_total{reason="rate limited: too many announces, slow down",transport="ws"}`, 2)
+	h.wantMetric(`swarmbridge_failures_total{reason="rate_limited",transport="ws"}`, 2)
 
 	// A client that ignores the failures and keeps going is closed with 1008.
 	msg, _ := json.Marshal(wsAnnounce(ih, hash20(0xa)))
@@ -118,7 +118,7 @@ func TestHTTPAnnounceRateLimitPerAddress(t *testing.T) {
 		t.Fatalf("another address was limited: %v", d)
 	}
 	h.wantMetric(`swarmbridge_limited_total{limit="ip_announces",transport="http"}`, 2)
-	h.wantMetric(`swarmbridge_failures_total{reason="rate limited: too many announces, slow down",transport="http"}`, 2)
+	h.wantMetric(`swarmbridge_failures_total{reason="rate_limited",transport="http"}`, 2)
 }
 
 func TestUDPRateLimitDropsSilently(t *testing.T) {

@@ -135,3 +135,30 @@ func TestMetricsAfterKnownTraffic(t *testing.T) {
 		t.Logf("metrics:\n%s", body)
 	}
 }
+
+// A peer that stops reading is dropped as a slow consumer, and the offer
+// that found its send queue full is counted as queue_full, not as a peer
+// that was gone.
+func TestMetricsCountAFullSendQueue(t *testing.T) {
+	h := startTracker(t, []string{"SWARMBRIDGE_WS_SEND_QUEUE=8"}, nil)
+	u := h.wsURL("/")
+	ih := hash20(0x51)
+
+	slow := dialWS(t, u, nil) // announces, then never reads
+	slow.send(wsAnnounce(ih, hash20(0x52)))
+
+	sender := dialWS(t, u, nil)
+	sdp := strings.Repeat("a=candidate:x 1 udp 1 127.0.0.1 9 typ host\r\n", 1200) // ~56 KB: fills socket buffers fast
+	for i := 0; i < 5000 && h.metric(`swarmbridge_ws_dropped_total{reason="queue_full"}`) == 0; i++ {
+		sender.send(map[string]any{
+			"action": "announce", "left": 1, "numwant": 1,
+			"info_hash": bin(ih), "peer_id": bin(hash20(0x53)),
+			"offers": []any{map[string]any{"offer_id": bin(hash20(byte(i))), "offer": map[string]any{"type": "offer", "sdp": sdp}}},
+		})
+		if m := sender.next(); m["interval"] == nil {
+			t.Fatalf("sender got %v, want its announce response", m)
+		}
+	}
+	h.wantMetric(`swarmbridge_ws_dropped_total{reason="queue_full"}`, 1)
+	h.waitMetric(`swarmbridge_ws_connections_closed_total{reason="slow_consumer"}`, 1)
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/certs"
 	"github.com/swarmbridge/swarmbridge/internal/clientip"
 	"github.com/swarmbridge/swarmbridge/internal/config"
@@ -66,7 +67,7 @@ func New(o Options) (*Server, error) {
 	ws, err := signaling.New(signaling.Config{
 		Observer:           m.WebSocket(),
 		Swarms:             signalstore.New(o.Store, c.PeerTTL),
-		Logger:             o.Logger.With().Str("transport", "ws").Logger(),
+		Logger:             o.Logger.With().Str("transport", bittorrent.TransportWS.String()).Logger(),
 		ClientAddr:         addrs.ClientAddr,
 		AnnounceInterval:   c.AnnounceInterval,
 		MaxMessageSize:     int64(c.MaxMessageSize),
@@ -97,8 +98,8 @@ func New(o Options) (*Server, error) {
 		MaxNumWant:      c.MaxNumWant,
 		MaxScrapeHashes: c.MaxScrapeHashes,
 		AllowFullScrape: c.AllowFullScrape,
-		Observer:        m.Transport("http"),
-		Logger:          o.Logger.With().Str("transport", "http").Logger(),
+		Observer:        m.Transport(bittorrent.TransportHTTP),
+		Logger:          o.Logger.With().Str("transport", bittorrent.TransportHTTP.String()).Logger(),
 		Admit:           g.httpAdmit(),
 		AllowInfoHash:   g.httpAllowInfoHash(),
 		AllowScrape:     g.allowScrape(),
@@ -114,8 +115,8 @@ func New(o Options) (*Server, error) {
 		MaxNumWant:     c.MaxNumWant,
 		// Larger scrapes do not fit one datagram each way.
 		MaxScrapeHashes: min(c.MaxScrapeHashes, udptracker.MaxScrapeHashesLimit),
-		Observer:        m.Transport("udp"),
-		Logger:          o.Logger.With().Str("transport", "udp").Logger(),
+		Observer:        m.Transport(bittorrent.TransportUDP),
+		Logger:          o.Logger.With().Str("transport", bittorrent.TransportUDP.String()).Logger(),
 		Authorize:       g.udpAuthorize(),
 		AllowScrape:     g.udpAllowScrape(),
 		AllowPacket:     g.udpAllowPacket(),

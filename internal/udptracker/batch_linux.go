@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // batching is true: workers use recvmmsg and sendmmsg, so a busy tracker
@@ -25,9 +27,10 @@ const (
 	slotSize = maxRequestLen
 )
 
-// mmsghdr is struct mmsghdr on 64-bit Linux.
+// mmsghdr is struct mmsghdr on 64-bit Linux (x/sys/unix does not define
+// it).
 type mmsghdr struct {
-	hdr syscall.Msghdr
+	hdr unix.Msghdr
 	len uint32
 	_   [4]byte
 }
@@ -38,18 +41,18 @@ type mmsghdr struct {
 // free of allocations.
 type batch struct {
 	recv  [batchSize]mmsghdr
-	riov  [batchSize]syscall.Iovec
-	names [batchSize]syscall.RawSockaddrInet6
+	riov  [batchSize]unix.Iovec
+	names [batchSize]unix.RawSockaddrInet6
 	bufs  [batchSize][slotSize]byte
 
 	send [batchSize]mmsghdr
-	siov [batchSize]syscall.Iovec
+	siov [batchSize]unix.Iovec
 	out  [batchSize][]byte
 
 	// Results of the last system call, and the callbacks handed to the
 	// RawConn, made once so that no closure is allocated per batch.
 	n       int
-	errno   syscall.Errno
+	errno   unix.Errno
 	sent, k int
 	recvFn  func(fd uintptr) bool
 	sendFn  func(fd uintptr) bool
@@ -63,10 +66,10 @@ func newBatch(replyCap int) *batch {
 		h := &b.recv[i].hdr
 		h.Name = (*byte)(unsafe.Pointer(&b.names[i]))
 		h.Iov = &b.riov[i]
-		h.Iovlen = 1
+		h.SetIovlen(1)
 		b.out[i] = make([]byte, 0, replyCap)
 		b.send[i].hdr.Iov = &b.siov[i]
-		b.send[i].hdr.Iovlen = 1
+		b.send[i].hdr.SetIovlen(1)
 	}
 	b.recvFn = b.recvmmsg
 	b.sendFn = b.sendmmsg
@@ -77,12 +80,12 @@ func newBatch(replyCap int) *batch {
 // poller until the socket is readable.
 func (b *batch) recvmmsg(fd uintptr) bool {
 	for i := range b.recv {
-		b.recv[i].hdr.Namelen = syscall.SizeofSockaddrInet6
+		b.recv[i].hdr.Namelen = unix.SizeofSockaddrInet6
 		b.recv[i].hdr.Flags = 0
 		b.recv[i].len = 0
 	}
-	r, _, e := syscall.Syscall6(sysRecvmmsg, fd, uintptr(unsafe.Pointer(&b.recv[0])), batchSize, syscall.MSG_DONTWAIT, 0, 0)
-	if e == syscall.EAGAIN {
+	r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.recv[0])), batchSize, unix.MSG_DONTWAIT, 0, 0)
+	if e == unix.EAGAIN {
 		return false
 	}
 	b.n, b.errno = int(r), e
@@ -91,8 +94,8 @@ func (b *batch) recvmmsg(fd uintptr) bool {
 
 // sendmmsg is the RawConn.Write callback for replies sent..k.
 func (b *batch) sendmmsg(fd uintptr) bool {
-	r, _, e := syscall.Syscall6(sysSendmmsg, fd, uintptr(unsafe.Pointer(&b.send[b.sent])), uintptr(b.k-b.sent), syscall.MSG_DONTWAIT, 0, 0)
-	if e == syscall.EAGAIN {
+	r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.send[b.sent])), uintptr(b.k-b.sent), unix.MSG_DONTWAIT, 0, 0)
+	if e == unix.EAGAIN {
 		return false
 	}
 	b.n, b.errno = int(r), e
@@ -116,7 +119,7 @@ func (w *worker) runBatched(ctx context.Context, conn *net.UDPConn) error {
 			continue
 		}
 		if errno != 0 {
-			if errno != syscall.EINTR {
+			if errno != unix.EINTR {
 				if err := w.readErr(ctx, errno); err != errKeepReading {
 					return err
 				}
@@ -126,7 +129,7 @@ func (w *worker) runBatched(ctx context.Context, conn *net.UDPConn) error {
 		k := 0
 		for i := range n {
 			m := &b.recv[i]
-			if m.hdr.Flags&syscall.MSG_TRUNC != 0 {
+			if m.hdr.Flags&unix.MSG_TRUNC != 0 {
 				w.st.inc(cMalformed)
 				continue
 			}
@@ -166,7 +169,7 @@ func (w *worker) sendBatch(rc syscall.RawConn, b *batch, k int) bool {
 			return true // closed: nothing more can be sent
 		}
 		switch {
-		case b.errno == syscall.EINTR:
+		case b.errno == unix.EINTR:
 		case b.errno != 0:
 			// The first remaining reply failed; skip it.
 			w.st.inc(cWriteErrors)
@@ -180,13 +183,13 @@ func (w *worker) sendBatch(rc syscall.RawConn, b *batch, k int) bool {
 }
 
 // addrPortOf reads the source address the kernel filled in.
-func addrPortOf(sa *syscall.RawSockaddrInet6) (netip.AddrPort, bool) {
+func addrPortOf(sa *unix.RawSockaddrInet6) (netip.AddrPort, bool) {
 	switch sa.Family {
-	case syscall.AF_INET6:
+	case unix.AF_INET6:
 		port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:])
 		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), port), true
-	case syscall.AF_INET:
-		sa4 := (*syscall.RawSockaddrInet4)(unsafe.Pointer(sa))
+	case unix.AF_INET:
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
 		port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa4.Port))[:])
 		return netip.AddrPortFrom(netip.AddrFrom4(sa4.Addr), port), true
 	}

@@ -84,12 +84,16 @@ type Config struct {
 	Observer Observer
 }
 
-// Observer receives one call per answered request. It must be cheap and
-// safe for concurrent use. action is "connect", "announce" or "scrape";
-// event is the announce event ("started", "completed", "stopped",
-// "update") or ""; failure is the error text sent, or "".
+// Observer is told about every answered request. It must be cheap and
+// safe for concurrent use.
 type Observer interface {
-	Handled(action, event, failure string, d time.Duration)
+	// Handled is called once per answered request: action is "connect",
+	// "announce" or "scrape"; event is the announce event ("started",
+	// "completed", "stopped", "update") or ""; d is the time it took.
+	Handled(action, event string, d time.Duration)
+	// Failure is called, before Handled, for a request answered with an
+	// error packet, with its kind.
+	Failure(code bittorrent.FailureCode)
 }
 
 // settings is a validated Config with defaults applied and values

@@ -36,8 +36,13 @@ type worker struct {
 	url    []byte
 	out    []byte
 
-	// obs holds the labels of the request being handled, for the Observer.
-	obs struct{ action, event, failure string }
+	// obs holds what the Observer is told about the request being
+	// handled: its labels, and the kind of failure it was answered with.
+	obs struct {
+		action, event string
+		failed        bool
+		failure       bittorrent.FailureCode
+	}
 }
 
 func (s *Server) newWorker() *worker {
@@ -67,10 +72,13 @@ func (w *worker) handle(ctx context.Context, pkt []byte, from netip.AddrPort) []
 		return w.dispatch(ctx, pkt, from)
 	}
 	start := time.Now()
-	w.obs.action, w.obs.event, w.obs.failure = "", "", ""
+	w.obs.action, w.obs.event, w.obs.failed = "", "", false
 	out := w.dispatch(ctx, pkt, from)
 	if w.obs.action != "" {
-		o.Handled(w.obs.action, w.obs.event, w.obs.failure, time.Since(start))
+		if w.obs.failed {
+			o.Failure(w.obs.failure)
+		}
+		o.Handled(w.obs.action, w.obs.event, time.Since(start))
 	}
 	return out
 }
@@ -129,7 +137,7 @@ func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Ad
 	w.obs.action = "announce"
 	if a.port == 0 {
 		w.st.inc(cPortZero)
-		w.obs.failure = msgPortZero
+		w.failed(bittorrent.FailureInvalidPort)
 		return appendError(w.out[:0], h.txID, msgPortZero)
 	}
 
@@ -143,7 +151,7 @@ func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Ad
 	if auth := w.s.cfg.authorize; auth != nil {
 		if err := auth(a.infoHash, url, ip); err != nil {
 			w.st.inc(cDenied)
-			w.obs.failure = "denied"
+			w.failed(bittorrent.FailureDenied)
 			return appendError(w.out[:0], h.txID, err.Error())
 		}
 	}
@@ -177,7 +185,7 @@ func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Ad
 	res.Rebound = 0
 	if err := w.s.cfg.store.Announce(ctx, req, res); err != nil {
 		w.storeFailure(err, "announce")
-		w.obs.failure = msgStoreFailure
+		w.failed(bittorrent.FailureUnavailable)
 		return appendError(w.out[:0], h.txID, msgStoreFailure)
 	}
 	out := appendAnnounceReply(w.out[:0], h.txID, w.s.cfg.interval, res.Counts)
@@ -205,7 +213,7 @@ func (w *worker) scrape(ctx context.Context, pkt []byte, h header, ip netip.Addr
 	}
 	if err != nil {
 		w.storeFailure(err, "scrape")
-		w.obs.failure = msgStoreFailure
+		w.failed(bittorrent.FailureUnavailable)
 		return appendError(w.out[:0], h.txID, msgStoreFailure)
 	}
 	if cap(counts) > cap(w.counts) {
@@ -283,4 +291,10 @@ func (w *worker) drop(c counter, from netip.AddrPort) []byte {
 func (w *worker) storeFailure(err error, op string) {
 	w.st.inc(cStoreFailures)
 	w.s.errLog.Error().Err(err).Str("op", op).Msg("swarm store failed")
+}
+
+// failed notes the kind of failure the request is answered with, for the
+// Observer.
+func (w *worker) failed(code bittorrent.FailureCode) {
+	w.obs.failed, w.obs.failure = true, code
 }

@@ -1,6 +1,0 @@
-//go:build !race
-
-package signaling
-
-// tcRace is set when the tests run under the race detector.
-const tcRace = false

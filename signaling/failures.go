@@ -1,0 +1,65 @@
+package signaling
+
+import (
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+	"github.com/swarmbridge/swarmbridge/signaling/internal/engine"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
+)
+
+// ReasonRateLimited is the failure reason for announces and scrapes over
+// Config.AnnouncesPerConn or refused by Config.AllowRequest.
+const ReasonRateLimited = "rate limited: too many announces, slow down"
+
+// failure is a failure reply: its kind, for the Observer, and the text the
+// client reads.
+type failure struct {
+	code   bittorrent.FailureCode
+	reason string
+}
+
+// The failures the relay itself sends (the decoder has its own, with
+// their codes: wire.DecodeError).
+var (
+	failRateLimited     = failure{bittorrent.FailureRateLimited, ReasonRateLimited}
+	failNoInfoHash      = failure{bittorrent.FailureInvalidInfoHash, "invalid info_hash"}
+	failNoPeerID        = failure{bittorrent.FailureInvalidPeerID, "invalid peer_id"}
+	failTooManyTorrents = failure{bittorrent.FailureTooManyTorrents, "too many torrents on one connection"}
+	failNoOffer         = failure{bittorrent.FailureNoOffer, "could not find the offer for this answer; it may have expired"}
+	failFullScrape      = failure{bittorrent.FailureFullScrapeRefused, "full scrape is not allowed"}
+	failFullScrapeSize  = failure{bittorrent.FailureFullScrapeTooLarge, "too many torrents for a full scrape over WebSocket; scrape over HTTP instead"}
+	failUnavailable     = failure{bittorrent.FailureUnavailable, "tracker temporarily unavailable, try again later"}
+	failInvalid         = failure{bittorrent.FailureMalformed, "invalid message"}
+)
+
+// denied is the failure for what Config.Authorize refused: its error's
+// text, for the client.
+func denied(err error) failure { return failure{bittorrent.FailureDenied, err.Error()} }
+
+// fail sends a failure reply. It carries action and, when known, info_hash:
+// clients drop failures without them.
+func (s *session) fail(action wire.Action, ih *bittorrent.InfoHash, f failure) {
+	s.h.obs.Failure(f.code)
+	b := engine.NewFrame()
+	*b = wire.AppendFailure(*b, action, ih, f.reason)
+	s.deliver(s, b)
+}
+
+// recordDrop is where every offer and answer the relay does not deliver
+// is counted, with why; nothing else calls Observer.Dropped. (Replies to a
+// client's own messages are only refused when its connection is ending,
+// which ConnClosed counts.) to is the connection the frame was for, 0 when
+// there was none.
+func (s *session) recordDrop(reason DropReason, what string, to ConnID) {
+	s.h.obs.Dropped(reason)
+	// Per message, so only at debug level, which costs nothing when off.
+	s.h.log.Debug().Uint64("conn", uint64(s.id)).Uint64("to", uint64(to)).
+		Str("what", what).Str("reason", reason.String()).Msg("not relayed")
+}
+
+// dropReason says why Enqueue did not queue a frame.
+func dropReason(o engine.Outcome) DropReason {
+	if o == engine.DropFull {
+		return DropQueueFull
+	}
+	return DropTargetGone
+}

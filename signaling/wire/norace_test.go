@@ -1,0 +1,6 @@
+//go:build !race
+
+package wire
+
+// tcRace is set when the tests run under the race detector.
+const tcRace = false

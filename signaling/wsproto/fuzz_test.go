@@ -1,0 +1,109 @@
+package wsproto
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+)
+
+// FuzzFrameReader: whatever a client sends, the frame reader never panics,
+// never delivers a message over the limit or a control frame over 125
+// bytes, and delivers the same events and the same error whether the bytes
+// come whole, cut in two anywhere, or one at a time.
+//
+// The seed corpus is testdata/fuzz/FuzzFrameReader (every frame kind, split
+// and fragmented messages, each protocol violation), plus the streams below.
+func FuzzFrameReader(f *testing.F) {
+	k := [4]byte{0x11, 0x22, 0x33, 0x44}
+	f.Add(tfEncode(tfText(`{"action":"announce"}`), tfFrame{fin: true, op: OpPing, payload: []byte("hi"), key: k}), uint16(7))
+	f.Add(tfEncode(tfFrame{op: OpText, payload: []byte("a"), key: k}, tfFrame{fin: true, op: OpContinuation, payload: []byte("b"), key: k}), uint16(3))
+	f.Add(tfEncode(tfFrame{fin: true, op: OpBinary, payload: make([]byte, 200), key: k}), uint16(100))
+	f.Add(tfEncode(tfFrame{fin: true, op: OpText, payload: make([]byte, 600), key: k}), uint16(1))
+	f.Add([]byte{0x81, 0x05, 'h', 'e', 'l', 'l', 'o'}, uint16(2))
+	const max = 512
+	f.Fuzz(func(t *testing.T, stream []byte, cut uint16) {
+		whole, werr, r := tfFeed(max, stream)
+		r.Release()
+		for _, e := range whole.events {
+			switch {
+			case e.op == 0 && len(e.payload) > max:
+				t.Fatalf("message of %d bytes, limit %d", len(e.payload), max)
+			case e.op != 0 && (len(e.payload) > MaxControlPayload || (e.op != OpClose && e.op != OpPing && e.op != OpPong)):
+				t.Fatalf("bad control event %v", e)
+			}
+		}
+		at := 0
+		if len(stream) > 0 {
+			at = int(cut) % (len(stream) + 1)
+		}
+		split, serr, r := tfFeed(max, stream[:at], stream[at:])
+		r.Release()
+		if serr != werr || split.String() != whole.String() {
+			t.Fatalf("cut at %d: %v %s, whole: %v %s", at, serr, split, werr, whole)
+		}
+		if len(stream) > 4096 {
+			return
+		}
+		pieces := make([][]byte, len(stream))
+		for i := range stream {
+			pieces[i] = stream[i : i+1]
+		}
+		bytewise, berr, r := tfFeed(max, pieces...)
+		r.Release()
+		if berr != werr || bytewise.String() != whole.String() {
+			t.Fatalf("byte by byte: %v %s, whole: %v %s", berr, bytewise, werr, whole)
+		}
+	})
+}
+
+// FuzzFrameRoundTrip: any message, masked with any key and cut into
+// fragments of any size with pings between them, comes out of the frame
+// reader as it went in, also when the stream arrives in small pieces.
+func FuzzFrameRoundTrip(f *testing.F) {
+	f.Add([]byte(`{"action":"announce","info_hash":"x"}`), uint32(0x01020304), uint8(0), uint8(0))
+	f.Add([]byte("fragmented message"), uint32(0xffffffff), uint8(5), uint8(3))
+	f.Add(bytes.Repeat([]byte{0x80}, 300), uint32(7), uint8(130), uint8(64))
+	f.Add([]byte{}, uint32(0), uint8(1), uint8(1))
+	f.Fuzz(func(t *testing.T, msg []byte, key uint32, frag, piece uint8) {
+		var k [4]byte
+		binary.LittleEndian.PutUint32(k[:], key)
+		var frames []tfFrame
+		if frag == 0 || len(msg) <= int(frag) {
+			frames = append(frames, tfFrame{fin: true, op: OpBinary, payload: msg, key: k})
+		} else {
+			for i := 0; i < len(msg); i += int(frag) {
+				op := OpContinuation
+				if i == 0 {
+					op = OpText
+				}
+				end := min(i+int(frag), len(msg))
+				frames = append(frames, tfFrame{fin: end == len(msg), op: op, payload: msg[i:end], key: k})
+				if end < len(msg) {
+					frames = append(frames, tfFrame{fin: true, op: OpPing, payload: msg[i:min(i+3, end)], key: k})
+				}
+			}
+		}
+		stream := tfEncode(frames...)
+		var pieces [][]byte
+		step := max(int(piece), 1)
+		for i := 0; i < len(stream); i += step {
+			pieces = append(pieces, stream[i:min(i+step, len(stream))])
+		}
+		s, err, r := tfFeed(int64(len(msg)), pieces...)
+		r.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		n := 0
+		for _, e := range s.events {
+			if e.op == 0 {
+				got = []byte(e.payload)
+				n++
+			}
+		}
+		if n != 1 || !bytes.Equal(got, msg) {
+			t.Fatalf("%d messages, got %q, want %q", n, got, msg)
+		}
+	})
+}
