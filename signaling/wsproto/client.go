@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -53,6 +54,10 @@ type DialOptions struct {
 	ReadBufferSize int
 	// MaxMessageSize bounds one frame and one message. Default 64 MiB.
 	MaxMessageSize int64
+	// TLSConfig configures wss:// connections. Nil uses the defaults
+	// (system roots, ServerName from the URL); a config without a
+	// ServerName gets the URL's host name.
+	TLSConfig *tls.Config
 }
 
 // ErrClosed is returned by ReadMessage when the server closed the
@@ -62,15 +67,21 @@ var ErrClosed = errors.New("wsproto: connection closed by the server")
 // errHandshake wraps every handshake failure.
 var errHandshake = errors.New("wsproto: handshake")
 
-// Dial connects to the ws:// URL u and performs the opening handshake; ctx
-// bounds both. wss:// is not supported.
+// Dial connects to the ws:// or wss:// URL u and performs the TLS (for
+// wss://) and WebSocket opening handshakes; ctx bounds them all.
 func Dial(ctx context.Context, u *url.URL, opts DialOptions) (*Conn, error) {
-	if u.Scheme != "ws" {
-		return nil, fmt.Errorf("%w: unsupported scheme %q, want ws", errHandshake, u.Scheme)
+	var port string
+	switch u.Scheme {
+	case "ws":
+		port = "80"
+	case "wss":
+		port = "443"
+	default:
+		return nil, fmt.Errorf("%w: unsupported scheme %q, want ws or wss", errHandshake, u.Scheme)
 	}
 	host := u.Host
 	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "80")
+		host = net.JoinHostPort(u.Hostname(), port)
 	}
 	d := net.Dialer{LocalAddr: opts.LocalAddr}
 	nc, err := d.DialContext(ctx, "tcp", host)
@@ -79,6 +90,22 @@ func Dial(ctx context.Context, u *url.URL, opts DialOptions) (*Conn, error) {
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
+	}
+	if u.Scheme == "wss" {
+		cfg := opts.TLSConfig
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		if cfg.ServerName == "" {
+			cfg = cfg.Clone()
+			cfg.ServerName = u.Hostname()
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = nc.Close()
+			return nil, fmt.Errorf("wsproto: TLS handshake: %w", err)
+		}
+		nc = tc
 	}
 	c, err := handshake(ctx, nc, u, opts)
 	if err != nil {

@@ -3,6 +3,8 @@ package wsproto_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
@@ -28,7 +30,31 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // "fragments" is answered in three fragments.
 func echoServer(t *testing.T) *url.URL {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(echoHandler())
+	t.Cleanup(srv.Close)
+	u, err := url.Parse("ws" + strings.TrimPrefix(srv.URL, "http") + "/path?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// tlsEchoServer is echoServer behind TLS; roots trusts its certificate.
+func tlsEchoServer(t *testing.T) (u *url.URL, roots *x509.CertPool) {
+	t.Helper()
+	srv := httptest.NewTLSServer(echoHandler())
+	t.Cleanup(srv.Close)
+	u, err := url.Parse("wss" + strings.TrimPrefix(srv.URL, "https") + "/path?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots = x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	return u, roots
+}
+
+func echoHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Origin") != "http://example.test" {
 			http.Error(w, "no origin", http.StatusForbidden)
 			return
@@ -84,13 +110,7 @@ func echoServer(t *testing.T) *url.URL {
 				return
 			}
 		}
-	}))
-	t.Cleanup(srv.Close)
-	u, err := url.Parse("ws" + strings.TrimPrefix(srv.URL, "http") + "/path?x=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
+	})
 }
 
 func dial(t *testing.T, u *url.URL, readBuf int) *wsproto.Conn {
@@ -129,6 +149,27 @@ func TestConnEchoesMessagesOfEverySize(t *testing.T) {
 	}
 }
 
+func TestConnSpeaksWSS(t *testing.T) {
+	u, roots := tlsEchoServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := wsproto.Dial(ctx, u, wsproto.DialOptions{
+		Header:    http.Header{"Origin": {"http://example.test"}},
+		TLSConfig: &tls.Config{RootCAs: roots},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, n := range []int{0, 125, 70000} {
+		msg := strings.Repeat("s", n)
+		send(t, c, msg)
+		if got, err := c.ReadMessage(); err != nil || string(got) != msg {
+			t.Fatalf("%d bytes over wss: got %d bytes, %v", n, len(got), err)
+		}
+	}
+}
+
 func TestConnReassemblesFragmentsAndAnswersPings(t *testing.T) {
 	c := dial(t, echoServer(t), 4096)
 	send(t, c, "fragments")
@@ -159,8 +200,13 @@ func TestDialFailsClearly(t *testing.T) {
 	}
 	wss := *u
 	wss.Scheme = "wss"
-	if _, err := wsproto.Dial(ctx, &wss, wsproto.DialOptions{}); err == nil {
-		t.Error("wss:// dialled")
+	if _, err := wsproto.Dial(ctx, &wss, wsproto.DialOptions{}); err == nil || !strings.Contains(err.Error(), "TLS handshake") {
+		t.Errorf("wss:// to a plain server: %v, want a TLS handshake error", err)
+	}
+	// A certificate nobody vouches for is refused.
+	untrusted, _ := tlsEchoServer(t)
+	if _, err := wsproto.Dial(ctx, untrusted, wsproto.DialOptions{}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("wss:// with an untrusted certificate: %v, want a certificate error", err)
 	}
 	// A server that never answers the handshake: ctx ends it.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
