@@ -10,7 +10,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
-	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // Config configures a Handler. Zero values take the defaults documented on
@@ -93,27 +92,21 @@ type Config struct {
 	// page that still answers pings is idle.
 	IdleTimeout time.Duration
 
-	// Access hooks. Nil allows everything.
-
-	// Upgrade is asked about every WebSocket upgrade before it is
-	// accepted, e.g. to check the Origin header or a key in the URL. A
-	// non-zero status refuses the upgrade with that HTTP status and reason
-	// as a plain-text body.
-	Upgrade func(r *http.Request) (status int, reason string)
-	// Authorize is asked about every announce and answer (action
-	// ActionAnnounce) before the swarm is touched, and about every hash of
-	// a scrape (ActionScrape) (protocol.md §5.6). path is the URL path the
-	// connection was opened on, where a private tracker's key lives. A
-	// non-nil error refuses an announce or answer with a failure whose
-	// reason is err.Error(); a scrape reports zeros for a refused hash, and
-	// a full scrape leaves it out. It is called from every connection
-	// concurrently and must be cheap.
-	Authorize func(action wire.Action, ih bittorrent.InfoHash, path string) error
-	// AllowRequest is asked about every announce and scrape that passed
-	// the connection's own limit (AnnouncesPerConn), with the client's
-	// address: a limit shared by all connections from one address. false
-	// refuses the message with the failure ReasonRateLimited.
-	AllowRequest func(addr netip.Addr) bool
+	// Policy decides who may use the relay (nil allows everything):
+	//   - Admit(TransportWS, …) is asked about every upgrade, with its
+	//     Origin header and URL path, before it is accepted; an error
+	//     refuses it with 403 and the error's text;
+	//   - Allow(TransportWS, addr) about every announce and scrape that
+	//     passed the connection's own limit (AnnouncesPerConn): a budget
+	//     shared by every connection from one address; false refuses the
+	//     message with the failure ReasonRateLimited;
+	//   - Authorize(TransportWS, …) about every announce and answer
+	//     (ActionAnnounce) before the swarm is touched, and every hash of a
+	//     scrape (ActionScrape) (docs/protocol.md §8), with the URL path the
+	//     connection was opened on. An error refuses an announce or answer
+	//     with its text; a scrape reports zeros, a full scrape leaves the
+	//     hash out.
+	Policy bittorrent.Policy
 }
 
 func (c *Config) setDefaults() {

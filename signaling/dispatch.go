@@ -54,21 +54,21 @@ func (s *session) process(data []byte, scr *scratch) Message {
 		return Message{Invalid: true}
 	}
 	switch {
-	case r.Action == wire.ActionScrape:
+	case r.Action == bittorrent.ActionScrape:
 		if s.allowRequest() {
 			s.scrape(r, scr)
 		} else {
-			s.fail(wire.ActionScrape, nil, failRateLimited)
+			s.fail(bittorrent.ActionScrape, nil, failRateLimited)
 		}
-		return Message{Action: wire.ActionScrape}
+		return Message{Action: bittorrent.ActionScrape}
 	case r.HasAnswer:
 		s.answer(r)
-		return Message{Action: wire.ActionAnnounce, Answer: true}
+		return Message{Action: bittorrent.ActionAnnounce, Answer: true}
 	default:
 		if s.allowRequest() {
 			s.announce(r, scr)
 		} else {
-			s.fail(wire.ActionAnnounce, infoHashOf(r), failRateLimited)
+			s.fail(bittorrent.ActionAnnounce, infoHashOf(r), failRateLimited)
 		}
 		return announceMessage(r)
 	}
@@ -88,14 +88,14 @@ func infoHashOf(r *wire.Request) *bittorrent.InfoHash {
 func (s *session) admit(r *wire.Request) bool {
 	switch {
 	case !r.HasInfoHash:
-		s.fail(wire.ActionAnnounce, nil, failNoInfoHash)
+		s.fail(bittorrent.ActionAnnounce, nil, failNoInfoHash)
 		return false
 	case !r.HasPeerID:
-		s.fail(wire.ActionAnnounce, &r.InfoHash, failNoPeerID)
+		s.fail(bittorrent.ActionAnnounce, &r.InfoHash, failNoPeerID)
 		return false
 	}
-	if err := s.authorize(wire.ActionAnnounce, r.InfoHash); err != nil {
-		s.fail(wire.ActionAnnounce, &r.InfoHash, denied(err))
+	if err := s.authorize(bittorrent.ActionAnnounce, r.InfoHash); err != nil {
+		s.fail(bittorrent.ActionAnnounce, &r.InfoHash, denied(err))
 		return false
 	}
 	return true
@@ -108,7 +108,7 @@ func (s *session) announce(r *wire.Request, scr *scratch) {
 	reg := registration{ih: r.InfoHash, peer: r.PeerID}
 	idx := s.registered(reg)
 	if r.Event != bittorrent.EventStopped && idx < 0 && len(s.regs) >= s.h.cfg.MaxTorrentsPerConn {
-		s.fail(wire.ActionAnnounce, &r.InfoHash, failTooManyTorrents)
+		s.fail(bittorrent.ActionAnnounce, &r.InfoHash, failTooManyTorrents)
 		return
 	}
 
@@ -125,7 +125,7 @@ func (s *session) announce(r *wire.Request, scr *scratch) {
 	counts, targets, err := s.h.cfg.Swarms.Announce(s.ctx, &a, scr.targets[:0])
 	if err != nil {
 		s.h.log.Warn().Err(err).Msg("swarm store announce failed")
-		s.fail(wire.ActionAnnounce, &r.InfoHash, failUnavailable)
+		s.fail(bittorrent.ActionAnnounce, &r.InfoHash, failUnavailable)
 		return
 	}
 	scr.targets = targets
@@ -199,7 +199,7 @@ func (s *session) answer(r *wire.Request) {
 	p, ok := s.takeOffer(r.OfferID, r.InfoHash, r.ToPeerID, r.PeerID, now)
 	if !ok {
 		s.recordDrop(DropNoOffer, "answer", 0)
-		s.fail(wire.ActionAnnounce, &r.InfoHash, failNoOffer)
+		s.fail(bittorrent.ActionAnnounce, &r.InfoHash, failNoOffer)
 		// Answers skip the request rate limits (a peer answers what it
 		// was sent); one that matches no offer counts as invalid, so a
 		// flood of made-up answers still ends the connection.
@@ -228,12 +228,12 @@ func (s *session) scrape(r *wire.Request, scr *scratch) {
 	counts, err := s.h.cfg.Swarms.Scrape(s.ctx, r.ScrapeHashes, scr.counts[:0])
 	if err != nil {
 		s.h.log.Warn().Err(err).Msg("swarm store scrape failed")
-		s.fail(wire.ActionScrape, nil, failUnavailable)
+		s.fail(bittorrent.ActionScrape, nil, failUnavailable)
 		return
 	}
-	if s.h.cfg.Authorize != nil {
+	if s.h.cfg.Policy != nil {
 		for i, ih := range r.ScrapeHashes {
-			if i < len(counts) && s.authorize(wire.ActionScrape, ih) != nil {
+			if i < len(counts) && s.authorize(bittorrent.ActionScrape, ih) != nil {
 				counts[i] = bittorrent.Counts{}
 			}
 		}
@@ -251,13 +251,13 @@ func (h *Handler) intervalSeconds() int { return int(h.cfg.AnnounceInterval / ti
 func (s *session) fullScrape(scr *scratch) {
 	fs, ok := s.h.cfg.Swarms.(bittorrent.FullScraper)
 	if !s.h.cfg.AllowFullScrape || !ok {
-		s.fail(wire.ActionScrape, nil, failFullScrape)
+		s.fail(bittorrent.ActionScrape, nil, failFullScrape)
 		return
 	}
 	var hashes []bittorrent.InfoHash
 	counts := scr.counts[:0]
 	err := fs.ScrapeAll(s.ctx, func(ih bittorrent.InfoHash, cs bittorrent.Counts) bool {
-		if s.authorize(wire.ActionScrape, ih) != nil {
+		if s.authorize(bittorrent.ActionScrape, ih) != nil {
 			return true
 		}
 		hashes = append(hashes, ih)
@@ -266,7 +266,7 @@ func (s *session) fullScrape(scr *scratch) {
 	})
 	if err != nil {
 		s.h.log.Warn().Err(err).Msg("swarm store full scrape failed")
-		s.fail(wire.ActionScrape, nil, failUnavailable)
+		s.fail(bittorrent.ActionScrape, nil, failUnavailable)
 		return
 	}
 	f := engine.NewFrame()
@@ -275,7 +275,7 @@ func (s *session) fullScrape(scr *scratch) {
 	// client dropped as a slow consumer; a failure it can read is better.
 	if len(*f)-engine.Headroom > s.h.cfg.SendQueueBytes/2 {
 		engine.FreeFrame(f)
-		s.fail(wire.ActionScrape, nil, failFullScrapeSize)
+		s.fail(bittorrent.ActionScrape, nil, failFullScrapeSize)
 		return
 	}
 	s.deliver(s, f)

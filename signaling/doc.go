@@ -50,6 +50,7 @@
 // 1008), and idle connections (closed with 1001). Policy that needs state
 // shared with other transports, such as an Origin allow-list, private
 // tracker keys, info hash lists or per-address rate limits, comes in
-// through function hooks (Upgrade, Authorize, AllowRequest), so the
-// package depends on no particular implementation of them.
+// through one interface, Config.Policy (bittorrent.Policy, which the HTTP
+// and UDP transports share), so the package depends on no particular
+// implementation of it.
 package signaling

@@ -6,10 +6,6 @@ import (
 	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
-// ReasonRateLimited is the failure reason for announces and scrapes over
-// Config.AnnouncesPerConn or refused by Config.AllowRequest.
-const ReasonRateLimited = "rate limited: too many announces, slow down"
-
 // failure is a failure reply: its kind, for the Observer, and the text the
 // client reads.
 type failure struct {
@@ -20,7 +16,7 @@ type failure struct {
 // The failures the relay itself sends (the decoder has its own, with
 // their codes: wire.DecodeError).
 var (
-	failRateLimited     = failure{bittorrent.FailureRateLimited, ReasonRateLimited}
+	failRateLimited     = failure{bittorrent.FailureRateLimited, bittorrent.ReasonRateLimited}
 	failNoInfoHash      = failure{bittorrent.FailureInvalidInfoHash, "invalid info_hash"}
 	failNoPeerID        = failure{bittorrent.FailureInvalidPeerID, "invalid peer_id"}
 	failTooManyTorrents = failure{bittorrent.FailureTooManyTorrents, "too many torrents on one connection"}
@@ -31,13 +27,13 @@ var (
 	failInvalid         = failure{bittorrent.FailureMalformed, "invalid message"}
 )
 
-// denied is the failure for what Config.Authorize refused: its error's
+// denied is the failure for what Config.Policy refused: its error's
 // text, for the client.
 func denied(err error) failure { return failure{bittorrent.FailureDenied, err.Error()} }
 
 // fail sends a failure reply. It carries action and, when known, info_hash:
 // clients drop failures without them.
-func (s *session) fail(action wire.Action, ih *bittorrent.InfoHash, f failure) {
+func (s *session) fail(action bittorrent.Action, ih *bittorrent.InfoHash, f failure) {
 	s.h.obs.Failure(f.code)
 	b := engine.NewFrame()
 	*b = wire.AppendFailure(*b, action, ih, f.reason)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/signaling/internal/engine"
 	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
@@ -55,7 +56,7 @@ func (h *Handler) Conns() int { return h.eng.Conns() }
 // ServeHTTP upgrades the request to a WebSocket and hands the connection
 // to the Handler, which serves it until it closes; ServeHTTP returns at
 // once. Requests that are not WebSocket upgrades get 426 Upgrade Required
-// (400 or 405 for other broken handshakes). Upgrades that Config.Upgrade
+// (400 or 405 for other broken handshakes). Upgrades that Config.Policy
 // refuses get its status; upgrades over Config.MaxConns get 503 and over
 // Config.MaxConnsPerIP 429, each with a plain-text reason.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -78,10 +79,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot tell the client address: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if h.cfg.Upgrade != nil {
-		if status, reason := h.cfg.Upgrade(r); status != 0 {
-			h.log.Debug().Str("addr", addr.String()).Int("status", status).Str("reason", reason).Msg("websocket upgrade refused")
-			http.Error(w, reason, status)
+	if p := h.cfg.Policy; p != nil {
+		if err := p.Admit(bittorrent.TransportWS, addr, r.Header.Get("Origin"), r.URL.Path); err != nil {
+			h.log.Debug().Str("addr", addr.String()).Err(err).Msg("websocket upgrade refused")
+			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}
 	}
@@ -103,7 +104,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	// WebTorrent pages live on any origin; access control by origin is
-	// the caller's choice, made in Config.Upgrade.
+	// the caller's choice, made in Config.Policy.
 	if status, reason := engine.CheckHandshake(w.Header(), r); status != 0 {
 		h.log.Debug().Str("addr", addr.String()).Int("status", status).Str("reason", reason).Msg("websocket upgrade refused")
 		http.Error(w, reason, status)

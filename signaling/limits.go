@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
-	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // allowRequest applies the rate limits to an announce or scrape: the
@@ -27,7 +26,7 @@ func (s *session) allowRequest() bool {
 			return false
 		}
 	}
-	if allow := s.h.cfg.AllowRequest; allow != nil && !allow(s.addr) {
+	if p := s.h.cfg.Policy; p != nil && !p.Allow(bittorrent.TransportWS, s.addr) {
 		s.h.obs.Limited(LimitIPAnnounces)
 		return false
 	}
@@ -46,10 +45,10 @@ func (s *session) takeToken(now int64, n int) bool {
 	return true
 }
 
-// authorize asks Config.Authorize about ih.
-func (s *session) authorize(action wire.Action, ih bittorrent.InfoHash) error {
-	if auth := s.h.cfg.Authorize; auth != nil {
-		return auth(action, ih, s.path)
+// authorize asks Config.Policy about an action on ih.
+func (s *session) authorize(action bittorrent.Action, ih bittorrent.InfoHash) error {
+	if p := s.h.cfg.Policy; p != nil {
+		return p.Authorize(bittorrent.TransportWS, action, ih, s.path)
 	}
 	return nil
 }

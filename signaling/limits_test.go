@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/testkit/policytest"
+
 	"github.com/coder/websocket"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/signaling"
-	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // Abuse limits and access hooks, tried over real WebSockets.
@@ -130,20 +131,25 @@ func TestMaxConnsPerIPRefusesUpgradesWith429(t *testing.T) {
 	}
 }
 
-func TestUpgradeHookRefusesWithItsStatus(t *testing.T) {
+// Config.Policy's Admit is asked about every upgrade, with its Origin and
+// URL path; what it refuses gets 403 and the error's text.
+func TestPolicyAdmitRefusesUpgradesWith403(t *testing.T) {
 	var paths []string
 	var mu sync.Mutex
 	tr := newTracker(t, func(c *signaling.Config) {
 		c.MaxConns = 1
-		c.Upgrade = func(r *http.Request) (int, string) {
+		c.Policy = policytest.Funcs{AdmitFunc: func(tp bittorrent.Transport, _ netip.Addr, origin, path string) error {
 			mu.Lock()
-			paths = append(paths, r.URL.Path)
+			paths = append(paths, path)
 			mu.Unlock()
-			if r.Header.Get("Origin") == "https://evil.test" {
-				return http.StatusForbidden, "origin not allowed"
+			if tp != bittorrent.TransportWS {
+				return errors.New("asked for " + tp.String())
 			}
-			return 0, ""
-		}
+			if origin == "https://evil.test" {
+				return errors.New("origin not allowed")
+			}
+			return nil
+		}}
 	})
 	bad := &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"https://evil.test"}}}
 	for range 3 {
@@ -155,8 +161,8 @@ func TestUpgradeHookRefusesWithItsStatus(t *testing.T) {
 	tr.dial(t)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(paths) != 4 {
-		t.Fatalf("hook called %d times", len(paths))
+	if len(paths) != 4 || paths[3] != "/" {
+		t.Fatalf("Admit saw paths %q, want 4 of /", paths)
 	}
 }
 
@@ -199,9 +205,9 @@ func TestAnnouncesPerConnIsATokenBucket(t *testing.T) {
 		expectAnnounceResponse(t, c, ih)
 	}
 	c.send(announce(ih, peer, "", 0))
-	expectFailure(t, c, "announce", ih, signaling.ReasonRateLimited)
+	expectFailure(t, c, "announce", ih, bittorrent.ReasonRateLimited)
 	c.send(map[string]any{"action": "scrape", "info_hash": bin(ih)})
-	expectFailure(t, c, "scrape", nil, signaling.ReasonRateLimited)
+	expectFailure(t, c, "scrape", nil, bittorrent.ReasonRateLimited)
 
 	// One token comes back every 10 s.
 	mu.Lock()
@@ -262,19 +268,22 @@ func (o *closeObserver) ConnClosed(r signaling.CloseReason) {
 }
 func (o *closeObserver) reason() signaling.CloseReason { return signaling.CloseReason(o.r.Load()) }
 
-func TestAllowRequestIsAskedWithTheClientAddress(t *testing.T) {
+func TestPolicyAllowIsAskedWithTheClientAddress(t *testing.T) {
 	var mu sync.Mutex
 	budget := map[netip.Addr]int{netip.MustParseAddr("192.0.2.1"): 1, netip.MustParseAddr("192.0.2.2"): 5}
 	obs := &limitObserver{}
 	tr := newTracker(t, func(c *signaling.Config) {
 		c.ClientAddr = headerAddr
 		c.Observer = obs
-		c.AllowRequest = func(a netip.Addr) bool {
+		c.Policy = policytest.Funcs{AllowFunc: func(tp bittorrent.Transport, a netip.Addr) bool {
 			mu.Lock()
 			defer mu.Unlock()
+			if tp != bittorrent.TransportWS {
+				t.Errorf("Allow asked for %v", tp)
+			}
 			budget[a]--
 			return budget[a] >= 0
-		}
+		}}
 	})
 	a := tr.dialWith(t, fromAddr("192.0.2.1"))
 	b := tr.dialWith(t, fromAddr("192.0.2.2"))
@@ -282,7 +291,7 @@ func TestAllowRequestIsAskedWithTheClientAddress(t *testing.T) {
 	a.send(announce(ih, randID(), "started", 0))
 	expectAnnounceResponse(t, a, ih)
 	a.send(announce(ih, randID(), "started", 0))
-	expectFailure(t, a, "announce", ih, signaling.ReasonRateLimited)
+	expectFailure(t, a, "announce", ih, bittorrent.ReasonRateLimited)
 	b.send(announce(ih, randID(), "started", 0))
 	expectAnnounceResponse(t, b, ih)
 	if obs.count(signaling.LimitIPAnnounces) != 1 {
@@ -292,23 +301,23 @@ func TestAllowRequestIsAskedWithTheClientAddress(t *testing.T) {
 
 var errNotAllowed = errors.New("info_hash not allowed")
 
-func TestAuthorizeGuardsAnnouncesAnswersAndScrapes(t *testing.T) {
+func TestPolicyAuthorizeGuardsAnnouncesAnswersAndScrapes(t *testing.T) {
 	denied := randID()
 	var mu sync.Mutex
 	var paths []string
-	actions := map[wire.Action]int{}
+	actions := map[bittorrent.Action]int{}
 	tr := newTracker(t, func(c *signaling.Config) {
 		c.AllowFullScrape = true
-		c.Authorize = func(action wire.Action, ih bittorrent.InfoHash, path string) error {
+		c.Policy = policytest.Funcs{AuthorizeFunc: func(tp bittorrent.Transport, action bittorrent.Action, ih bittorrent.InfoHash, path string) error {
 			mu.Lock()
-			paths = append(paths, path)
+			paths = append(paths, tp.String()+" "+path)
 			actions[action]++
 			mu.Unlock()
 			if string(ih[:]) == string(denied) {
 				return errNotAllowed
 			}
 			return nil
-		}
+		}}
 	})
 	tr.url += "/announce/some-key"
 	allowed := randID()
@@ -337,12 +346,12 @@ func TestAuthorizeGuardsAnnouncesAnswersAndScrapes(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range paths {
-		if p != "/announce/some-key" {
+		if p != "ws /announce/some-key" {
 			t.Errorf("Authorize got path %q", p)
 		}
 	}
 	// Three announces and one answer; two scraped hashes.
-	if actions[wire.ActionAnnounce] != 4 || actions[wire.ActionScrape] != 2 {
+	if actions[bittorrent.ActionAnnounce] != 4 || actions[bittorrent.ActionScrape] != 2 {
 		t.Errorf("Authorize saw actions %v", actions)
 	}
 }
@@ -351,12 +360,12 @@ func TestFullScrapeLeavesRefusedHashesOut(t *testing.T) {
 	var deny atomic.Pointer[[]byte]
 	tr := newTracker(t, func(c *signaling.Config) {
 		c.AllowFullScrape = true
-		c.Authorize = func(_ wire.Action, ih bittorrent.InfoHash, _ string) error {
+		c.Policy = policytest.Funcs{AuthorizeFunc: func(_ bittorrent.Transport, _ bittorrent.Action, ih bittorrent.InfoHash, _ string) error {
 			if d := deny.Load(); d != nil && string(ih[:]) == string(*d) {
 				return errNotAllowed
 			}
 			return nil
-		}
+		}}
 	})
 	c := tr.dial(t)
 	ih1, ih2 := randID(), randID()

@@ -10,7 +10,7 @@ import (
 type Message struct {
 	// Action is what the message asked for: ActionAnnounce (answers
 	// included) or ActionScrape; ActionUnknown when it is Invalid.
-	Action wire.Action
+	Action bittorrent.Action
 	// Invalid is set for a message that could not be decoded.
 	Invalid bool
 	// Answer is set for an announce that carried an answer.
@@ -29,7 +29,7 @@ func (m Message) ActionLabel() string {
 	switch {
 	case m.Invalid:
 		return "invalid"
-	case m.Action == wire.ActionScrape:
+	case m.Action == bittorrent.ActionScrape:
 		return "scrape"
 	case m.Answer:
 		return "answer"
@@ -41,7 +41,7 @@ func (m Message) ActionLabel() string {
 // stopped, update, paused or unknown; "" for every other message.
 func (m Message) EventLabel() string {
 	switch {
-	case m.Invalid || m.Answer || m.Action != wire.ActionAnnounce:
+	case m.Invalid || m.Answer || m.Action != bittorrent.ActionAnnounce:
 		return ""
 	case m.UnknownEvent:
 		return "unknown"
@@ -54,7 +54,7 @@ func (m Message) EventLabel() string {
 // announceMessage describes a decoded announce.
 func announceMessage(r *wire.Request) Message {
 	return Message{
-		Action:       wire.ActionAnnounce,
+		Action:       bittorrent.ActionAnnounce,
 		Event:        r.Event,
 		Paused:       r.EventKnown && string(r.EventName) == "paused",
 		UnknownEvent: !r.EventKnown,

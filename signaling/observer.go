@@ -53,7 +53,7 @@ const (
 	LimitConnsPerIP
 	// LimitConnAnnounces: a message was over Config.AnnouncesPerConn.
 	LimitConnAnnounces
-	// LimitIPAnnounces: a message was refused by Config.AllowRequest.
+	// LimitIPAnnounces: a message was refused by Config.Policy.Allow.
 	LimitIPAnnounces
 )
 

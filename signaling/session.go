@@ -22,7 +22,7 @@ type session struct {
 	id     ConnID
 	addr   netip.Addr
 	key    netip.Addr // addrKey(addr): its admission slot
-	path   string     // the URL path of the upgrade, for Config.Authorize
+	path   string     // the URL path of the upgrade, for Config.Policy.Authorize
 	opened time.Time
 	ctx    context.Context // ends when the connection ends
 	cancel context.CancelFunc

@@ -174,7 +174,7 @@ func (s *wsSession) FrameMessage(payload []byte) bool {
 		return true
 	}
 	switch {
-	case r.Action == wire.ActionScrape:
+	case r.Action == bittorrent.ActionScrape:
 		s.body = wire.AppendScrapeResponse(s.startBody(), r.ScrapeHashes, nil, 0)
 		s.frame(wsproto.OpText)
 	case r.HasAnswer:

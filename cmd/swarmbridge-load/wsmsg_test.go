@@ -38,7 +38,7 @@ func TestAnnounceDecodesWithTrackerCodec(t *testing.T) {
 		if err := dec.Decode(msg, &r); err != nil {
 			t.Fatalf("tracker codec rejects the announce: %v\n%.300s", err, msg)
 		}
-		if r.Action != wire.ActionAnnounce || !r.HasInfoHash || r.InfoHash != ih || !r.HasPeerID || r.PeerID != pid {
+		if r.Action != bittorrent.ActionAnnounce || !r.HasInfoHash || r.InfoHash != ih || !r.HasPeerID || r.PeerID != pid {
 			t.Fatalf("ids not round-tripped: %+v", r)
 		}
 		wantLeft := tc.left
@@ -126,7 +126,7 @@ func TestScrapeDecodesWithTrackerCodec(t *testing.T) {
 		if err := (&wire.Decoder{}).Decode(msg, &r); err != nil {
 			t.Fatalf("tracker codec rejects %s: %v", msg, err)
 		}
-		if r.Action != wire.ActionScrape || len(r.ScrapeHashes) != n {
+		if r.Action != bittorrent.ActionScrape || len(r.ScrapeHashes) != n {
 			t.Fatalf("scrape of %d decoded as %+v", n, r)
 		}
 		for i := range n {
@@ -153,8 +153,8 @@ func TestClassifyServerMessages(t *testing.T) {
 		{"empty scrape response", wire.AppendScrapeResponse(nil, nil, nil, 0), msgScrapeResp, ""},
 		{"offer", wire.AppendOffer(nil, sih, bittorrent.PeerID(pid), wire.OfferID(oid), sdp), msgOffer, ""},
 		{"answer", wire.AppendAnswer(nil, sih, bittorrent.PeerID(pid), wire.OfferID(oid), sdp), msgAnswer, ""},
-		{"failure", wire.AppendFailure(nil, wire.ActionAnnounce, &sih, "info_hash not allowed"), msgFailure, "info_hash not allowed"},
-		{"scrape failure", wire.AppendFailure(nil, wire.ActionScrape, nil, "too many"), msgFailure, "too many"},
+		{"failure", wire.AppendFailure(nil, bittorrent.ActionAnnounce, &sih, "info_hash not allowed"), msgFailure, "info_hash not allowed"},
+		{"scrape failure", wire.AppendFailure(nil, bittorrent.ActionScrape, nil, "too many"), msgFailure, "too many"},
 		// bittorrent-tracker's key orders and spacing.
 		{"ref announce response", []byte(`{"complete":1,"incomplete":2,"action":"announce","interval":120,"info_hash":` + ihTok + `}`), msgAnnounceResp, ""},
 		{"ref offer", []byte(`{"action":"announce","offer":{"type":"offer","sdp":"v=0\r\n{[\"}]"},"offer_id":"` + `abcdefghij0123456789","peer_id":"-WW0300-abcdefghijkl","info_hash":` + ihTok + `}`), msgOffer, ""},

@@ -2,7 +2,6 @@ package httptracker
 
 import (
 	"errors"
-	"net/http"
 	"net/netip"
 	"sync"
 	"testing"
@@ -10,66 +9,80 @@ import (
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/policytest"
 )
 
-// Admit is asked before anything else, with the resolved client address;
-// what it returns is what the client reads.
-func TestAdmitRefusesBeforeParsing(t *testing.T) {
+// The policy is asked before anything else, with the resolved client
+// address: first its rate limit, then its URL path; what it refuses is
+// what the client reads.
+func TestPolicyRefusesBeforeParsing(t *testing.T) {
 	var (
 		mu    sync.Mutex
 		seen  []netip.Addr
 		paths []string
 	)
-	limited := &Failure{Reason: "rate limited: too many announces, slow down", RetryIn: "1"}
 	tr := newTracker(t, func(c *Config) {
-		c.Admit = func(r *http.Request, client netip.Addr) error {
-			mu.Lock()
-			defer mu.Unlock()
-			seen = append(seen, client)
-			paths = append(paths, r.URL.Path)
-			switch client {
-			case netip.MustParseAddr("192.0.2.9"):
-				return limited
-			case netip.MustParseAddr("192.0.2.8"):
-				return errors.New("unknown key")
-			}
-			return nil
+		c.Policy = policytest.Funcs{
+			AllowFunc: func(tp bittorrent.Transport, client netip.Addr) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				if tp != bittorrent.TransportHTTP {
+					t.Errorf("Allow asked for transport %v", tp)
+				}
+				seen = append(seen, client)
+				return client != netip.MustParseAddr("192.0.2.9")
+			},
+			AdmitFunc: func(tp bittorrent.Transport, client netip.Addr, origin, path string) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if tp != bittorrent.TransportHTTP || origin != "" {
+					t.Errorf("Admit asked for transport %v, origin %q", tp, origin)
+				}
+				paths = append(paths, path)
+				if client == netip.MustParseAddr("192.0.2.8") {
+					return errors.New("unknown key")
+				}
+				return nil
+			},
 		}
 	})
-	// Refused even though the query is garbage: Admit comes first.
+	// Refused even though the query is garbage: the policy comes first.
 	d := tr.announce("192.0.2.9:1", "info_hash=%zz")
-	mustFail(t, d, limited.Reason)
+	mustFail(t, d, "rate limited: too many announces, slow down")
 	if d["retry in"] != "1" {
 		t.Fatalf("retry in lost: %v", d)
 	}
 	mustFail(t, tr.announce("[::ffff:192.0.2.8]:1", announceQuery(id20(1), id20(2), 1, "")), "unknown key")
-	mustFail(t, tr.do(tr.h.ServeScrape, "192.0.2.9:1", "info_hash="+escID(1), nil), limited.Reason)
+	mustFail(t, tr.do(tr.h.ServeScrape, "192.0.2.9:1", "info_hash="+escID(1), nil), "rate limited: too many announces, slow down")
 	mustOK(t, tr.announce("192.0.2.7:1", announceQuery(id20(1), id20(2), 1, "")))
 	mu.Lock()
 	defer mu.Unlock()
 	want := []string{"192.0.2.9", "192.0.2.8", "192.0.2.9", "192.0.2.7"}
 	if len(seen) != len(want) {
-		t.Fatalf("Admit saw %v", seen)
+		t.Fatalf("Allow saw %v", seen)
 	}
 	for i, w := range want {
-		if seen[i] != netip.MustParseAddr(w) || paths[i] != "/x" {
-			t.Fatalf("Admit call %d: %v %q", i, seen[i], paths[i])
+		if seen[i] != netip.MustParseAddr(w) {
+			t.Fatalf("Allow call %d: %v, want %v", i, seen[i], w)
 		}
+	}
+	// Admit only sees what Allow let through.
+	if len(paths) != 2 || paths[0] != "/x" || paths[1] != "/x" {
+		t.Fatalf("Admit saw paths %q", paths)
 	}
 }
 
-func TestAllowInfoHash(t *testing.T) {
+func TestPolicyAuthorizesInfoHashes(t *testing.T) {
 	denied := id20(7)
 	errDenied := errors.New("info_hash not allowed")
 	tr := newTracker(t, func(c *Config) {
 		c.AllowFullScrape = true
-		c.AllowInfoHash = func(ih bittorrent.InfoHash) error {
+		c.Policy = policytest.Funcs{AuthorizeFunc: func(_ bittorrent.Transport, _ bittorrent.Action, ih bittorrent.InfoHash, _ string) error {
 			if ih == denied {
 				return errDenied
 			}
 			return nil
-		}
-		c.AllowScrape = func(ih bittorrent.InfoHash) bool { return ih != denied }
+		}}
 	})
 	mustFail(t, tr.announce("192.0.2.1:1", announceQuery(denied, id20(2), 6881, "left=0")), "info_hash not allowed")
 	mustOK(t, tr.announce("192.0.2.1:1", announceQuery(id20(1), id20(2), 6881, "left=0")))

@@ -52,10 +52,8 @@ func (h *Handler) announce(r *http.Request, s *scratch, b []byte) ([]byte, *Fail
 			return b, f
 		}
 	}
-	if h.allowHash != nil {
-		if err := h.allowHash(ih); err != nil {
-			return b, denied(err)
-		}
+	if f := refusal(h.authorize(r, bittorrent.ActionAnnounce, ih)); f != nil {
+		return b, f
 	}
 	numWant := p.numWant
 	if p.event == bittorrent.EventStopped {

@@ -64,20 +64,16 @@ type Config struct {
 	Logger zerolog.Logger
 	// Observer, when set, is told about every request (for metrics).
 	Observer Observer
-	// Admit, when set, is asked first about every announce and scrape,
-	// with the client address, before the query is parsed: rate limits
-	// and private-tracker keys (in r.URL.Path) go here. A non-nil error
-	// refuses the request: a *Failure is sent as it is, any other error's
-	// text becomes the failure reason.
-	Admit func(r *http.Request, client netip.Addr) error
-	// AllowInfoHash, when set, is asked about every announce before the
-	// swarm is touched (protocol.md §5.6); an error refuses it with the
-	// error's text as failure reason.
-	AllowInfoHash func(ih bittorrent.InfoHash) error
-	// AllowScrape, when set, is asked about every hash of a scrape: those
-	// it refuses are reported as zeros, like unknown swarms, and full
-	// scrapes leave them out.
-	AllowScrape func(ih bittorrent.InfoHash) bool
+	// Policy, when set, decides who may use the tracker. Every announce
+	// and scrape is first Allowed (rate limits: false refuses it with
+	// ReasonRateLimited and BEP 31 "retry in" 1 minute) and Admitted with
+	// its URL path (private-tracker keys), before the query is parsed;
+	// every announce is Authorized before the swarm is touched
+	// (docs/protocol.md §10), and every hash of a scrape too: a refused
+	// hash is reported as zeros, like an unknown swarm, and full scrapes
+	// leave it out. A refusal's error text is the failure reason, or the
+	// error itself when it is a *Failure.
+	Policy bittorrent.Policy
 }
 
 // withDefaults fills zero fields and checks the result.

@@ -42,6 +42,9 @@ var (
 	failFullScrape        = &Failure{Reason: "full scrape is not allowed", Code: bittorrent.FailureFullScrapeRefused}
 	failInternal          = &Failure{Reason: "internal tracker error", RetryIn: "1", Code: bittorrent.FailureUnavailable}
 	failFullScrapeAborted = &Failure{Reason: "full scrape failed", RetryIn: "5", Code: bittorrent.FailureUnavailable}
+	// failRateLimited asks the client to back off with BEP 31 "retry in"
+	// (minutes).
+	failRateLimited = &Failure{Reason: bittorrent.ReasonRateLimited, RetryIn: "1", Code: bittorrent.FailureRateLimited}
 )
 
 // appendFailure writes the bencoded failure response. Keys are in byte
@@ -55,8 +58,8 @@ func appendFailure(b []byte, f *Failure) []byte {
 	return appendEnd(b)
 }
 
-// denied is the failure for what an access hook refused (Config.Admit,
-// Config.AllowInfoHash): its error's text, for the client.
+// denied is the failure for what Config.Policy refused: its error's text,
+// for the client.
 func denied(err error) *Failure {
 	return &Failure{Reason: err.Error(), Code: bittorrent.FailureDenied}
 }

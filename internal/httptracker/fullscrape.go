@@ -16,7 +16,7 @@ func (h *Handler) fullScrape(r *http.Request, s *scratch, b []byte) ([]byte, *Fa
 	ctx := r.Context()
 	s.entries = s.entries[:0]
 	err := h.full.ScrapeAll(ctx, func(ih bittorrent.InfoHash, c bittorrent.Counts) bool {
-		if !h.scrapeAllowed(ih) {
+		if h.authorize(r, bittorrent.ActionScrape, ih) != nil {
 			return true
 		}
 		s.entries = append(s.entries, scrapeEntry{hash: ih, counts: c})

@@ -36,9 +36,7 @@ type Handler struct {
 	stats   counters
 	obs     Observer
 
-	admit       func(*http.Request, netip.Addr) error
-	allowHash   func(bittorrent.InfoHash) error
-	allowScrape func(bittorrent.InfoHash) bool
+	policy bittorrent.Policy
 }
 
 // New validates cfg, fills defaults and returns a Handler.
@@ -59,9 +57,7 @@ func New(cfg Config) (*Handler, error) {
 		maxQuery:       c.MaxQueryLen,
 		maxScrapeQuery: scrapeQueryLimit(c.MaxQueryLen, c.MaxScrapeHashes),
 		obs:            c.Observer,
-		admit:          c.Admit,
-		allowHash:      c.AllowInfoHash,
-		allowScrape:    c.AllowScrape,
+		policy:         c.Policy,
 	}
 	if h.obs == nil {
 		h.obs = nopObserver{}
@@ -155,12 +151,29 @@ func (h *Handler) clientAddress(r *http.Request) (netip.Addr, *Failure) {
 	return a.Unmap().WithZone(""), nil
 }
 
-// admitRequest asks Config.Admit about r.
+// admitRequest asks Config.Policy whether client may send r at all: its
+// rate limit, then its URL path (a private tracker's key).
 func (h *Handler) admitRequest(r *http.Request, client netip.Addr) *Failure {
-	if h.admit == nil {
+	if h.policy == nil {
 		return nil
 	}
-	err := h.admit(r, client)
+	if !h.policy.Allow(bittorrent.TransportHTTP, client) {
+		return failRateLimited
+	}
+	return refusal(h.policy.Admit(bittorrent.TransportHTTP, client, "", r.URL.Path))
+}
+
+// authorize asks Config.Policy about an action of r on ih.
+func (h *Handler) authorize(r *http.Request, a bittorrent.Action, ih bittorrent.InfoHash) error {
+	if h.policy == nil {
+		return nil
+	}
+	return h.policy.Authorize(bittorrent.TransportHTTP, a, ih, r.URL.Path)
+}
+
+// refusal is the failure for what Config.Policy refused: the error itself
+// when it is a *Failure, else its text.
+func refusal(err error) *Failure {
 	if err == nil {
 		return nil
 	}
@@ -169,11 +182,6 @@ func (h *Handler) admitRequest(r *http.Request, client netip.Addr) *Failure {
 		return f
 	}
 	return denied(err)
-}
-
-// scrapeAllowed asks Config.AllowScrape about ih.
-func (h *Handler) scrapeAllowed(ih bittorrent.InfoHash) bool {
-	return h.allowScrape == nil || h.allowScrape(ih)
 }
 
 // counters are cheap totals the composition root may export as metrics.

@@ -32,7 +32,7 @@ func (h *Handler) scrape(r *http.Request, s *scratch, b []byte) ([]byte, *Failur
 	if len(q) > h.maxScrapeQuery {
 		return b, failQueryTooLong
 	}
-	if h.admit != nil {
+	if h.policy != nil {
 		client, f := h.clientAddress(r)
 		if f != nil {
 			return b, f
@@ -62,10 +62,10 @@ func (h *Handler) scrape(r *http.Request, s *scratch, b []byte) ([]byte, *Failur
 		h.log.Error().Int("want", len(s.hashes)).Int("got", len(counts)).Msg("swarm store scrape returned wrong count")
 		return b, failInternal
 	}
-	if h.allowScrape != nil {
+	if h.policy != nil {
 		// Refused torrents look like unknown ones: zeros.
 		for i := range counts {
-			if !h.scrapeAllowed(s.hashes[i]) {
+			if h.authorize(r, bittorrent.ActionScrape, s.hashes[i]) != nil {
 				counts[i] = bittorrent.Counts{}
 			}
 		}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/signaling"
-	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // Labels come from typed values: transports, message kinds and failure
@@ -17,7 +16,7 @@ import (
 func TestLabelsComeFromTypedValues(t *testing.T) {
 	m := New()
 	ws := m.WebSocket()
-	ws.Handled(signaling.Message{Action: wire.ActionAnnounce, Event: bittorrent.EventUpdate, Paused: true}, time.Millisecond)
+	ws.Handled(signaling.Message{Action: bittorrent.ActionAnnounce, Event: bittorrent.EventUpdate, Paused: true}, time.Millisecond)
 	ws.Handled(signaling.Message{Invalid: true}, time.Millisecond)
 	ws.Failure(bittorrent.FailureMalformed)
 	ws.Failure(bittorrent.FailureDenied)

@@ -1,8 +1,8 @@
 package server
 
 import (
+	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"time"
 
@@ -11,16 +11,13 @@ import (
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/access"
 	"github.com/swarmbridge/swarmbridge/internal/config"
-	"github.com/swarmbridge/swarmbridge/internal/httptracker"
 	"github.com/swarmbridge/swarmbridge/internal/metrics"
 	"github.com/swarmbridge/swarmbridge/internal/ratelimit"
-	"github.com/swarmbridge/swarmbridge/signaling"
-	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
-// guard is the access policy and the per-address rate limits, wired into
-// the transports' hooks. The transports know nothing of access or
-// ratelimit; they only call the functions guard hands them.
+// guard is the access policy and the per-address rate limits: the
+// bittorrent.Policy every transport asks. The transports know nothing of
+// access or ratelimit.
 type guard struct {
 	access *access.Control
 	// Per-address limiters; nil when the limit is off.
@@ -30,10 +27,6 @@ type guard struct {
 	denied                  map[bittorrent.Transport]map[error]prometheus.Counter
 	deniedOrigin            prometheus.Counter
 }
-
-// errRateLimited is what an HTTP client over the per-address limit reads;
-// BEP 31 "retry in" (minutes) asks it to back off.
-var errRateLimited = &httptracker.Failure{Reason: signaling.ReasonRateLimited, RetryIn: "1", Code: bittorrent.FailureRateLimited}
 
 func newGuard(c config.Config, m *metrics.Metrics) (*guard, error) {
 	g := &guard{
@@ -104,138 +97,76 @@ func (g *guard) deny(transport bittorrent.Transport, err error) error {
 	return err
 }
 
-// filters reports whether announces need checking at all, so the hooks
-// stay nil (free) on an open tracker without lists.
+// filters reports whether announces need checking at all.
 func (g *guard) filters() bool { return g.access.Hashes != nil || g.access.Keys != nil }
 
-// checkAnnounce applies the key (carried by path) and the info hash lists.
-func (g *guard) checkAnnounce(transport bittorrent.Transport, ih bittorrent.InfoHash, path string) error {
-	if err := g.access.CheckPath(path); err != nil {
-		return g.deny(transport, err)
+// policy is the guard as the transports see it, or nil when it has
+// nothing to check, so an open tracker without limits pays nothing.
+func (g *guard) policy() bittorrent.Policy {
+	if g.access.Origins == nil && !g.filters() && g.wsIP == nil && g.httpIP == nil && g.udpIP == nil {
+		return nil
 	}
-	if err := g.access.CheckInfoHash(ih); err != nil {
-		return g.deny(transport, err)
+	return g
+}
+
+// errOriginNotAllowed refuses a WebSocket upgrade from a page that may
+// not use the tracker.
+var errOriginNotAllowed = errors.New("origin not allowed")
+
+// Admit checks a WebSocket page's origin and, on every transport, the key
+// in the URL path.
+func (g *guard) Admit(t bittorrent.Transport, _ netip.Addr, origin, path string) error {
+	if t == bittorrent.TransportWS && !g.access.AllowOrigin(origin) {
+		g.deniedOrigin.Inc()
+		return errOriginNotAllowed
+	}
+	if err := g.access.CheckPath(path); err != nil {
+		return g.deny(t, err)
 	}
 	return nil
 }
 
-// WebSocket hooks.
-
-func (g *guard) wsUpgrade() func(*http.Request) (int, string) {
-	if g.access.Origins == nil && g.access.Keys == nil {
-		return nil
+// Allow spends one request of addr's budget on transport t. WebSocket
+// refusals are counted by the relay's observer, the others here.
+func (g *guard) Allow(t bittorrent.Transport, addr netip.Addr) bool {
+	var l *ratelimit.Limiter[netip.Addr]
+	var limited prometheus.Counter
+	switch t {
+	case bittorrent.TransportWS:
+		l = g.wsIP
+	case bittorrent.TransportHTTP:
+		l, limited = g.httpIP, g.limitedHTTP
+	case bittorrent.TransportUDP:
+		l, limited = g.udpIP, g.limitedUDP
 	}
-	return func(r *http.Request) (int, string) {
-		if !g.access.AllowOrigin(r.Header.Get("Origin")) {
-			g.deniedOrigin.Inc()
-			return http.StatusForbidden, "origin not allowed"
-		}
-		if err := g.access.CheckPath(r.URL.Path); err != nil {
-			return http.StatusForbidden, g.deny(bittorrent.TransportWS, err).Error()
-		}
-		return 0, ""
+	if l == nil || l.Allow(ratelimit.AddrKey(addr)) {
+		return true
 	}
+	if limited != nil {
+		limited.Inc()
+	}
+	return false
 }
 
-// wsAuthorize checks every announce and answer, so a key removed by a
-// reload stops the sessions opened with it at their next announce.
-func (g *guard) wsAuthorize() func(wire.Action, bittorrent.InfoHash, string) error {
-	if !g.filters() {
-		return nil
-	}
-	return func(action wire.Action, ih bittorrent.InfoHash, path string) error {
-		if action == wire.ActionScrape {
-			// Reported as zeros, not counted as a refusal.
-			if g.access.CheckPath(path) != nil {
-				return access.ErrUnknownKey
-			}
-			return g.access.CheckInfoHash(ih)
+// Authorize applies the key (carried by path) and the info hash lists. It
+// is asked about every WebSocket announce and answer, so a key removed by
+// a reload stops the sessions opened with it at their next announce. A
+// refused scrape is reported as zeros and not counted as a refusal; UDP
+// scrapes carry no key, so a private tracker answers them with zeros.
+func (g *guard) Authorize(t bittorrent.Transport, a bittorrent.Action, ih bittorrent.InfoHash, path string) error {
+	if a == bittorrent.ActionScrape {
+		if g.access.CheckPath(path) != nil {
+			return access.ErrUnknownKey
 		}
-		return g.checkAnnounce(bittorrent.TransportWS, ih, path)
+		return g.access.CheckInfoHash(ih)
 	}
-}
-
-func (g *guard) wsAllowRequest() func(netip.Addr) bool {
-	if g.wsIP == nil {
-		return nil
+	if err := g.access.CheckPath(path); err != nil {
+		return g.deny(t, err)
 	}
-	return func(a netip.Addr) bool { return g.wsIP.Allow(ratelimit.AddrKey(a)) }
-}
-
-// HTTP hooks.
-
-func (g *guard) httpAdmit() func(*http.Request, netip.Addr) error {
-	if g.httpIP == nil && g.access.Keys == nil {
-		return nil
+	if err := g.access.CheckInfoHash(ih); err != nil {
+		return g.deny(t, err)
 	}
-	return func(r *http.Request, client netip.Addr) error {
-		if g.httpIP != nil && !g.httpIP.Allow(ratelimit.AddrKey(client)) {
-			g.limitedHTTP.Inc()
-			return errRateLimited
-		}
-		if err := g.access.CheckPath(r.URL.Path); err != nil {
-			return g.deny(bittorrent.TransportHTTP, err)
-		}
-		return nil
-	}
-}
-
-func (g *guard) httpAllowInfoHash() func(bittorrent.InfoHash) error {
-	if g.access.Hashes == nil {
-		return nil
-	}
-	return func(ih bittorrent.InfoHash) error {
-		if err := g.access.CheckInfoHash(ih); err != nil {
-			return g.deny(bittorrent.TransportHTTP, err)
-		}
-		return nil
-	}
-}
-
-func (g *guard) allowScrape() func(bittorrent.InfoHash) bool {
-	if g.access.Hashes == nil {
-		return nil
-	}
-	return func(ih bittorrent.InfoHash) bool { return g.access.CheckInfoHash(ih) == nil }
-}
-
-// UDP hooks.
-
-func (g *guard) udpAuthorize() func(bittorrent.InfoHash, []byte, netip.Addr) error {
-	if !g.filters() {
-		return nil
-	}
-	return func(ih bittorrent.InfoHash, urlData []byte, _ netip.Addr) error {
-		if err := g.access.CheckURLData(urlData); err != nil {
-			return g.deny(bittorrent.TransportUDP, err)
-		}
-		if err := g.access.CheckInfoHash(ih); err != nil {
-			return g.deny(bittorrent.TransportUDP, err)
-		}
-		return nil
-	}
-}
-
-// udpAllowScrape: UDP scrapes carry no URL (BEP 41 options exist only on
-// announces), so a private tracker cannot tell who asks and reports zeros.
-func (g *guard) udpAllowScrape() func(bittorrent.InfoHash) bool {
-	if g.access.Keys != nil {
-		return func(bittorrent.InfoHash) bool { return false }
-	}
-	return g.allowScrape()
-}
-
-func (g *guard) udpAllowPacket() func(netip.Addr) bool {
-	if g.udpIP == nil {
-		return nil
-	}
-	return func(a netip.Addr) bool {
-		if g.udpIP.Allow(ratelimit.AddrKey(a)) {
-			return true
-		}
-		g.limitedUDP.Inc()
-		return false
-	}
+	return nil
 }
 
 // ReloadAccess re-reads the info hash list and keys files (SIGHUP). A file

@@ -14,8 +14,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/config"
-	"github.com/swarmbridge/swarmbridge/signaling"
 )
 
 // Each abuse limit, configured by its variable and tried from the outside;
@@ -73,7 +73,7 @@ func TestWebSocketAnnounceRateLimits(t *testing.T) {
 	b.announceOK(ih, hash20(0xb))
 	b.announceOK(ih, hash20(0xb))
 	b.send(wsAnnounce(ih, hash20(0xb)))
-	b.expectFailure("announce", ih, signaling.ReasonRateLimited)
+	b.expectFailure("announce", ih, bittorrent.ReasonRateLimited)
 
 	// Another address is not affected.
 	dialWS(t, u, from("192.0.2.2")).announceOK(ih, hash20(0xc))
@@ -106,12 +106,12 @@ func TestHTTPAnnounceRateLimitPerAddress(t *testing.T) {
 		}
 	}
 	d := httpAnnounce(t, h.ts.URL, "/announce", ih, hash20(4), "7003", from("192.0.2.1"))
-	if d["failure reason"] != signaling.ReasonRateLimited || d["retry in"] != "1" {
+	if d["failure reason"] != bittorrent.ReasonRateLimited || d["retry in"] != "1" {
 		t.Fatalf("third announce: %v", d)
 	}
 	// Scrapes count too.
 	req := h.ts.URL + "/scrape?info_hash=" + strings.Repeat("%03", 20)
-	if d := httpGetBencode(t, req, from("192.0.2.1")); d["failure reason"] != signaling.ReasonRateLimited {
+	if d := httpGetBencode(t, req, from("192.0.2.1")); d["failure reason"] != bittorrent.ReasonRateLimited {
 		t.Fatalf("scrape: %v", d)
 	}
 	if d := httpAnnounce(t, h.ts.URL, "/announce", ih, hash20(5), "7001", from("192.0.2.2")); d["failure reason"] != nil {

@@ -82,9 +82,7 @@ func New(o Options) (*Server, error) {
 		MaxConnsPerIP:      c.WSMaxConnsPerIP,
 		AnnouncesPerConn:   c.WSAnnouncesPerConn,
 		IdleTimeout:        c.WSIdleTimeout,
-		Upgrade:            g.wsUpgrade(),
-		Authorize:          g.wsAuthorize(),
-		AllowRequest:       g.wsAllowRequest(),
+		Policy:             g.policy(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -100,9 +98,7 @@ func New(o Options) (*Server, error) {
 		AllowFullScrape: c.AllowFullScrape,
 		Observer:        m.Transport(bittorrent.TransportHTTP),
 		Logger:          o.Logger.With().Str("transport", bittorrent.TransportHTTP.String()).Logger(),
-		Admit:           g.httpAdmit(),
-		AllowInfoHash:   g.httpAllowInfoHash(),
-		AllowScrape:     g.allowScrape(),
+		Policy:          g.policy(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -117,9 +113,7 @@ func New(o Options) (*Server, error) {
 		MaxScrapeHashes: min(c.MaxScrapeHashes, udptracker.MaxScrapeHashesLimit),
 		Observer:        m.Transport(bittorrent.TransportUDP),
 		Logger:          o.Logger.With().Str("transport", bittorrent.TransportUDP.String()).Logger(),
-		Authorize:       g.udpAuthorize(),
-		AllowScrape:     g.udpAllowScrape(),
-		AllowPacket:     g.udpAllowPacket(),
+		Policy:          g.policy(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

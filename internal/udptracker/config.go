@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/netip"
 	"runtime"
 	"time"
 
@@ -56,22 +55,23 @@ type Config struct {
 	Secret []byte
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Authorize, if set, is asked about every announce before the swarm
-	// is touched (protocol.md §5.6). urlData is the path and query of the
-	// announce URL from BEP 41 URLData options, concatenated and not
-	// percent-decoded; it is nil when the client sent none. A returned
-	// error is sent to the client as an error packet carrying err.Error().
-	// It is called concurrently from several workers, and urlData is only
-	// valid during the call. Scrapes are not authorized (see AllowScrape).
-	Authorize func(ih bittorrent.InfoHash, urlData []byte, addr netip.Addr) error
-	// AllowScrape, if set, is asked about every hash of a scrape; hashes
-	// it refuses are reported as zeros, like unknown swarms.
-	AllowScrape func(ih bittorrent.InfoHash) bool
-	// AllowPacket, if set, is asked about every datagram with its source
-	// address (unmapped), before it is parsed: a per-address rate limit.
-	// Packets it refuses are dropped without a reply and counted in
-	// Stats.RateLimited; abuse gets no answers (protocol.md §4.1).
-	AllowPacket func(addr netip.Addr) bool
+	// Policy, if set, decides who may use the tracker:
+	//   - Allow(TransportUDP, addr) is asked about every datagram with its
+	//     source address (unmapped), before it is parsed: a per-address
+	//     rate limit. Refused packets are dropped without a reply and
+	//     counted in Stats.RateLimited; abuse gets no answers
+	//     (docs/protocol.md §10).
+	//   - Authorize(TransportUDP, ActionAnnounce, …) about every announce
+	//     before the swarm is touched, with the path and query of the
+	//     announce URL from BEP 41 URLData options, concatenated and not
+	//     percent-decoded ("" when the client sent none), valid only during
+	//     the call. An error is sent as an error packet carrying its text.
+	//   - Authorize(TransportUDP, ActionScrape, …, "") about every hash of
+	//     a scrape (which carries no URL data); refused hashes are reported
+	//     as zeros, like unknown swarms.
+	// It is called concurrently from several workers. Admit is never
+	// called: a datagram names no page and no path.
+	Policy bittorrent.Policy
 	// Workers is the number of goroutines reading the socket in Serve.
 	// Default runtime.GOMAXPROCS(0).
 	Workers int
@@ -108,9 +108,7 @@ type settings struct {
 	maxScrapeHashes int
 	secret          []byte
 	now             func() time.Time
-	authorize       func(bittorrent.InfoHash, []byte, netip.Addr) error
-	allowScrape     func(bittorrent.InfoHash) bool
-	allowPacket     func(netip.Addr) bool
+	policy          bittorrent.Policy
 	observer        Observer
 	workers         int
 	log             zerolog.Logger
@@ -120,14 +118,12 @@ var errConfig = errors.New("udptracker: invalid config")
 
 func (c *Config) settings() (settings, error) {
 	s := settings{
-		store:       c.Store,
-		now:         c.Now,
-		authorize:   c.Authorize,
-		allowScrape: c.AllowScrape,
-		allowPacket: c.AllowPacket,
-		observer:    c.Observer,
-		workers:     c.Workers,
-		log:         c.Logger,
+		store:    c.Store,
+		now:      c.Now,
+		policy:   c.Policy,
+		observer: c.Observer,
+		workers:  c.Workers,
+		log:      c.Logger,
 	}
 	if s.store == nil {
 		return s, fmt.Errorf("%w: Store is nil", errConfig)

@@ -6,7 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
+
+	"github.com/swarmbridge/swarmbridge/internal/testkit/policytest"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
@@ -148,12 +151,12 @@ func (fh *fuzzHandler) worker(t *testing.T) *worker {
 	if fh.w == nil || fh.calls >= 5000 {
 		s := newTestServer(t, Config{
 			MaxNumWant: 30,
-			Authorize: func(_ bittorrent.InfoHash, url []byte, _ netip.Addr) error {
-				if bytes.Contains(url, []byte("deny")) {
-					return errors.New(string(url))
+			Policy: policytest.Funcs{AuthorizeFunc: func(_ bittorrent.Transport, _ bittorrent.Action, _ bittorrent.InfoHash, url string) error {
+				if strings.Contains(url, "deny") {
+					return errors.New(url)
 				}
 				return nil
-			},
+			}},
 		})
 		fh.w, fh.calls = s.newWorker(), 0
 	}

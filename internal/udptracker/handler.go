@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
@@ -92,7 +93,7 @@ func (w *worker) dispatch(ctx context.Context, pkt []byte, from netip.AddrPort) 
 	// IPv4 clients and get IPv4 answers. The store keys peers without
 	// zones (swarm.Peer), and a zone means nothing to other peers anyway.
 	ip := from.Addr().Unmap().WithZone("")
-	if allow := w.s.cfg.allowPacket; allow != nil && !allow(ip) {
+	if p := w.s.cfg.policy; p != nil && !p.Allow(bittorrent.TransportUDP, ip) {
 		return w.drop(cRateLimited, from)
 	}
 	h, err := parseHeader(pkt)
@@ -148,8 +149,11 @@ func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Ad
 	if !ok {
 		w.st.inc(cTruncatedOptions)
 	}
-	if auth := w.s.cfg.authorize; auth != nil {
-		if err := auth(a.infoHash, url, ip); err != nil {
+	if p := w.s.cfg.policy; p != nil {
+		// The policy only reads the URL data during the call, so it may
+		// see the worker's buffer as a string without a copy: the hot path
+		// stays free of allocations.
+		if err := p.Authorize(bittorrent.TransportUDP, bittorrent.ActionAnnounce, a.infoHash, unsafe.String(unsafe.SliceData(url), len(url))); err != nil {
 			w.st.inc(cDenied)
 			w.failed(bittorrent.FailureDenied)
 			return appendError(w.out[:0], h.txID, err.Error())
@@ -219,9 +223,9 @@ func (w *worker) scrape(ctx context.Context, pkt []byte, h header, ip netip.Addr
 	if cap(counts) > cap(w.counts) {
 		w.counts = counts[:0]
 	}
-	if allow := w.s.cfg.allowScrape; allow != nil {
+	if p := w.s.cfg.policy; p != nil {
 		for i := range counts {
-			if !allow(hashes[i]) {
+			if p.Authorize(bittorrent.TransportUDP, bittorrent.ActionScrape, hashes[i], "") != nil {
 				counts[i] = bittorrent.Counts{}
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/testkit/policytest"
+
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
@@ -216,23 +218,19 @@ func TestHandleAuthorize(t *testing.T) {
 	var (
 		mu   sync.Mutex
 		seen []string
-		nils int
 	)
-	s := newTestServer(t, Config{Authorize: func(h bittorrent.InfoHash, url []byte, addr netip.Addr) error {
+	s := newTestServer(t, Config{Policy: policytest.Funcs{AuthorizeFunc: func(tp bittorrent.Transport, a bittorrent.Action, h bittorrent.InfoHash, url string) error {
 		mu.Lock()
 		defer mu.Unlock()
-		if url == nil {
-			nils++
+		seen = append(seen, url)
+		if tp != bittorrent.TransportUDP || a != bittorrent.ActionAnnounce {
+			return errors.New("asked about " + tp.String() + " " + a.String())
 		}
-		seen = append(seen, string(url))
-		if addr != cli4.Addr() {
-			return errors.New("wrong addr " + addr.String())
-		}
-		if h == ih(6) && string(url) != "/announce?passkey=abc" {
+		if h == ih(6) && url != "/announce?passkey=abc" {
 			return errors.New("info_hash not allowed")
 		}
 		return nil
-	}})
+	}}})
 	w := s.newWorker()
 	from := netip.MustParseAddrPort("[::ffff:192.0.2.1]:40000")
 	id := connectVia(t, w, from)
@@ -250,8 +248,8 @@ func TestHandleAuthorize(t *testing.T) {
 
 	mu.Lock()
 	defer mu.Unlock()
-	if want := []string{"/announce?passkey=abc", "", "", ""}; !slices.Equal(seen, want) || nils != 2 {
-		t.Fatalf("hook saw %q (%d nil), want %q with 2 nil", seen, nils, want)
+	if want := []string{"/announce?passkey=abc", "", "", ""}; !slices.Equal(seen, want) {
+		t.Fatalf("policy saw %q, want %q", seen, want)
 	}
 	if st := s.Stats(); st.Denied != 2 || st.TruncatedOptions != 1 || st.Announces != 2 {
 		t.Fatalf("stats %+v", st)

@@ -1,29 +1,35 @@
 package udptracker
 
 import (
+	"errors"
 	"net/netip"
 	"sync"
 	"testing"
+
+	"github.com/swarmbridge/swarmbridge/internal/testkit/policytest"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
-// AllowPacket sees every datagram's unmapped source before parsing; what it
-// refuses gets no reply, whatever the packet, and is counted.
-func TestAllowPacketDropsSilently(t *testing.T) {
+// Policy.Allow sees every datagram's unmapped source before parsing; what
+// it refuses gets no reply, whatever the packet, and is counted.
+func TestPolicyAllowDropsSilently(t *testing.T) {
 	var (
 		mu   sync.Mutex
 		seen []netip.Addr
 	)
 	budget := 2
-	s := newTestServer(t, Config{AllowPacket: func(a netip.Addr) bool {
+	s := newTestServer(t, Config{Policy: policytest.Funcs{AllowFunc: func(tp bittorrent.Transport, a netip.Addr) bool {
 		mu.Lock()
 		defer mu.Unlock()
+		if tp != bittorrent.TransportUDP {
+			t.Errorf("Allow asked for %v", tp)
+		}
 		seen = append(seen, a)
 		budget--
 		return budget >= 0
-	}})
+	}}})
 	w := s.newWorker()
 	from := netip.MustParseAddrPort("[::ffff:192.0.2.1]:40000")
 	id := connectVia(t, w, from)
@@ -54,8 +60,16 @@ func TestAllowPacketDropsSilently(t *testing.T) {
 	}
 }
 
-func TestAllowScrapeReportsRefusedHashesAsZeros(t *testing.T) {
-	s := newTestServer(t, Config{AllowScrape: func(h bittorrent.InfoHash) bool { return h != ih(2) }})
+func TestPolicyRefusedScrapeHashesReadAsZeros(t *testing.T) {
+	s := newTestServer(t, Config{Policy: policytest.Funcs{AuthorizeFunc: func(tp bittorrent.Transport, a bittorrent.Action, h bittorrent.InfoHash, url string) error {
+		if a == bittorrent.ActionScrape && (url != "" || tp != bittorrent.TransportUDP) {
+			t.Errorf("scrape authorized with %v %q", tp, url)
+		}
+		if a == bittorrent.ActionScrape && h == ih(2) {
+			return errors.New("info_hash not allowed")
+		}
+		return nil
+	}}})
 	w := s.newWorker()
 	id := connectVia(t, w, cli4)
 	for _, h := range []bittorrent.InfoHash{ih(1), ih(2)} {

@@ -100,6 +100,6 @@ func BenchmarkCodecEncodeFailure(b *testing.B) {
 	ih := bittorrent.InfoHash(tcIH)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = AppendFailure(buf[:0], ActionAnnounce, &ih, "invalid peer_id")
+		buf = AppendFailure(buf[:0], bittorrent.ActionAnnounce, &ih, "invalid peer_id")
 	}
 }

@@ -175,7 +175,7 @@ func (m *codecMessage) member(i int, k codecKey) int {
 	c := data[i]
 	switch k {
 	case codecKeyAction:
-		r.Action = ActionUnknown
+		r.Action = bittorrent.ActionUnknown
 		if c != '"' {
 			return m.skipValue(i, depth)
 		}
@@ -187,9 +187,9 @@ func (m *codecMessage) member(i int, k codecKey) int {
 		if v, ok := codecUnescapeASCII(data[i+1:end-1], &buf); ok {
 			switch string(v) {
 			case "announce":
-				r.Action = ActionAnnounce
+				r.Action = bittorrent.ActionAnnounce
 			case "scrape":
-				r.Action = ActionScrape
+				r.Action = bittorrent.ActionScrape
 			}
 		}
 		return end
@@ -583,11 +583,11 @@ func codecEvent(raw []byte) (ev bittorrent.Event, known bool) {
 func (m *codecMessage) finish() error {
 	r := m.r
 	switch r.Action {
-	case ActionUnknown:
+	case bittorrent.ActionUnknown:
 		r.ScrapeHashes = r.ScrapeHashes[:0]
 		return codecErrUnknownAction
 
-	case ActionAnnounce:
+	case bittorrent.ActionAnnounce:
 		r.ScrapeHashes = r.ScrapeHashes[:0]
 		if m.ih != codecIHString {
 			return codecErrInfoHash
@@ -611,7 +611,7 @@ func (m *codecMessage) finish() error {
 			}
 		}
 
-	case ActionScrape:
+	case bittorrent.ActionScrape:
 		switch m.ih {
 		case codecIHAbsent:
 			r.ScrapeAll = true

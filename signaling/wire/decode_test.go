@@ -19,7 +19,7 @@ import (
 // tcCheck is a check on a decoded request.
 type tcCheck func(t *testing.T, r *Request)
 
-func tcAction(a Action) tcCheck {
+func tcAction(a bittorrent.Action) tcCheck {
 	return func(t *testing.T, r *Request) {
 		t.Helper()
 		if r.Action != a {
@@ -164,11 +164,11 @@ func tcInvariants(t testing.TB, data []byte, r *Request, err error) {
 		t.Fatalf("both answer and offers")
 	}
 	switch r.Action {
-	case ActionAnnounce:
+	case bittorrent.ActionAnnounce:
 		if !r.HasInfoHash || !r.HasPeerID {
 			t.Fatalf("announce accepted without info_hash or peer_id")
 		}
-	case ActionScrape:
+	case bittorrent.ActionScrape:
 		if r.ScrapeAll && len(r.ScrapeHashes) > 0 {
 			t.Fatalf("full scrape with hashes")
 		}
@@ -308,7 +308,7 @@ func TestDecodeAnnounce(t *testing.T) {
 			t.Errorf("offers not kept verbatim: %+v", r.Offers)
 		}
 	}
-	ann := tcAction(ActionAnnounce)
+	ann := tcAction(bittorrent.ActionAnnounce)
 	ih, peer := tcInfoHash(&tcIH), tcPeerID(&tcPeer)
 	cases := []tcCase{
 		{"started with offers", tcMsg(started), "", []tcCheck{ann, ih, peer, tcEvent(bittorrent.EventStarted, "started", true),
@@ -451,7 +451,7 @@ func TestDecodeAnswer(t *testing.T) {
 	answer := func(ans string) string {
 		return tcMsg(`{"action":"announce","info_hash":<IH>,"peer_id":<PEER2>,"to_peer_id":<PEER>,"offer_id":<OID>,"answer":` + ans + `}`)
 	}
-	ann, ih := tcAction(ActionAnnounce), tcInfoHash(&tcIH)
+	ann, ih := tcAction(bittorrent.ActionAnnounce), tcInfoHash(&tcIH)
 	ids := func(t *testing.T, r *Request) {
 		t.Helper()
 		if !r.HasToPeerID || r.ToPeerID != tcPeer || !r.HasOfferID || r.OfferID != o0 || r.PeerID != tcPeer2 {
@@ -489,7 +489,7 @@ func TestDecodeAnswer(t *testing.T) {
 
 func TestDecodeScrape(t *testing.T) {
 	a, b := tcIH, tcHex(t, "0000000000000000000000000000000000000000")
-	scr := tcAction(ActionScrape)
+	scr := tcAction(bittorrent.ActionScrape)
 	many := func(n int) string {
 		parts := make([]string, n)
 		for i := range parts {
@@ -525,7 +525,7 @@ func TestDecodeScrape(t *testing.T) {
 }
 
 func TestDecodeUnknownAction(t *testing.T) {
-	unk, ih := tcAction(ActionUnknown), tcInfoHash(&tcIH)
+	unk, ih := tcAction(bittorrent.ActionUnknown), tcInfoHash(&tcIH)
 	tcRun(t, &Decoder{}, []tcCase{
 		{"other action", tcMsg(`{"action":"foo","info_hash":<IH>,"peer_id":<PEER>}`), "unknown action", []tcCheck{unk, ih, tcScrape(false)}},
 		{"missing action", tcMsg(`{"info_hash":<IH>,"peer_id":<PEER>}`), "unknown action", []tcCheck{unk, ih}},
@@ -540,7 +540,7 @@ func TestDecodeUnknownAction(t *testing.T) {
 // TestDecodeFailuresKeepContext checks that failures still report action
 // and info_hash (§2.4.5), whichever field is bad and wherever it is.
 func TestDecodeFailuresKeepContext(t *testing.T) {
-	ann, scr, ih := tcAction(ActionAnnounce), tcAction(ActionScrape), tcInfoHash(&tcIH)
+	ann, scr, ih := tcAction(bittorrent.ActionAnnounce), tcAction(bittorrent.ActionScrape), tcInfoHash(&tcIH)
 	tcRun(t, &Decoder{}, []tcCase{
 		{"bad peer_id first", tcMsg(`{"peer_id":"x","action":"announce","info_hash":<IH>}`), "invalid peer_id", []tcCheck{ann, ih}},
 		{"invalid UTF-8 in an offer", tcMsg("{\"action\":\"announce\",\"offers\":[{\"offer_id\":<OID>,\"offer\":{\"sdp\":\"\xc3\x28\"}}],\"info_hash\":<IH>,\"peer_id\":<PEER>}"),
@@ -654,7 +654,7 @@ func TestDecodeBadIDs(t *testing.T) {
 			if err == nil || err.Error() != want {
 				t.Errorf("%s: %v, want %q\n%q", name, err, want, msg)
 			}
-			if r.Action == ActionUnknown {
+			if r.Action == bittorrent.ActionUnknown {
 				t.Errorf("%s: action lost", name)
 			}
 		}
@@ -770,7 +770,7 @@ func TestDecodeReset(t *testing.T) {
 	if err := d.Decode([]byte(`{"action":"scrape"}`), &r); err != nil {
 		t.Fatal(err)
 	}
-	want := Request{Action: ActionScrape, Left: bittorrent.LeftUnknown, NumWant: -1, EventKnown: true, ScrapeAll: true}
+	want := Request{Action: bittorrent.ActionScrape, Left: bittorrent.LeftUnknown, NumWant: -1, EventKnown: true, ScrapeAll: true}
 	got := r
 	got.Offers, got.ScrapeHashes = nil, nil
 	if fmt.Sprint(got) != fmt.Sprint(want) || len(r.Offers) != 0 || len(r.ScrapeHashes) != 0 {
@@ -793,7 +793,7 @@ func TestDecodeErrorType(t *testing.T) {
 	if !errors.As(err, &de) || de.Reason != "invalid JSON" || de.Error() != "invalid JSON" {
 		t.Fatalf("%#v", err)
 	}
-	if ActionAnnounce.String() != "announce" || ActionScrape.String() != "scrape" || ActionUnknown.String() != "unknown" || Action(9).String() != "unknown" {
+	if bittorrent.ActionAnnounce.String() != "announce" || bittorrent.ActionScrape.String() != "scrape" || bittorrent.ActionUnknown.String() != "unknown" || bittorrent.Action(9).String() != "unknown" {
 		t.Errorf("Action.String")
 	}
 }

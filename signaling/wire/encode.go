@@ -206,11 +206,11 @@ outer:
 
 // AppendFailure appends a failure reply (§2.4.5):
 // {"action":…,"failure reason":…,"info_hash":…}. It always carries an
-// action, "announce" for ActionUnknown, because the reference client tears
+// action, "announce" for bittorrent.ActionUnknown, because the reference client tears
 // down the socket on a message without one; info_hash is included when ih
 // is not nil, since clients ignore failures that lack it.
-func AppendFailure(dst []byte, action Action, ih *bittorrent.InfoHash, reason string) []byte {
-	if action == ActionScrape {
+func AppendFailure(dst []byte, action bittorrent.Action, ih *bittorrent.InfoHash, reason string) []byte {
+	if action == bittorrent.ActionScrape {
 		dst = append(dst, `{"action":"scrape","failure reason":`...)
 	} else {
 		dst = append(dst, `{"action":"announce","failure reason":`...)

@@ -230,19 +230,19 @@ func TestAppendScrapeResponseDedup(t *testing.T) {
 func TestAppendFailure(t *testing.T) {
 	ih := bittorrent.InfoHash(tcIH)
 	cases := []struct {
-		action     Action
+		action     bittorrent.Action
 		ih         *bittorrent.InfoHash
 		reason     string
 		wantAction string
 		wantReason string
 	}{
-		{ActionAnnounce, &ih, "info_hash not allowed", "announce", "info_hash not allowed"},
-		{ActionScrape, nil, "invalid info_hash", "scrape", "invalid info_hash"},
-		{ActionUnknown, nil, "unknown action", "announce", "unknown action"},
-		{ActionUnknown, &ih, "quote \" backslash \\ ctl \x00\x01\n\t del \x7f", "announce", "quote \" backslash \\ ctl \x00\x01\n\t del \x7f"},
-		{ActionAnnounce, nil, "bad \xff utf8 \xc3", "announce", "bad \ufffd utf8 \ufffd"},
-		{ActionAnnounce, nil, "line\u2028sep\u2029 é 😀", "announce", "line\u2028sep\u2029 é 😀"},
-		{ActionAnnounce, nil, "invalid `to_peer_id` (required with `answer`)", "announce", "invalid `to_peer_id` (required with `answer`)"},
+		{bittorrent.ActionAnnounce, &ih, "info_hash not allowed", "announce", "info_hash not allowed"},
+		{bittorrent.ActionScrape, nil, "invalid info_hash", "scrape", "invalid info_hash"},
+		{bittorrent.ActionUnknown, nil, "unknown action", "announce", "unknown action"},
+		{bittorrent.ActionUnknown, &ih, "quote \" backslash \\ ctl \x00\x01\n\t del \x7f", "announce", "quote \" backslash \\ ctl \x00\x01\n\t del \x7f"},
+		{bittorrent.ActionAnnounce, nil, "bad \xff utf8 \xc3", "announce", "bad \ufffd utf8 \ufffd"},
+		{bittorrent.ActionAnnounce, nil, "line\u2028sep\u2029 é 😀", "announce", "line\u2028sep\u2029 é 😀"},
+		{bittorrent.ActionAnnounce, nil, "invalid `to_peer_id` (required with `answer`)", "announce", "invalid `to_peer_id` (required with `answer`)"},
 	}
 	for _, c := range cases {
 		out := AppendFailure(nil, c.action, c.ih, c.reason)
@@ -256,7 +256,7 @@ func TestAppendFailure(t *testing.T) {
 	}
 	want := `{"action":"announce","failure reason":"invalid peer_id","info_hash":"abcdefghij0123456789"}`
 	ih = [20]byte([]byte("abcdefghij0123456789"))
-	if got := AppendFailure(nil, ActionAnnounce, &ih, "invalid peer_id"); string(got) != want {
+	if got := AppendFailure(nil, bittorrent.ActionAnnounce, &ih, "invalid peer_id"); string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
@@ -291,7 +291,7 @@ func TestCodecAllocs(t *testing.T) {
 		buf = AppendAnswer(buf[:0], r.InfoHash, r.PeerID, r.Offers[0].ID, r.Offers[0].SDP)
 		buf = AppendAnnounceResponse(buf[:0], r.InfoHash, 120, bittorrent.Counts{Complete: 1, Incomplete: 2, Downloaded: 3})
 		buf = AppendScrapeResponse(buf[:0], hashes, counts, 600)
-		buf = AppendFailure(buf[:0], ActionAnnounce, &r.InfoHash, "invalid info_hash")
+		buf = AppendFailure(buf[:0], bittorrent.ActionAnnounce, &r.InfoHash, "invalid info_hash")
 	}); n != 0 {
 		t.Errorf("encoders: %v allocs", n)
 	}

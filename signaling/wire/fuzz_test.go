@@ -70,7 +70,7 @@ func FuzzBinaryString(f *testing.F) {
 		// Failure replies carry it too.
 		ih := bittorrent.InfoHash(id)
 		var m tcServerMsg
-		if out := AppendFailure(nil, ActionAnnounce, &ih, string(b)); json.Unmarshal(out, &m) != nil || *m.InfoHash != id {
+		if out := AppendFailure(nil, bittorrent.ActionAnnounce, &ih, string(b)); json.Unmarshal(out, &m) != nil || *m.InfoHash != id {
 			t.Fatalf("failure: %q", out)
 		}
 		// Any length through BinaryString.

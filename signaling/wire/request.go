@@ -16,33 +16,11 @@ type OfferID [20]byte
 // String returns lowercase hex.
 func (o OfferID) String() string { return hex.EncodeToString(o[:]) }
 
-// Action is the "action" of a client message.
-type Action uint8
-
-const (
-	// ActionUnknown is a message whose action is missing or not one we
-	// serve. Failures for it are sent with "action":"announce" (§2.4.5).
-	ActionUnknown Action = iota
-	ActionAnnounce
-	ActionScrape
-)
-
-// String returns the action as it appears on the wire, or "unknown".
-func (a Action) String() string {
-	switch a {
-	case ActionAnnounce:
-		return "announce"
-	case ActionScrape:
-		return "scrape"
-	}
-	return "unknown"
-}
-
 // Request is one decoded client message. Decoder.Decode resets and fills
 // it. Its slices are reused between calls, and EventName and the SDP fields
 // alias the decoded input: they are valid only until that buffer is reused.
 type Request struct {
-	Action Action
+	Action bittorrent.Action
 
 	// HasInfoHash is set when info_hash was a single valid binary string
 	// (§2.2). For a scrape with an array of hashes it is false; the hashes
