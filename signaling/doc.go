@@ -9,7 +9,7 @@
 // so the same relay runs on an in-memory store or a shared one.
 //
 // The package is the relay: what a message means, who an offer goes to,
-// which answer goes back where, limits and access hooks. Beneath it,
+// which answer goes back where, limits and the access policy. Beneath it,
 // package signaling/wire encodes and decodes the messages, package
 // signaling/wsproto holds the RFC 6455 primitives, and an internal engine
 // serves the WebSocket connections themselves.
