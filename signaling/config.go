@@ -102,12 +102,12 @@ type Config struct {
 	Upgrade func(r *http.Request) (status int, reason string)
 	// Authorize is asked about every announce and answer (action
 	// ActionAnnounce) before the swarm is touched, and about every hash of
-	// a scrape (ActionScrape) (protocol.md §5.6). path is the URL path the
-	// connection was opened on, where a private tracker's key lives. A
-	// non-nil error refuses an announce or answer with a failure whose
-	// reason is err.Error(); a scrape reports zeros for a refused hash, and
-	// a full scrape leaves it out. It is called from every connection
-	// concurrently and must be cheap.
+	// a scrape (ActionScrape) (docs/protocol.md §8.4). path is the URL path
+	// the connection was opened on, where a private tracker's key lives. A
+	// non-nil error refuses an announce or answer with a failure whose reason
+	// is err.Error(); a scrape reports zeros for a refused hash, and a full
+	// scrape leaves it out. It is called from every connection concurrently
+	// and must be cheap.
 	Authorize func(action wire.Action, ih bittorrent.InfoHash, path string) error
 	// AllowRequest is asked about every announce and scrape that passed
 	// the connection's own limit (AnnouncesPerConn), with the client's

@@ -71,8 +71,8 @@ type Config struct {
 	// text becomes the failure reason.
 	Admit func(r *http.Request, client netip.Addr) error
 	// AllowInfoHash, when set, is asked about every announce before the
-	// swarm is touched (protocol.md §5.6); an error refuses it with the
-	// error's text as failure reason.
+	// swarm is touched (docs/protocol.md §8.4, §10.4); an error refuses it
+	// with the error's text as failure reason.
 	AllowInfoHash func(ih bittorrent.InfoHash) error
 	// AllowScrape, when set, is asked about every hash of a scrape: those
 	// it refuses are reported as zeros, like unknown swarms, and full

@@ -37,8 +37,8 @@ type Config struct {
 	// Interval is the announce interval sent to clients. Default 30 min.
 	Interval time.Duration
 	// PeerTTL is how long a peer lives without announcing. Default
-	// 2·Interval + 60 s (protocol.md §5.5), so one lost announce does not
-	// drop it.
+	// 2·Interval + 60 s (docs/protocol.md §6.6), so one lost announce does
+	// not drop it.
 	PeerTTL time.Duration
 	// DefaultNumWant is the number of peers returned when num_want ≤ 0.
 	// Default 50.
@@ -57,12 +57,12 @@ type Config struct {
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Authorize, if set, is asked about every announce before the swarm
-	// is touched (protocol.md §5.6). urlData is the path and query of the
-	// announce URL from BEP 41 URLData options, concatenated and not
-	// percent-decoded; it is nil when the client sent none. A returned
-	// error is sent to the client as an error packet carrying err.Error().
-	// It is called concurrently from several workers, and urlData is only
-	// valid during the call. Scrapes are not authorized (see AllowScrape).
+	// is touched (docs/protocol.md §8.4, §10.8). urlData is the path and
+	// query of the announce URL from BEP 41 URLData options, concatenated and
+	// not percent-decoded; it is nil when the client sent none. A returned
+	// error is sent to the client as an error packet carrying err.Error(). It
+	// is called concurrently from several workers, and urlData is only valid
+	// during the call. Scrapes are not authorized (see AllowScrape).
 	Authorize func(ih bittorrent.InfoHash, urlData []byte, addr netip.Addr) error
 	// AllowScrape, if set, is asked about every hash of a scrape; hashes
 	// it refuses are reported as zeros, like unknown swarms.
@@ -70,7 +70,7 @@ type Config struct {
 	// AllowPacket, if set, is asked about every datagram with its source
 	// address (unmapped), before it is parsed: a per-address rate limit.
 	// Packets it refuses are dropped without a reply and counted in
-	// Stats.RateLimited; abuse gets no answers (protocol.md §4.1).
+	// Stats.RateLimited; abuse gets no answers (docs/protocol.md §10.6).
 	AllowPacket func(addr netip.Addr) bool
 	// Workers is the number of goroutines reading the socket in Serve.
 	// Default runtime.GOMAXPROCS(0).
