@@ -17,8 +17,8 @@ import (
 )
 
 // trickyInfoHash returns an info hash whose binary string needs every JSON
-// form of §2.2: a quote, a backslash, control bytes (short and \u escapes),
-// DEL, bytes ≥ 0x80 (two-byte UTF-8) and a random tail.
+// form of docs/protocol.md §3.2: a quote, a backslash, control bytes (short
+// and \u escapes), DEL, bytes ≥ 0x80 (two-byte UTF-8) and a random tail.
 func trickyInfoHash() id20 {
 	var ih id20
 	n := copy(ih[:], []byte{'"', '\\', 0x00, 0x1c, '\b', '\n', 0x7f, 0x80, 0xa9, 0xff, '<', '&'})
@@ -336,9 +336,9 @@ wait:
 	if len(pairs) == 0 {
 		t.Fatal("no peer received any offer")
 	}
-	// §2.5: each announce with n offers reaches min(n, others) distinct
-	// peers, so with sequential joins peer i (0-based) is offered to
-	// min(5, i) earlier peers.
+	// docs/protocol.md §7.1: each announce with n offers reaches
+	// min(n, others) distinct peers, so with sequential joins peer i
+	// (0-based) is offered to min(5, i) earlier peers.
 	if len(pairs) != expectedOffers {
 		t.Errorf("peers received %d offers in total, want %d", len(pairs), expectedOffers)
 	}

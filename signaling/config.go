@@ -102,7 +102,7 @@ type Config struct {
 	//     message with the failure ReasonRateLimited;
 	//   - Authorize(TransportWS, …) about every announce and answer
 	//     (ActionAnnounce) before the swarm is touched, and every hash of a
-	//     scrape (ActionScrape) (docs/protocol.md §8), with the URL path the
+	//     scrape (ActionScrape) (docs/protocol.md §8.4), with the URL path the
 	//     connection was opened on. An error refuses an announce or answer
 	//     with its text; a scrape reports zeros, a full scrape leaves the
 	//     hash out.

@@ -22,8 +22,8 @@ func TestPercentEncodeIsByteExact(t *testing.T) {
 	if bytes.ContainsAny(enc, "+ &=?#") {
 		t.Fatalf("ambiguous characters left raw: %s", enc)
 	}
-	// Decode the way a tracker must (§3.2): %XX is a byte, anything else
-	// itself.
+	// Decode the way a tracker must (docs/protocol.md §10.3): %XX is a byte,
+	// anything else itself.
 	var dec []byte
 	for i := 0; i < len(enc); i++ {
 		if enc[i] == '%' {
@@ -139,7 +139,8 @@ func TestUDPAnnounceLayout(t *testing.T) {
 
 func TestParseUDPReply(t *testing.T) {
 	var r udpReply
-	// Example from protocol.md §4.6: interval 600, 3 leechers, 5 seeders, 2 peers.
+	// An announce reply in BEP 15's layout: interval 600, 3 leechers, 5
+	// seeders, 2 peers.
 	ann := []byte{0, 0, 0, 1, 0x0b, 0xad, 0xf0, 0x0d, 0, 0, 2, 0x58, 0, 0, 0, 3, 0, 0, 0, 5, 0xc0, 0, 2, 0x0a, 0x1a, 0xe1, 0xc6, 0x33, 0x64, 0x07, 0xc8, 0xd5}
 	if err := parseUDPReply(ann, false, &r); err != nil || r.action != 1 || r.tid != 0x0badf00d || r.interval != 600 || r.leechers != 3 || r.seeders != 5 || r.peers != 2 {
 		t.Errorf("announce: %+v %v", r, err)

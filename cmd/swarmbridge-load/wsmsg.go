@@ -7,8 +7,8 @@ import (
 	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
-// WebTorrent signaling messages (protocol.md §2.3, §2.4), encoded by
-// appending to a reused buffer: ids are pre-encoded binary strings (§2.2)
+// WebTorrent signaling messages (docs/protocol.md §4, §5), encoded by
+// appending to a reused buffer: ids are pre-encoded binary strings (§3)
 // and SDPs pre-encoded JSON string tokens, so an announce costs a few
 // copies and no encoding/json.
 
@@ -68,9 +68,9 @@ func appendAnnounce(dst []byte, m *announceMsg) []byte {
 	return append(dst, "]}"...)
 }
 
-// appendAnswer appends the answer to a relayed offer (§2.3.2). infoHash,
-// toPeerID and offerID are the raw JSON string tokens of the offer as
-// received (valid JSON, so they are copied verbatim); peerID and sdp are
+// appendAnswer appends the answer to a relayed offer (docs/protocol.md §4.3).
+// infoHash, toPeerID and offerID are the raw JSON string tokens of the offer
+// as received (valid JSON, so they are copied verbatim); peerID and sdp are
 // the answerer's tokens.
 func appendAnswer(dst, infoHash, peerID, toPeerID, offerID, sdp []byte) []byte {
 	dst = append(dst, `{"action":"announce","info_hash":`...)

@@ -70,8 +70,8 @@ func TestHybridSeederServesBrowserAndNativePeers(t *testing.T) {
 	bridgeWaitFlag(ctx, t, st.Complete().On(), func() string { return "the seeder to verify its data" })
 	// Both leechers must find the seeder already registered: anacrolix does
 	// not announce again for a while. A hybrid that announces over WS and
-	// over UDP is two entries of the swarm (protocol.md §5.1), one of each
-	// kind.
+	// over UDP is two entries of the swarm (docs/protocol.md §6.1), one of
+	// each kind.
 	bridgeWaitStats(ctx, t, tr, ih, "the seeder's WebSocket and UDP announces", func(s bridgeStats) bool {
 		return s.PeersByKind["webrtc"] == 1 && s.PeersByKind["native"] == 1 && s.total(ih) == 2
 	})

@@ -19,11 +19,11 @@ import (
 )
 
 // TestBadNativeInputKeepsServing sends malformed UDP datagrams and HTTP
-// announces. UDP garbage must get no reply at all (protocol.md §4.1: no
-// reflection); bad HTTP announces get status 200 with a bencoded failure
-// reason naming the problem (§3.1, §3.6). Between and after the bad
-// traffic, and while a goroutine keeps spraying garbage, a good UDP client
-// and a good HTTP client keep getting correct answers.
+// announces. UDP garbage must get no reply at all (docs/protocol.md §10.6:
+// no reflection); bad HTTP announces get status 200 with a bencoded failure
+// reason naming the problem (docs/protocol.md §10.4). Between and after the
+// bad traffic, and while a goroutine keeps spraying garbage, a good UDP
+// client and a good HTTP client keep getting correct answers.
 func TestBadNativeInputKeepsServing(t *testing.T) {
 	tr := trackerproc.Start(t, trackerBin)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -12,11 +12,11 @@ import (
 )
 
 // TestMixedSwarmAllTransportsShareCounts puts one WebSocket, one HTTP and
-// one UDP peer into the same swarm and checks protocol.md §5: all three
-// count everywhere, native peers get each other's addresses and never the
-// WebSocket peer's, the WebSocket peer gets no address list, completions
-// count once on every transport, and a UDP "stopped" removes exactly the UDP
-// peer.
+// one UDP peer into the same swarm and checks docs/protocol.md §6 and §10.1:
+// all three count everywhere, native peers get each other's addresses and
+// never the WebSocket peer's, the WebSocket peer gets no address list,
+// completions count once on every transport, and a UDP "stopped" removes
+// exactly the UDP peer.
 func TestMixedSwarmAllTransportsShareCounts(t *testing.T) {
 	tr := trackerproc.Start(t, trackerBin)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -130,7 +130,7 @@ func TestMixedSwarmAllTransportsShareCounts(t *testing.T) {
 }
 
 // checkWSAnnounce checks a WebSocket announce response: right swarm and
-// counts, and no address list of any kind (protocol.md §2.4.1, §5.4).
+// counts, and no address list of any kind (docs/protocol.md §5.2, §10.1).
 func checkWSAnnounce(t *testing.T, m map[string]json.RawMessage, ih id20, complete, incomplete int64) {
 	t.Helper()
 	s, err := jsonString(m, "info_hash")

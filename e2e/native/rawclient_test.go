@@ -1,9 +1,11 @@
 package native_test
 
 // Hand-written peers for the three transports, built from the wire formats
-// in protocol.md §2-§4 and not from any tracker code: a raw BEP 15 UDP
-// client, a plain net/http announce/scrape client with byte-exact
-// percent-encoding, and a WebTorrent-style WebSocket client.
+// (docs/protocol.md §3-§5 for WebSocket messages; BEP 3, 7, 15, 23 and 48
+// with the choices of docs/protocol.md §10 for HTTP and UDP) and not from
+// any tracker code: a raw BEP 15 UDP client, a plain net/http
+// announce/scrape client with byte-exact percent-encoding, and a
+// WebTorrent-style WebSocket client.
 
 import (
 	"context"

@@ -3,7 +3,7 @@
 // By default that is the TCP peer. Forwarding headers are written by whoever
 // sent the request, so they are believed only when the TCP peer is a proxy
 // the operator configured as trusted; otherwise any client could announce
-// somebody else's address into a swarm (protocol.md §3.4, pitfall 14).
+// somebody else's address into a swarm (docs/protocol.md §10.9).
 package clientip
 
 import (

@@ -57,7 +57,7 @@ func (h *Handler) announce(r *http.Request, s *scratch, b []byte) ([]byte, *Fail
 	}
 	numWant := p.numWant
 	if p.event == bittorrent.EventStopped {
-		numWant = 0 // a leaving peer gets no peers (protocol.md §5.2)
+		numWant = 0 // a leaving peer gets no peers (docs/protocol.md §6.5)
 	}
 	s.req = swarm.AnnounceRequest{
 		InfoHash: ih,
@@ -149,7 +149,7 @@ func peerAddr(p *swarm.Peer) (netip.Addr, bool) {
 
 // appendCompactPeers writes "peers" (BEP 23, 6-byte IPv4 entries) and
 // "peers6" (BEP 7, 18-byte IPv6 entries). Both are always present, possibly
-// empty, as Ref does.
+// empty (docs/protocol.md §10.2), as bittorrent-tracker sends them.
 func appendCompactPeers(b []byte, peers []swarm.Peer) []byte {
 	n4, n6 := 0, 0
 	for i := range peers {

@@ -135,7 +135,7 @@ func (p *announceParams) set(key []byte, raw string, lim numWantLimits) *Failure
 			return f
 		}
 		// BEP 23 makes compact advisory; only an explicit 0 asks for the
-		// dictionary model (protocol.md §3.3).
+		// dictionary model (docs/protocol.md §10.2).
 		p.compact = !(ok && string(v) == "0")
 		return nil
 	case "no_peer_id":
@@ -159,7 +159,8 @@ func (p *announceParams) set(key []byte, raw string, lim numWantLimits) *Failure
 			return f
 		}
 		// Unparsable values (notably -1, "default" in UDP terms) keep the
-		// default; an explicit 0 means no peers, unlike Ref.
+		// default; an explicit 0 means no peers, unlike bittorrent-tracker
+		// (docs/protocol.md §10.2).
 		if n, ok2 := parseUint(v, uint64(lim.max)); ok && ok2 {
 			p.numWant = int(n)
 		}
@@ -184,9 +185,10 @@ func (p *announceParams) set(key []byte, raw string, lim numWantLimits) *Failure
 	return f
 }
 
-// parseEvent maps the event value per protocol.md §1.2: started, completed
-// and stopped are themselves; absent, "", "empty", "paused" and anything
-// unknown are regular updates, the last reported so it can be counted.
+// parseEvent maps the event value per docs/protocol.md §6.2: started,
+// completed and stopped are themselves; absent, "", "empty", "paused" and
+// anything unknown are regular updates, the last reported so it can be
+// counted.
 func parseEvent(v []byte, ok bool) (ev bittorrent.Event, unknown bool) {
 	if !ok {
 		return bittorrent.EventUpdate, true

@@ -69,7 +69,7 @@ type Config struct {
 	// ReasonRateLimited and BEP 31 "retry in" 1 minute) and Admitted with
 	// its URL path (private-tracker keys), before the query is parsed;
 	// every announce is Authorized before the swarm is touched
-	// (docs/protocol.md §10), and every hash of a scrape too: a refused
+	// (docs/protocol.md §8.4, §10.4), and every hash of a scrape too: a refused
 	// hash is reported as zeros, like an unknown swarm, and full scrapes
 	// leave it out. A refusal's error text is the failure reason, or the
 	// error itself when it is a *Failure.

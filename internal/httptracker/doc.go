@@ -2,7 +2,8 @@
 // 31) and scrapes (BEP 48) from a swarm.Store. It only provides handlers;
 // the composition root owns listeners and routing.
 //
-// Decisions where the protocol leaves room (see protocol.md §3):
+// Decisions where the protocol leaves room (see
+// docs/protocol.md §10.2-§10.5):
 //
 //   - Queries are decoded byte for byte from the raw query string: %XX in
 //     either hex case is that byte, every other byte is itself, '+' included.
@@ -25,5 +26,5 @@
 //   - Scrape queries may exceed MaxQueryLen by what MaxScrapeHashes fully
 //     escaped hashes need, so the two limits never contradict each other.
 //   - Errors a client may see are *Failure values, rendered as a bencoded
-//     "failure reason" with HTTP status 200 (protocol.md §3.6).
+//     "failure reason" with HTTP status 200 (docs/protocol.md §10.4).
 package httptracker

@@ -7,8 +7,8 @@ import (
 )
 
 // fullScrape answers a scrape without info_hash: a failure unless full
-// scrapes are enabled (protocol.md §3.7, Rec: refuse by default, since the
-// answer grows with the tracker and lists every swarm).
+// scrapes are enabled (docs/protocol.md §10.5: refused by default, since
+// the answer grows with the tracker and lists every swarm).
 func (h *Handler) fullScrape(r *http.Request, s *scratch, b []byte) ([]byte, *Failure) {
 	if h.full == nil {
 		return b, failFullScrape

@@ -118,7 +118,7 @@ var textPlain = []string{"text/plain"}[:1:1]
 
 // writeBody sends a bencoded body. Failures are sent with status 200 too,
 // because many clients treat any other status as a hard error and never
-// read the reason (protocol.md §3.1).
+// read the reason (docs/protocol.md §10.4).
 func writeBody(w http.ResponseWriter, body []byte) {
 	w.Header()["Content-Type"] = textPlain
 	w.WriteHeader(http.StatusOK)
@@ -195,7 +195,7 @@ type Stats struct {
 	Scrapes   uint64 // scrape requests served, failures included
 	Failures  uint64 // responses that carried a failure reason
 	// UnknownEvents counts announces whose event was not one of the known
-	// values and was treated as a regular update (protocol.md pitfall 6).
+	// values and was treated as a regular update (docs/protocol.md §6.2).
 	UnknownEvents uint64
 	// PlusRetries counts info_hash values resolved through the '+' as
 	// space retry (see doc.go).

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// This file decodes raw query strings byte for byte (protocol.md §3.2).
+// This file decodes raw query strings byte for byte (docs/protocol.md §10.3).
 // net/url is not used: url.ParseQuery turns '+' into a space, allocates a
 // map per request and, for ids, a string per value.
 
@@ -66,7 +66,7 @@ func decodeInto(dst []byte, s string, plusAsSpace bool) (int, *Failure) {
 // decodeID decodes a 20-byte id. It fails with invalid (the caller's
 // "invalid info_hash"/"invalid peer_id") unless the value decodes to
 // exactly 20 bytes; a 40-character hex id is therefore refused, as it must
-// be (protocol.md §3.2).
+// be (docs/protocol.md §10.2).
 func decodeID(dst *[20]byte, s string, plusAsSpace bool, invalid *Failure) *Failure {
 	n, f := decodeInto(dst[:], s, plusAsSpace)
 	if f != nil {

@@ -36,8 +36,8 @@ type Config struct {
 	// Interval is the announce interval sent to clients. Default 30 min.
 	Interval time.Duration
 	// PeerTTL is how long a peer lives without announcing. Default
-	// 2·Interval + 60 s (protocol.md §5.5), so one lost announce does not
-	// drop it.
+	// 2·Interval + 60 s (docs/protocol.md §6.6), so one lost announce does
+	// not drop it.
 	PeerTTL time.Duration
 	// DefaultNumWant is the number of peers returned when num_want ≤ 0.
 	// Default 50.
@@ -60,9 +60,9 @@ type Config struct {
 	//     source address (unmapped), before it is parsed: a per-address
 	//     rate limit. Refused packets are dropped without a reply and
 	//     counted in Stats.RateLimited; abuse gets no answers
-	//     (docs/protocol.md §10).
+	//     (docs/protocol.md §10.6).
 	//   - Authorize(TransportUDP, ActionAnnounce, …) about every announce
-	//     before the swarm is touched, with the path and query of the
+	//     before the swarm is touched (docs/protocol.md §8.4, §10.8), with the path and query of the
 	//     announce URL from BEP 41 URLData options, concatenated and not
 	//     percent-decoded ("" when the client sent none), valid only during
 	//     the call. An error is sent as an error packet carrying its text.

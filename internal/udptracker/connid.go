@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// Connection-id validity (protocol.md §4.3). BEP 15 lets clients use an id
-// for one minute and asks trackers to accept it for two.
+// Connection-id validity (docs/protocol.md §10.6). BEP 15 lets clients use an
+// id for one minute and asks trackers to accept it for two.
 const (
 	connIDLifetime = 120 // seconds
 	// connIDGrace covers a client that sends at the end of its minute and
@@ -52,8 +52,8 @@ func (c *connIDs) issue(now time.Time, ip netip.Addr) uint64 {
 	id := uint64(t)<<32 | uint64(c.tag(t, ip))
 	if id == protocolID {
 		// Only possible with a clock near 1970 (T = 1047), but a client
-		// must never get the magic back as its id (§4.3): stamp it one
-		// second older, which is still valid.
+		// must never get the magic back as its id (docs/protocol.md §10.6):
+		// stamp it one second older, which is still valid.
 		t--
 		id = uint64(t)<<32 | uint64(c.tag(t, ip))
 	}

@@ -13,7 +13,7 @@ import (
 
 // Error texts sent to clients with a valid connection id.
 const (
-	msgPortZero     = "Port can't be 0" // aquatic's wording (protocol.md §4.4)
+	msgPortZero     = "Port can't be 0" // aquatic's wording (docs/protocol.md §10.6)
 	msgStoreFailure = "internal tracker error"
 )
 
@@ -66,7 +66,7 @@ func (s *Server) newWorker() *worker {
 // in the worker's buffer and valid until the next call, or nil when the
 // packet gets no reply: malformed or short packets, unknown actions,
 // invalid connection ids and port-0 sources are dropped silently so the
-// tracker cannot be used to reflect traffic (protocol.md §4.1).
+// tracker cannot be used to reflect traffic (docs/protocol.md §10.6).
 func (w *worker) handle(ctx context.Context, pkt []byte, from netip.AddrPort) []byte {
 	o := w.s.cfg.observer
 	if o == nil {
@@ -174,7 +174,7 @@ func (w *worker) announce(ctx context.Context, pkt []byte, h header, ip netip.Ad
 			ID:   a.peerID,
 			Kind: swarm.Native,
 			// The IP field is ignored: honouring it lets anyone add
-			// other hosts to swarms (protocol.md §4.4, pitfall 14).
+			// other hosts to swarms (docs/protocol.md §10.6, §10.9).
 			Addr: netip.AddrPortFrom(ip, a.port),
 		},
 		Event:    ev,
@@ -239,7 +239,7 @@ func (w *worker) scrape(ctx context.Context, pkt []byte, h header, ip netip.Addr
 }
 
 // event maps the wire event to the swarm event. 4 (paused, sent by
-// libtorrent) and unknown values are regular updates (protocol.md §1.2).
+// libtorrent) and unknown values are regular updates (docs/protocol.md §6.2).
 func (w *worker) event(e uint32) bittorrent.Event {
 	switch e {
 	case 0, 4:
@@ -269,9 +269,10 @@ func (w *worker) numWant(n int32, fam swarm.Family) int {
 	return min(want, limit)
 }
 
-// left maps the wire value to swarm.Left. All-ones means unknown (§1.3);
-// any other value with the top bit set is nonsense that no real client
-// sends, and is taken as unknown too rather than as a negative count.
+// left maps the wire value to swarm.Left. All-ones means unknown
+// (docs/protocol.md §6.3); any other value with the top bit set is nonsense
+// that no real client sends, and is taken as unknown too rather than as a
+// negative count.
 func left(v uint64) int64 {
 	if int64(v) < 0 {
 		return bittorrent.LeftUnknown

@@ -1,6 +1,6 @@
 package udptracker
 
-// BEP 41 option types (protocol.md §4.5).
+// BEP 41 option types (docs/protocol.md §10.7).
 const (
 	optEndOfOptions = 0x00
 	optNOP          = 0x01
@@ -15,8 +15,9 @@ const (
 // empty) when one was, because an empty URLData is meaningful ("I support
 // URLData"). Unknown types are skipped by their length byte as BEP 41 asks.
 // ok is false when an option runs past the end of the packet; the caller
-// then ignores all options but still serves the announce (protocol.md
-// §4.5). dst's backing array is reused, so callers can keep one buffer.
+// then ignores all options but still serves the announce
+// (docs/protocol.md §10.7). dst's backing array is reused, so callers can
+// keep one buffer.
 func parseOptions(opts, dst []byte) (urlData []byte, ok bool) {
 	urlData = nil
 	for i := 0; i < len(opts); {

@@ -14,7 +14,7 @@ func TestParseOptions(t *testing.T) {
 		wantNil bool
 	}{
 		{name: "none", opts: "", wantNil: true, wantOK: true},
-		{name: "protocol.md example", opts: exURLData, want: "/announce?passkey=abc", wantOK: true},
+		{name: "passkey URL", opts: exURLData, want: "/announce?passkey=abc", wantOK: true},
 		{name: "concatenated", opts: "02 03 2f 61 6e 01 02 02 6e 6f 00", want: "/anno", wantOK: true},
 		{name: "nop only", opts: "01 01 01", wantNil: true, wantOK: true},
 		{name: "end stops parsing", opts: "02 01 2f 00 02 01 78", want: "/", wantOK: true},

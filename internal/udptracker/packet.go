@@ -9,7 +9,8 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
-// Wire constants of BEP 15 (protocol.md §4). All integers are big-endian.
+// Wire constants of BEP 15, and the size limits of docs/protocol.md §10.6.
+// All integers are big-endian.
 const (
 	// protocolID is the magic a connect request carries instead of a
 	// connection id.
@@ -34,7 +35,7 @@ const (
 	peer6Len            = 18
 
 	// maxDatagram keeps replies within the IPv6 minimum MTU less headers,
-	// so they are never fragmented (protocol.md §4.6).
+	// so they are never fragmented (docs/protocol.md §10.6).
 	maxDatagram = 1232
 	// maxRequestLen bounds the requests served: every legitimate one fits
 	// (a scrape of 74 hashes is 1496 bytes, announces with BEP 41 options
@@ -91,7 +92,8 @@ func checkConnect(b []byte, h header) error {
 	return nil
 }
 
-// announce is a parsed announce request (protocol.md §4.4).
+// announce is a parsed announce request (BEP 15; docs/protocol.md §10.6
+// says which fields Swarmbridge ignores).
 type announce struct {
 	infoHash   bittorrent.InfoHash
 	peerID     bittorrent.PeerID

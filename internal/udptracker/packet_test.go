@@ -12,7 +12,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
-// unhex decodes hex written with spaces and newlines, as in protocol.md.
+// unhex decodes hex written with spaces and newlines between fields.
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
@@ -22,7 +22,8 @@ func unhex(t testing.TB, s string) []byte {
 	return b
 }
 
-// Examples from protocol.md §4.
+// Example packets in BEP 15's layouts (exURLData: one BEP 41 URLData option
+// carrying /announce?passkey=abc).
 const (
 	exConnectReq   = "00 00 04 17 27 10 19 80 00 00 00 00 1a 2b 3c 4d"
 	exConnectReply = "00 00 00 00 1a 2b 3c 4d 65 f1 a2 b3 c0 ff ee 11"

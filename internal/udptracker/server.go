@@ -1,5 +1,6 @@
 // Package udptracker serves the UDP tracker protocol (BEP 15 with BEP 41
-// options) from a swarm.Store, as described in protocol.md §4.
+// options) from a swarm.Store, with the choices of docs/protocol.md §10.6
+// and §10.7.
 //
 // The package never opens sockets: the caller listens and hands the
 // socket to Serve, typically a dual-stack "udp" socket, whose IPv4 clients

@@ -67,7 +67,7 @@ type Stats struct {
 	Announces uint64
 	Scrapes   uint64
 
-	// Requests dropped without a reply (protocol.md §4.1).
+	// Requests dropped without a reply (docs/protocol.md §10.6).
 	//
 	// Malformed: too short, a scrape whose length is not 16 + 20·n, or
 	// with 0 or more than MaxScrapeHashes hashes.

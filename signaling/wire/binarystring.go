@@ -10,10 +10,10 @@ import (
 // encoding/json (tests, tools, the e2e clients, the load generator). The
 // tracker itself uses Decoder and the Append* encoders.
 //
-// A binary string (§2.2) is a JSON string whose code points U+0000–U+00FF
-// each stand for one byte. encoding/json cannot express that with string
-// or []byte fields: a Go string with bytes >= 0x80 is not valid UTF-8 and
-// becomes U+FFFD, and []byte becomes base64.
+// A binary string (docs/protocol.md §3.1) is a JSON string whose code points
+// U+0000–U+00FF each stand for one byte. encoding/json cannot express that
+// with string or []byte fields: a Go string with bytes >= 0x80 is not valid
+// UTF-8 and becomes U+FFFD, and []byte becomes base64.
 
 // BinaryString is a byte string of any length that encoding/json writes
 // and reads as a binary string. Use BinaryID for the 20-byte ids.

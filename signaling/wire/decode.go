@@ -7,13 +7,13 @@ import (
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
-// Decoder decodes client messages (protocol.md §2.3). The zero value uses
+// Decoder decodes client messages (docs/protocol.md §4). The zero value uses
 // the defaults. A Decoder holds only limits, so one can be shared by every
 // connection.
 type Decoder struct {
 	// MaxOffers is how many well-formed offers Request.Offers keeps; the
 	// rest are counted in OffersSeen and dropped, which is not an error
-	// (§2.8). <= 0 means 10.
+	// (docs/protocol.md §4.2). <= 0 means 10.
 	MaxOffers int
 	// MaxScrapeHashes is how many info hashes a scrape may carry; more is
 	// a DecodeError. <= 0 means 100.
@@ -57,16 +57,17 @@ const (
 // On failure the error is a *DecodeError whose Reason is meant for the
 // client. The whole object is scanned even when a field is bad, so that
 // r.Action and r.HasInfoHash/InfoHash still say what the message was about
-// and the failure can carry them (§2.4.5); after a syntax error they hold
-// what was decoded before it.
+// and the failure can carry them (docs/protocol.md §5.6); after a syntax
+// error they hold what was decoded before it.
 //
 // The checks, in the order their failures are reported:
 //   - syntax: "invalid JSON", "message is not a JSON object", "message
 //     nested too deeply";
 //   - action missing or not "announce"/"scrape": "unknown action";
-//   - announce: info_hash and peer_id must be binary strings (§2.2); when
-//     "answer" is present and not null, to_peer_id and offer_id must be too
-//     and answer must be an object with a string sdp;
+//   - announce: info_hash and peer_id must be binary strings
+//     (docs/protocol.md §3.3); when "answer" is present and not null,
+//     to_peer_id and offer_id must be too and answer must be an object
+//     with a string sdp;
 //   - scrape: info_hash absent (ScrapeAll), a binary string, or an array of
 //     binary strings; null or anything else is "invalid info_hash", more
 //     than MaxScrapeHashes elements "too many info_hash values in scrape";
@@ -277,7 +278,9 @@ func (m *codecMessage) member(i int, k codecKey) int {
 			}
 			return end
 		case 'n':
-			m.answer = codecAnswerAbsent // null, as Ref's `if (params.answer)`
+			// null is no answer (docs/protocol.md §4.3), as in
+			// bittorrent-tracker's `if (params.answer)`.
+			m.answer = codecAnswerAbsent
 			return m.skipValue(i, depth)
 		}
 		m.answer = codecAnswerInvalid
@@ -335,8 +338,8 @@ func (m *codecMessage) infoHashArray(i, depth int) int {
 }
 
 // offers decodes the offers array, keeping the first maxOffers well-formed
-// elements and skipping the others (§2.5: a malformed element does not fail
-// the announce).
+// elements and skipping the others (docs/protocol.md §4.2: a malformed
+// element does not fail the announce).
 func (m *codecMessage) offers(i, depth int) int {
 	if depth > m.maxDepth {
 		return codecPosTooDeep
@@ -558,7 +561,8 @@ func codecParseCount(b []byte) int64 {
 	return v
 }
 
-// codecEvent normalises the raw text of an event string (§1.2).
+// codecEvent normalises the raw text of an event string
+// (docs/protocol.md §6.2).
 func codecEvent(raw []byte) (ev bittorrent.Event, known bool) {
 	var buf [16]byte
 	v, ok := codecUnescapeASCII(raw, &buf)
@@ -597,7 +601,7 @@ func (m *codecMessage) finish() error {
 		}
 		if m.answer != codecAnswerAbsent {
 			// An answer message. Offers alongside it are ignored:
-			// clients never combine them (§2.3.2).
+			// clients never combine them (docs/protocol.md §4.3).
 			clear(r.Offers)
 			r.Offers = r.Offers[:0]
 			if !r.HasToPeerID {

@@ -249,8 +249,11 @@ func tcMsg(tmpl string) string {
 	return strings.NewReplacer("<IH>", tcIHRaw, "<PEER>", tcPRaw, "<PEER2>", tcP2Raw, "<OID>", tcOIDRaw, "<OID1>", tcRaw(tcOID1[:])).Replace(tmpl)
 }
 
-// TestDecodeSpecExample decodes the info hash of §2.2 in both textual
-// forms given there.
+// TestDecodeSpecExample decodes one info hash (tcIH) in two textual forms:
+// with every byte outside printable ASCII escaped (\u00XX, or \b), and in
+// the UTF-8 form a browser sends, which is also what AppendBinaryString
+// writes. The rules are docs/protocol.md §3.2 and §3.3; §3.4 works through
+// another hash.
 func TestDecodeSpecExample(t *testing.T) {
 	want := tcHex(t, "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3")
 	escaped := `"\u00a9J\u008f\u00e5\u00cc\u00b1\u009b\u00a6\u001cL\bs\u00d3\u0091\u00e9\u0087\u0098/\u00bb\u00d3"`
@@ -538,7 +541,8 @@ func TestDecodeUnknownAction(t *testing.T) {
 }
 
 // TestDecodeFailuresKeepContext checks that failures still report action
-// and info_hash (§2.4.5), whichever field is bad and wherever it is.
+// and info_hash (docs/protocol.md §5.6), whichever field is bad and wherever
+// it is.
 func TestDecodeFailuresKeepContext(t *testing.T) {
 	ann, scr, ih := tcAction(bittorrent.ActionAnnounce), tcAction(bittorrent.ActionScrape), tcInfoHash(&tcIH)
 	tcRun(t, &Decoder{}, []tcCase{

@@ -1,7 +1,7 @@
-// Package wire is the WebTorrent signaling message format (protocol.md
-// §2): the JSON that WebTorrent clients and trackers exchange over
-// WebSocket, with its binary strings (§2.2), where each code point
-// U+0000–U+00FF of a JSON string stands for one byte of an id.
+// Package wire is the WebTorrent signaling message format
+// (docs/protocol.md §3-§5): the JSON that WebTorrent clients and trackers
+// exchange over WebSocket, with its binary strings (§3), where each code
+// point U+0000–U+00FF of a JSON string stands for one byte of an id.
 //
 // Decoder turns one client message into a Request without allocating and
 // without encoding/json; the Append* functions encode server messages into

@@ -8,18 +8,18 @@ import (
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
-// The encoders of server messages (protocol.md §2.4). They append to dst
+// The encoders of server messages (docs/protocol.md §5). They append to dst
 // and allocate only when dst must grow, so a connection that reuses its
 // buffers encodes without allocating. Their output is always valid JSON in
 // valid UTF-8, safe for a WebSocket text frame.
 
 const codecHexDigits = "0123456789abcdef"
 
-// AppendBinaryString appends b as a JSON binary string (§2.2), quotes
-// included: each byte becomes the code point of the same value. Printable
-// ASCII stays as is (with '"' and '\' escaped), control bytes and DEL
-// become \b \f \n \r \t or \u00XX, and bytes 0x80–0xFF become their
-// two-byte UTF-8 form, which is what browsers send.
+// AppendBinaryString appends b as a JSON binary string, quotes included
+// (docs/protocol.md §3.2): each byte becomes the code point of the same
+// value. Printable ASCII stays as is (with '"' and '\' escaped), control
+// bytes and DEL become \b \f \n \r \t or \u00XX, and bytes 0x80–0xFF
+// become their two-byte UTF-8 form, which is what browsers send.
 func AppendBinaryString(dst []byte, b []byte) []byte {
 	dst = append(dst, '"')
 	for _, c := range b {
@@ -100,7 +100,8 @@ func codecAppendSDPToken(dst, tok []byte, def string) []byte {
 	return append(dst, tok...)
 }
 
-// AppendAnnounceResponse appends the response to an announce (§2.4.1):
+// AppendAnnounceResponse appends the response to an announce
+// (docs/protocol.md §5.2):
 // {"action":"announce","info_hash":…,"interval":…,"complete":…,"incomplete":…}
 func AppendAnnounceResponse(dst []byte, ih bittorrent.InfoHash, interval int, c bittorrent.Counts) []byte {
 	dst = append(dst, `{"action":"announce","info_hash":`...)
@@ -114,7 +115,8 @@ func AppendAnnounceResponse(dst []byte, ih bittorrent.InfoHash, interval int, c 
 	return append(dst, '}')
 }
 
-// AppendOffer appends the relay of one offer to a chosen peer (§2.4.2):
+// AppendOffer appends the relay of one offer to a chosen peer
+// (docs/protocol.md §5.3):
 // {"action":"announce","info_hash":…,"peer_id":from,"offer_id":id,
 // "offer":{"type":…,"sdp":…}}. from is the offering peer. sdp must come
 // from Decoder (its tokens are copied verbatim); a missing type is sent as
@@ -124,8 +126,8 @@ func AppendOffer(dst []byte, ih bittorrent.InfoHash, from bittorrent.PeerID, id 
 }
 
 // AppendAnswer appends the relay of an answer to the offering peer
-// (§2.4.3): like AppendOffer with "answer" for "offer". from is the
-// answering peer; a missing type is sent as "answer".
+// (docs/protocol.md §5.4): like AppendOffer with "answer" for "offer". from
+// is the answering peer; a missing type is sent as "answer".
 func AppendAnswer(dst []byte, ih bittorrent.InfoHash, from bittorrent.PeerID, id OfferID, sdp SDP) []byte {
 	return codecAppendRelay(dst, ih, from, id, sdp, `,"answer":{"type":`, `"answer"`)
 }
@@ -144,7 +146,7 @@ func codecAppendRelay(dst []byte, ih bittorrent.InfoHash, from bittorrent.PeerID
 	return append(dst, '}', '}')
 }
 
-// AppendScrapeResponse appends a scrape response (§2.4.4):
+// AppendScrapeResponse appends a scrape response (docs/protocol.md §5.5):
 // {"action":"scrape","files":{<ih>:{"complete":…,"incomplete":…,
 // "downloaded":…},…},"flags":{"min_request_interval":N}}.
 // counts[i] belongs to hashes[i] (zeros when counts is shorter). A hash
@@ -204,7 +206,7 @@ outer:
 	return append(dst, '}')
 }
 
-// AppendFailure appends a failure reply (§2.4.5):
+// AppendFailure appends a failure reply (docs/protocol.md §5.6):
 // {"action":…,"failure reason":…,"info_hash":…}. It always carries an
 // action, "announce" for bittorrent.ActionUnknown, because the reference client tears
 // down the socket on a message without one; info_hash is included when ih

@@ -63,7 +63,8 @@ func tcAllEscaped(b []byte) string {
 }
 
 // tcSDP returns a realistic non-trickle Chrome data-channel offer (or
-// answer) SDP of about 1.5 KB: every ICE candidate is inline (§2.3.1).
+// answer) SDP of about 1.5 KB: every ICE candidate is inline
+// (docs/protocol.md §2.4).
 func tcSDP(seed int, answer bool) string {
 	setup := "actpass"
 	if answer {
@@ -116,7 +117,9 @@ func tcJSONString(s string) string {
 	return sb.String()
 }
 
-// Ids used across the tests. tcIH is the §2.2 example.
+// Ids used across the tests. tcIH (a94a8fe5…) has control bytes, '/' and
+// bytes >= 0x80, so its binary string needs several of the forms of
+// docs/protocol.md §3.2; TestDecodeSpecExample decodes it.
 var (
 	tcIH    = [20]byte{0xa9, 0x4a, 0x8f, 0xe5, 0xcc, 0xb1, 0x9b, 0xa6, 0x1c, 0x4c, 0x08, 0x73, 0xd3, 0x91, 0xe9, 0x87, 0x98, 0x2f, 0xbb, 0xd3}
 	tcPeer  = [20]byte([]byte("-WW0300-Zk3Q9s1bX2aQ"))
@@ -132,7 +135,8 @@ func tcOfferID(i int) [20]byte {
 	return id
 }
 
-// tcAnnounce builds a browser-style announce with n offers (§2.3.1).
+// tcAnnounce builds a browser-style announce with n offers
+// (docs/protocol.md §4.2).
 func tcAnnounce(n int, event string) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, `{"numwant":%d,"uploaded":0,"downloaded":0,"left":null,`, n)
@@ -151,7 +155,7 @@ func tcAnnounce(n int, event string) string {
 	return sb.String()
 }
 
-// tcAnswerMsg builds an answer message (§2.3.2).
+// tcAnswerMsg builds an answer message (docs/protocol.md §4.3).
 func tcAnswerMsg() string {
 	id := tcOfferID(3)
 	return fmt.Sprintf(`{"action":"announce","info_hash":%s,"peer_id":%s,"to_peer_id":%s,"offer_id":%s,"answer":{"type":"answer","sdp":%s}}`,

@@ -7,8 +7,8 @@ import (
 )
 
 // This file holds the types shared by the decoder (decode.go) and the
-// encoders (encode.go) of the WebTorrent signaling messages (protocol.md
-// §2.3, §2.4).
+// encoders (encode.go) of the WebTorrent signaling messages
+// (docs/protocol.md §4, §5).
 
 // OfferID is the 20-byte id an offering client gives one WebRTC offer.
 type OfferID [20]byte
@@ -23,8 +23,8 @@ type Request struct {
 	Action bittorrent.Action
 
 	// HasInfoHash is set when info_hash was a single valid binary string
-	// (§2.2). For a scrape with an array of hashes it is false; the hashes
-	// are in ScrapeHashes.
+	// (docs/protocol.md §3.3). For a scrape with an array of hashes it is
+	// false; the hashes are in ScrapeHashes.
 	HasInfoHash bool
 	InfoHash    bittorrent.InfoHash
 
@@ -39,7 +39,7 @@ type Request struct {
 	OfferID     OfferID
 
 	// Event is normalised: absent, null, "update", "paused" and unknown
-	// events are EventUpdate (§1.2, pitfall 6).
+	// events are EventUpdate (docs/protocol.md §6.2).
 	Event bittorrent.Event
 	// EventName is the event as sent: the text between the quotes of a
 	// string (escapes not decoded), or the raw JSON text of a non-string
@@ -51,10 +51,12 @@ type Request struct {
 
 	// Left is LeftUnknown when absent, null or unparsable. Numbers are
 	// floored and clamped into [0, MaxInt64]; negative values are
-	// LeftUnknown. Numeric strings are accepted leniently (§2.3.1).
+	// LeftUnknown. Numeric strings are accepted leniently
+	// (docs/protocol.md §4.2).
 	Left int64
 	// NumWant is -1 when absent, null or unparsable; otherwise parsed like
-	// Left. It is informational only: fan-out follows len(Offers) (pitfall 5).
+	// Left. It is informational only: fan-out follows len(Offers)
+	// (docs/protocol.md §4.2, §7.1).
 	NumWant int
 
 	// Offers are the well-formed elements of "offers" (a valid offer_id and
@@ -67,7 +69,8 @@ type Request struct {
 
 	// HasAnswer is set when "answer" is an object with a string "sdp" (and a
 	// string "type" if it has one). A message with both an answer and offers
-	// is treated as an answer: clients never combine them (§2.3.2).
+	// is treated as an answer: clients never combine them
+	// (docs/protocol.md §4.3).
 	HasAnswer bool
 	Answer    SDP
 
@@ -86,7 +89,7 @@ type Offer struct {
 
 // SDP is a session description as raw JSON text, ready to be copied
 // verbatim into an outgoing message. The tracker never parses SDP
-// (pitfall 11), so it keeps the client's own escaping.
+// (docs/protocol.md §4.2, §5.3), so it keeps the client's own escaping.
 type SDP struct {
 	// Type is the raw JSON string token of "type", quotes included, e.g.
 	// `"offer"`; nil when the key was absent or null.

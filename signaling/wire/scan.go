@@ -171,11 +171,11 @@ func codecShortEscape(c byte) (byte, bool) {
 }
 
 // binaryID decodes the JSON string whose opening quote is at data[i] as a
-// binary string (§2.2): exactly 20 code points, each <= U+00FF, each taken
-// as one byte. It returns the index past the closing quote and whether the
-// string was such an id; id is written only when it was. A string that is
-// valid JSON but not an id is not a syntax error: the caller reports the
-// field.
+// binary string (docs/protocol.md §3.3): exactly 20 code points, each at
+// most U+00FF, each taken as one byte. It returns the index past the
+// closing quote and whether the string was such an id; id is written only
+// when it was. A string that is valid JSON but not an id is not a syntax
+// error: the caller reports the field.
 func (s *codecScanner) binaryID(i int, id *[20]byte) (int, bool) {
 	data := s.data
 	var tmp [20]byte

@@ -15,8 +15,8 @@ import (
 
 // This file is the server side of the RFC 6455 opening handshake (§4.2).
 // The tracker negotiates nothing: no subprotocol and no extensions, so
-// never permessage-deflate (protocol.md §2.1). The refusals and their texts
-// are those of github.com/coder/websocket, which served the handshake
+// never permessage-deflate (docs/protocol.md §2.2). The refusals and their
+// texts are those of github.com/coder/websocket, which served the handshake
 // before.
 
 // CheckHandshake checks that r opens a WebSocket. It returns 0, or the HTTP

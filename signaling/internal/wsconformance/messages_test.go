@@ -14,8 +14,8 @@ import (
 // the message arrived whole, unmasked right and in one piece.
 //
 // Each hash is 20 code points in U+00A1..U+00FE, a WebTorrent binary
-// string (protocol.md §2.2) of two-byte UTF-8 sequences, so that messages
-// split at every byte also split code points.
+// string (docs/protocol.md §3.1) of two-byte UTF-8 sequences, so that
+// messages split at every byte also split code points.
 
 // message is a data message a case sends.
 type message struct {
