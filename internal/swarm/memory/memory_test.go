@@ -33,11 +33,13 @@ func TestConformance(t *testing.T) {
 		{"OneShard", memory.Options{Shards: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			swarmtest.Run(t, func(_ *testing.T, clock *swarmtest.Clock) swarm.Store {
+			newStore := func(_ *testing.T, clock *swarmtest.Clock) swarm.Store {
 				opts := tc.opts
 				opts.Now = clock.Now
 				return memory.New(opts)
-			})
+			}
+			swarmtest.Run(t, newStore)
+			t.Run("DownloadReports", func(t *testing.T) { swarmtest.RunDownloadReports(t, newStore) })
 		})
 	}
 }
