@@ -51,6 +51,13 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return runCLI(ctx, args, os.Getenv, stdout, stderr)
 }
 
+// RunCLIEnv is RunCLI with the environment read through getenv (the
+// binary passes the environment it was given, so tests need not change
+// the process's own).
+func RunCLIEnv(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return runCLI(ctx, args, getenv, stdout, stderr)
+}
+
 // cli is one run of the command line.
 type cli struct {
 	client    *Client

@@ -92,10 +92,10 @@ func (s *Server) serveStats(w http.ResponseWriter, r *http.Request) {
 		resp.Clients[c.String()] = n
 	}
 	if s.conf.StatsTorrents {
-		resp.Busiest = s.busiest.get(ctx, s.store)
+		resp.Busiest = s.busiest.get(ctx, s.tracked)
 	}
 	if len(hashes) > 0 {
-		counts, err := s.store.Scrape(ctx, hashes, nil)
+		counts, err := s.tracked.Scrape(ctx, hashes, nil)
 		if err != nil {
 			http.Error(w, "swarm store unavailable", http.StatusServiceUnavailable)
 			return
