@@ -14,6 +14,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/admin"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/db"
+	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
 // newAdmin builds the management API when SWARMBRIDGE_ADMIN_ADDR is set.
@@ -76,6 +77,13 @@ func (a adminStats) Torrent(ctx context.Context, ih [20]byte) (admin.TorrentStat
 	c := counts[0]
 	st := admin.TorrentStats{InfoHash: hex.EncodeToString(ih[:]), Seeders: c.Complete, Leechers: c.Incomplete, Downloaded: int64(c.Downloaded)}
 	found := c.Complete+c.Incomplete > 0 || c.Downloaded > 0
+	if k, ok := a.s.store.(kindCounter); ok {
+		byKind, err := k.PeersByKind(ctx, ih)
+		if err != nil {
+			return admin.TorrentStats{}, false, err
+		}
+		st.PeersByKind = map[string]int{swarm.WebRTC.String(): byKind[swarm.WebRTC], swarm.Native.String(): byKind[swarm.Native]}
+	}
 	var first time.Time
 	if t, ok := a.s.data.tally.Stat(ih); ok {
 		found, first = true, t.FirstSeen
@@ -97,6 +105,12 @@ func (a adminStats) Torrent(ctx context.Context, ih [20]byte) (admin.TorrentStat
 	return st, found, nil
 }
 
+// kindCounter is a swarm store that counts one swarm's peers by kind
+// cheaply (memory.Store); the API shows the counts when it can.
+type kindCounter interface {
+	PeersByKind(ctx context.Context, ih bittorrent.InfoHash) (map[swarm.Kind]int, error)
+}
+
 // Busiest reports the n swarms with the most peers.
 func (a adminStats) Busiest(ctx context.Context, n int) ([]admin.TorrentStats, error) {
 	all, ok := a.s.tracked.(bittorrent.FullScraper)
@@ -112,6 +126,11 @@ func (a adminStats) Busiest(ctx context.Context, n int) ([]admin.TorrentStats, e
 		st := admin.TorrentStats{InfoHash: sw.ih.String(), Seeders: sw.c.Complete, Leechers: sw.c.Incomplete, Downloaded: int64(sw.c.Downloaded)}
 		if t, ok := a.s.data.tally.Stat(sw.ih); ok && !t.FirstSeen.IsZero() {
 			st.FirstSeen = &t.FirstSeen
+		}
+		if k, ok := a.s.store.(kindCounter); ok { // at most MaxBusiest lookups
+			if byKind, err := k.PeersByKind(ctx, sw.ih); err == nil {
+				st.PeersByKind = map[string]int{swarm.WebRTC.String(): byKind[swarm.WebRTC], swarm.Native.String(): byKind[swarm.Native]}
+			}
 		}
 		out = append(out, st)
 	}
