@@ -1,6 +1,9 @@
 package config
 
-import "strings"
+import (
+	"net"
+	"strings"
+)
 
 // checkDatabase checks the database and management API variables against
 // each other and against the file-based access lists. With a database,
@@ -81,11 +84,16 @@ const (
 
 // Admin says where the management API is served. Addresses are compared
 // as written: ":8000" and "0.0.0.0:8000" differ, and the second listener
-// would fail to bind, which start-up reports.
+// would fail to bind, which start-up reports. Port 0 asks for any free
+// port, so such an address is never the same listener as another.
 func (c *Config) Admin() AdminOn {
-	switch c.AdminAddr {
-	case "":
+	if c.AdminAddr == "" {
 		return AdminOff
+	}
+	if _, port, err := net.SplitHostPort(c.AdminAddr); err == nil && port == "0" {
+		return AdminOwnListener
+	}
+	switch c.AdminAddr {
 	case c.HTTPAddr:
 		return AdminOnHTTP
 	case c.MetricsAddr:

@@ -61,6 +61,7 @@ func TestAdminPlacement(t *testing.T) {
 		{"127.0.0.1:8001", "", AdminOwnListener},
 		{"127.0.0.1:8000", "", AdminOnHTTP},
 		{"127.0.0.1:9100", "127.0.0.1:9100", AdminOnMetrics},
+		{"127.0.0.1:0", "127.0.0.1:0", AdminOwnListener}, // any free port: never the same one
 	} {
 		c := Config{HTTPAddr: "127.0.0.1:8000", AdminAddr: tc.admin, MetricsAddr: tc.metrics}
 		if got := c.Admin(); got != tc.want {

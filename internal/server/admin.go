@@ -10,6 +10,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/admin"
 	"github.com/swarmbridge/swarmbridge/internal/config"
@@ -35,7 +37,7 @@ func (s *Server) newAdmin() (http.Handler, error) {
 	}
 	h, err := admin.New(admin.Options{
 		Token:    token,
-		Store:    s.data.db,
+		Store:    refreshingStore{s.data.db, s.data, s.log},
 		Stats:    adminStats{s},
 		Reloader: adminReloader{s},
 		ListMode: s.conf.InfoHashMode,
@@ -46,6 +48,52 @@ func (s *Server) newAdmin() (http.Handler, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// refreshingStore is the database as the API writes to it: after each
+// change it puts the new keys and list in force before the API answers,
+// so a key the API just created works on the next announce to this node
+// (other nodes learn of it through the database's change notification,
+// within moments).
+type refreshingStore struct {
+	*db.DB
+	st  *dbState
+	log zerolog.Logger
+}
+
+// refreshed applies the database's current snapshot after a write. A
+// failure to read it does not undo the write, which Watch will pick up.
+func (r refreshingStore) refreshed(ctx context.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	if rerr := r.st.refresh(ctx); rerr != nil {
+		r.log.Warn().Err(rerr).Msg("admin API: change stored, but not yet in force on this node; the database watcher will apply it")
+	}
+	return nil
+}
+
+func (r refreshingStore) CreateKey(ctx context.Context, nk db.NewKey) (db.Key, error) {
+	k, err := r.DB.CreateKey(ctx, nk)
+	return k, r.refreshed(ctx, err)
+}
+
+func (r refreshingStore) DeleteKey(ctx context.Context, key string) error {
+	return r.refreshed(ctx, r.DB.DeleteKey(ctx, key))
+}
+
+func (r refreshingStore) ImportKeys(ctx context.Context, keys []string, note string) (int, error) {
+	n, err := r.DB.ImportKeys(ctx, keys, note)
+	return n, r.refreshed(ctx, err)
+}
+
+func (r refreshingStore) AddInfoHashes(ctx context.Context, hashes [][20]byte, note string) (int, error) {
+	n, err := r.DB.AddInfoHashes(ctx, hashes, note)
+	return n, r.refreshed(ctx, err)
+}
+
+func (r refreshingStore) RemoveInfoHash(ctx context.Context, ih [20]byte) error {
+	return r.refreshed(ctx, r.DB.RemoveInfoHash(ctx, ih))
 }
 
 // AdminServer returns the http.Server for the management API's own
@@ -165,8 +213,13 @@ func topSwarms(ctx context.Context, all bittorrent.FullScraper, n int) ([]ranked
 
 // mountAdmin serves the management API under /admin/ on mux: the
 // operator set ADMIN_ADDR to the address of that listener on purpose.
+// Patterns name their methods so they sit beside the page's "GET /"; the
+// API answers 405 for methods of its paths that it does not take.
 func (s *Server) mountAdmin(mux *http.ServeMux, on config.AdminOn) {
-	if s.admin != nil && s.conf.Admin() == on {
-		mux.Handle("/admin/", s.admin)
+	if s.admin == nil || s.conf.Admin() != on {
+		return
+	}
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} {
+		mux.Handle(m+" /admin/", s.admin)
 	}
 }
