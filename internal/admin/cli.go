@@ -39,7 +39,8 @@ commands:
   import deny FILE  put every hash of a list file on the allow- or deny-list
   torrent HASH      one torrent's peers, downloads and first-seen time
   top [-n 10]       the busiest torrents
-  reload            reload the list files and TLS certificate (as SIGHUP)
+  reload            re-read the keys and list (from the database, or the list
+                    files) and the TLS certificate, as SIGHUP does
 `
 
 // errUsage marks a command line that makes no sense; RunCLI exits 2.
