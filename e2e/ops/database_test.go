@@ -137,8 +137,8 @@ func TestPrivateTrackerWithADatabase(t *testing.T) {
 			t.Fatalf("announce after keys rm: %q", got)
 		}
 
-		// A key for two seconds works, then expires on its own.
-		short := strings.TrimSpace(adminCLI(t, tr, token, "keys", "add", "--ttl", "2s"))
+		// A key for three seconds works, then expires on its own.
+		short := strings.TrimSpace(adminCLI(t, tr, token, "keys", "add", "--ttl", "3s"))
 		if got := announceReply(t, tr, "/"+short+"/announce", ih); !strings.Contains(got, "8:interval") {
 			t.Fatalf("announce with the short key: %q", got)
 		}
