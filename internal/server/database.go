@@ -73,9 +73,15 @@ type dbState struct {
 // newDBState gives the guard its database-fed sets and wraps store so
 // that downloads are tallied. Without a database it returns nil and store
 // unchanged.
-func newDBState(d *Database, c config.Config, g *guard, store swarm.Store, log zerolog.Logger) (*dbState, swarm.Store) {
+// A configuration that names a database without one being given is
+// refused: the tracker would otherwise run open where the operator asked
+// for a private one.
+func newDBState(d *Database, c config.Config, g *guard, store swarm.Store, log zerolog.Logger) (*dbState, swarm.Store, error) {
 	if d == nil {
-		return nil, store
+		if c.DatabaseURL != "" {
+			return nil, nil, errors.New("SWARMBRIDGE_DATABASE_URL is set but no database was opened (see LoadDatabase)")
+		}
+		return nil, store, nil
 	}
 	st := &dbState{db: d.db, tally: d.db.NewTally(d.stats), mode: c.InfoHashMode, log: log, now: d.now, applied: -1}
 	if c.Private {
@@ -87,7 +93,7 @@ func newDBState(d *Database, c config.Config, g *guard, store swarm.Store, log z
 		g.access.Hashes = st.hashes
 	}
 	st.apply(d.snap)
-	return st, &countingStore{Store: store, tally: st.tally, seen: c.Private || c.InfoHashMode == "allow"}
+	return st, &countingStore{Store: store, tally: st.tally, seen: c.Private || c.InfoHashMode == "allow"}, nil
 }
 
 // apply puts a snapshot in force unless a newer one already is.

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/swarmbridge/swarmbridge/internal/admin"
+	"github.com/swarmbridge/swarmbridge/internal/config"
+	"github.com/swarmbridge/swarmbridge/internal/server"
+	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/swarmtest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/dbtest"
 )
@@ -324,3 +327,15 @@ func TestAdminOnThePublicPort(t *testing.T) {
 }
 
 func queryEscape(b []byte) string { return neturl.QueryEscape(string(b)) }
+
+// A configuration with a database but no database given to New is
+// refused rather than run as an open tracker.
+func TestDatabaseURLWithoutADatabaseIsRefused(t *testing.T) {
+	cfg, err := config.Load([]string{"SWARMBRIDGE_DATABASE_URL=sqlite:///nonexistent/x.db", "SWARMBRIDGE_PRIVATE=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.New(server.Options{Config: cfg, Store: memory.New(memory.Options{})}); err == nil || !strings.Contains(err.Error(), "no database was opened") {
+		t.Fatalf("New: %v", err)
+	}
+}

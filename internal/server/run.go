@@ -31,6 +31,11 @@ type sweeper interface {
 // lists (main passes SIGHUP notifications; nil never reloads). Run itself
 // installs no signal handler.
 //
+// With a database, the watcher that keeps keys and the info hash list
+// current and the download flusher run until the transports have drained;
+// a last flush follows once everything has stopped. The management API's
+// own listener, when it has one, shuts down together with the TCP port.
+//
 // A UDP or metrics listener that dies makes /readyz fail while the rest
 // keeps serving. A TCP listener that dies stops the tracker: Run shuts down
 // as above and returns the error. After a shutdown asked by ctx it returns

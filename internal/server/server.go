@@ -76,7 +76,10 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	data, tracked := newDBState(o.Database, c, g, o.Store, o.Logger)
+	data, tracked, err := newDBState(o.Database, c, g, o.Store, o.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	ws, err := signaling.New(signaling.Config{
 		Observer:           m.WebSocket(),
 		Swarms:             signalstore.New(tracked, c.PeerTTL),
