@@ -39,6 +39,10 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 			return healthcheck(environ, stderr)
 		case "check":
 			return check.Command(args[i+1:], stdout, stderr)
+		case "migrate":
+			return migrate(args[i+1:], environ, stdout, stderr)
+		case "admin":
+			return adminCommand(args[i+1:], environ, stdout, stderr)
 		default:
 			fmt.Fprintf(stderr, "swarmbridge: unknown argument %q; it takes no arguments, only SWARMBRIDGE_* environment variables (see -h)\n", a)
 			return 2
@@ -56,9 +60,18 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	// New reads the certificate and the list files, so a bad one stops
-	// start-up before any port is taken.
-	srv, err := server.New(server.Options{Config: cfg, Logger: log, Store: memory.New(memory.Options{})})
+	// The database (SWARMBRIDGE_DATABASE_URL), migrated and read before
+	// any port is taken; nil without one.
+	database, closeDB, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		log.Error().Err(err).Msg("swarmbridge cannot start")
+		return 1
+	}
+	defer closeDB()
+
+	// New reads the certificate, the list files and the admin token, so a
+	// bad one stops start-up before any port is taken.
+	srv, err := server.New(server.Options{Config: cfg, Logger: log, Store: memory.New(memory.Options{}), Database: database})
 	if err != nil {
 		log.Error().Err(err).Msg("swarmbridge cannot start")
 		return 1
@@ -79,7 +92,9 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "swarmbridge: a WebTorrent (WebSocket), HTTP and UDP BitTorrent tracker.\n\n")
 	fmt.Fprintf(w, "Usage: swarmbridge             run the tracker\n")
 	fmt.Fprintf(w, "       swarmbridge healthcheck exit 0 if the tracker configured by the same variables answers /healthz\n")
-	fmt.Fprintf(w, "       swarmbridge check URL...  check HTTP and UDP trackers step by step (swarmbridge check -h)\n\n")
+	fmt.Fprintf(w, "       swarmbridge check URL...  check HTTP and UDP trackers step by step (swarmbridge check -h)\n")
+	fmt.Fprintf(w, "       swarmbridge migrate       bring the database of SWARMBRIDGE_DATABASE_URL to this release's schema and exit\n")
+	fmt.Fprintf(w, "       swarmbridge admin ...     manage keys, info hashes and stats of a running tracker (swarmbridge admin -h)\n\n")
 	fmt.Fprintf(w, "Configure it with environment variables:\n\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")

@@ -39,7 +39,8 @@ commands:
   import deny FILE  put every hash of a list file on the allow- or deny-list
   torrent HASH      one torrent's peers, downloads and first-seen time
   top [-n 10]       the busiest torrents
-  reload            reload the list files and TLS certificate (as SIGHUP)
+  reload            re-read the keys and list (from the database, or the list
+                    files) and the TLS certificate, as SIGHUP does
 `
 
 // errUsage marks a command line that makes no sense; RunCLI exits 2.
@@ -49,6 +50,13 @@ var errUsage = errors.New("usage")
 // returns the process's exit status: 0 done, 1 failed, 2 bad usage.
 func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return runCLI(ctx, args, os.Getenv, stdout, stderr)
+}
+
+// RunCLIEnv is RunCLI with the environment read through getenv (the
+// binary passes the environment it was given, so tests need not change
+// the process's own).
+func RunCLIEnv(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return runCLI(ctx, args, getenv, stdout, stderr)
 }
 
 // cli is one run of the command line.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strconv"
 	"text/tabwriter"
 	"time"
 )
@@ -43,8 +44,14 @@ func (c *cli) torrentTable(list []TorrentStats) {
 		if st.FirstSeen != nil {
 			first = st.FirstSeen.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", st.InfoHash, st.Seeders, st.Leechers,
-			st.PeersByKind["webrtc"], st.PeersByKind["native"], st.Downloaded, first)
+		// Without peers_by_kind (a store that cannot tell cheaply, or a
+		// list of many torrents) the columns say "-", not a false 0.
+		webrtc, native := "-", "-"
+		if st.PeersByKind != nil {
+			webrtc, native = strconv.Itoa(st.PeersByKind["webrtc"]), strconv.Itoa(st.PeersByKind["native"])
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d\t%s\n", st.InfoHash, st.Seeders, st.Leechers,
+			webrtc, native, st.Downloaded, first)
 	}
 	tw.Flush()
 }

@@ -69,6 +69,13 @@ type Config struct {
 	TLSKey  string `env:"TLS_KEY" envDefault:"" help:"PEM private key file for TLS_CERT; reloaded on SIGHUP"`
 
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s" check:">0" help:"how long shutdown waits for connections to close before dropping them (duration, {check})"`
+
+	// The database and the management API (see database.go).
+	DatabaseURL    string `env:"DATABASE_URL" envDefault:"" empty:"off" help:"database that keeps private keys, the info hash list and download counts across restarts: sqlite:///path/swarmbridge.db (one node) or postgres://user:password@host:5432/dbname (any number of nodes); empty: no database, keys and lists come from the files above and download counts are lost at exit"`
+	Private        bool   `env:"PRIVATE" envDefault:"false" help:"with DATABASE_URL: the tracker is private and announce URLs must carry a key stored in the database, as /announce/KEY or /KEY/announce (true or false; without a database, KEYS_FILE makes it private)"`
+	InfoHashMode   string `env:"INFOHASH_MODE" envDefault:"off" oneof:"off allow deny" help:"with DATABASE_URL: what the database's info hash list does: allow (only listed torrents), deny (all but listed ones) or off (kept but not applied) ({check}; without a database use INFOHASH_ALLOWLIST or INFOHASH_DENYLIST)"`
+	AdminAddr      string `env:"ADMIN_ADDR" envDefault:"" empty:"off" help:"TCP listen address of the management API /admin/ (host:port, e.g. 127.0.0.1:8001; needs DATABASE_URL and ADMIN_TOKEN_FILE; empty: no API); the same value as HTTP_ADDR or METRICS_ADDR serves it on that port instead"`
+	AdminTokenFile string `env:"ADMIN_TOKEN_FILE" envDefault:"" help:"file holding the management API's bearer token (at least 16 characters, e.g. from openssl rand -hex 32); required with ADMIN_ADDR, read at start-up; swarmbridge admin reads it too"`
 }
 
 // NativeTTL is how long an HTTP or UDP peer lives without announcing.
@@ -246,6 +253,7 @@ func (c *Config) Validate() error {
 	if c.InfoHashAllowlist != "" && c.InfoHashDenylist != "" {
 		bad("InfoHashAllowlist", "INFOHASH_ALLOWLIST and INFOHASH_DENYLIST cannot both be set")
 	}
+	c.checkDatabase(bad, addr)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
 	}

@@ -93,13 +93,14 @@ func (d *DB) CreateKey(ctx context.Context, nk NewKey) (Key, error) {
 	if nk.TTL < 0 || nk.TTL > MaxTTL {
 		return Key{}, fmt.Errorf("%w: a time to live is positive and at most 100 years", ErrInvalid)
 	}
-	now := d.opts.now().UTC().Truncate(time.Second)
-	k := Key{Key: nk.Key, Note: nk.Note, CreatedAt: now}
+	exact := d.opts.now().UTC()
+	k := Key{Key: nk.Key, Note: nk.Note, CreatedAt: exact.Truncate(time.Second)}
 	var expires sql.NullInt64
 	if nk.TTL > 0 {
-		// Rounded up to the schema's whole seconds, so a key never
-		// expires before its TTL has passed.
-		k.ExpiresAt = now.Add(nk.TTL + time.Second - 1).Truncate(time.Second)
+		// Rounded up to the schema's whole seconds from the exact time,
+		// not the truncated creation time, so a key never expires before
+		// its TTL has passed (a 2s key made at .9 would otherwise get 1.1s).
+		k.ExpiresAt = exact.Add(nk.TTL + time.Second - 1).Truncate(time.Second)
 		expires = sql.NullInt64{Int64: unix(k.ExpiresAt), Valid: true}
 	}
 	err := d.write(ctx, func(tx *sql.Tx) (bool, error) {

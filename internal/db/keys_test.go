@@ -48,6 +48,18 @@ func TestCreateAndGetKeys(t *testing.T) {
 			t.Fatal("Expired is wrong")
 		}
 
+		// Made within a second, a key still lives its whole TTL: the
+		// expiry rounds up from the exact time, not the stored second.
+		clock.Advance(900 * time.Millisecond)
+		short, err := d.CreateKey(ctx, NewKey{TTL: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !short.CreatedAt.Equal(epoch) || !short.ExpiresAt.Equal(epoch.Add(3*time.Second)) {
+			t.Fatalf("a 2s key made at +0.9s: created %v, expires %v; want %v and %v", short.CreatedAt, short.ExpiresAt, epoch, epoch.Add(3*time.Second))
+		}
+		clock.Advance(-900 * time.Millisecond)
+
 		// A chosen key.
 		mine, err := d.CreateKey(ctx, NewKey{Key: "my-own_key.v1~x", Note: "ünïcode ok"})
 		if err != nil || mine.Key != "my-own_key.v1~x" {

@@ -22,6 +22,10 @@ type Listeners struct {
 	// Metrics serves /metrics, /healthz and /readyz apart from the public
 	// port; nil unless SWARMBRIDGE_METRICS_ADDR is set.
 	Metrics net.Listener
+	// Admin serves the management API; nil unless SWARMBRIDGE_ADMIN_ADDR
+	// is set to an address of its own (the same as HTTP_ADDR or
+	// METRICS_ADDR puts the API on that listener).
+	Admin net.Listener
 }
 
 // Listen opens every socket cfg asks for, or none: on error the ones
@@ -58,6 +62,12 @@ func Listen(ctx context.Context, cfg config.Config) (Listeners, error) {
 			return Listeners{}, fmt.Errorf("listen on SWARMBRIDGE_METRICS_ADDR: %w", err)
 		}
 	}
+	if cfg.Admin() == config.AdminOwnListener {
+		if ls.Admin, err = lc.Listen(ctx, "tcp", cfg.AdminAddr); err != nil {
+			_ = ls.Close()
+			return Listeners{}, fmt.Errorf("listen on SWARMBRIDGE_ADMIN_ADDR: %w", err)
+		}
+	}
 	return ls, nil
 }
 
@@ -72,6 +82,9 @@ func (ls Listeners) Close() error {
 	}
 	if ls.Metrics != nil {
 		errs = append(errs, ls.Metrics.Close())
+	}
+	if ls.Admin != nil {
+		errs = append(errs, ls.Admin.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/swarmbridge/swarmbridge/internal/access"
+	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/web"
 )
 
@@ -24,6 +25,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /scrape.php", s.http.ServeScrape)
 	mux.HandleFunc("GET /healthz", serveHealth)
 	mux.Handle("GET /", web.Handler())
+	s.mountAdmin(mux, config.AdminOnHTTP)
 	return mux
 }
 
@@ -84,5 +86,6 @@ func (s *Server) metricsHandler() http.Handler {
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("GET /healthz", serveHealth)
 	mux.HandleFunc("GET /readyz", s.serveReady)
+	s.mountAdmin(mux, config.AdminOnMetrics)
 	return mux
 }

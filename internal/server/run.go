@@ -31,6 +31,11 @@ type sweeper interface {
 // lists (main passes SIGHUP notifications; nil never reloads). Run itself
 // installs no signal handler.
 //
+// With a database, the watcher that keeps keys and the info hash list
+// current and the download flusher run until the transports have drained;
+// a last flush follows once everything has stopped. The management API's
+// own listener, when it has one, shuts down together with the TCP port.
+//
 // A UDP or metrics listener that dies makes /readyz fail while the rest
 // keeps serving. A TCP listener that dies stops the tracker: Run shuts down
 // as above and returns the error. After a shutdown asked by ctx it returns
@@ -90,6 +95,9 @@ func (s *Server) Run(ctx context.Context, ls Listeners, reload <-chan os.Signal)
 			return nil
 		})
 	}
+	// The database's watcher and download flusher, and the management
+	// API's own listener (database.go, admin.go).
+	s.runDatabase(g, background, ls)
 	if sw, ok := s.store.(sweeper); ok {
 		g.Go(func() error {
 			_ = sw.Run(background, sweepEvery) // fails only for a bad interval
@@ -110,6 +118,9 @@ func (s *Server) Run(ctx context.Context, ls Listeners, reload <-chan os.Signal)
 	err := g.Wait()
 	if ls.UDP != nil {
 		_ = ls.UDP.Close()
+	}
+	if s.data != nil {
+		s.data.finalFlush() // what was counted while the transports drained
 	}
 	s.log.Info().Msg("stopped")
 	return err
@@ -153,6 +164,14 @@ func (s *Server) shutdown(ctx context.Context, httpSrv, metricsSrv *http.Server)
 		}
 		return nil
 	})
+	if s.adminSrv != nil {
+		g.Go(func() error {
+			if err := s.adminSrv.Shutdown(ctx); err != nil {
+				_ = s.adminSrv.Close()
+			}
+			return nil
+		})
+	}
 	_ = g.Wait()
 	if metricsSrv != nil {
 		_ = metricsSrv.Close()
@@ -171,6 +190,12 @@ func (s *Server) logListening(ls Listeners) {
 	}
 	if ls.Metrics != nil {
 		ev = ev.Str("metrics_addr", ls.Metrics.Addr().String())
+	}
+	if ls.Admin != nil {
+		ev = ev.Str("admin_addr", ls.Admin.Addr().String())
+	}
+	if s.data != nil {
+		ev = ev.Str("database", s.data.db.String())
 	}
 	ev.Str("page_url", pageURL).
 		Str("ws_url", wsURL).

@@ -31,6 +31,10 @@ type Options struct {
 	Config config.Config
 	Logger zerolog.Logger
 	Store  swarm.Store
+	// Database, when set (SWARMBRIDGE_DATABASE_URL), feeds the keys and
+	// the info hash list, keeps download counts and backs the management
+	// API; see LoadDatabase.
+	Database *Database
 }
 
 // Server is the assembled tracker.
@@ -49,6 +53,14 @@ type Server struct {
 	ready   readiness
 	guard   *guard
 	busiest busiestCache
+
+	// The database and the management API (database.go, admin.go).
+	// tracked is the store as the transports see it: store itself, or
+	// with a database the store whose downloads are tallied.
+	tracked  swarm.Store
+	data     *dbState     // nil without a database
+	admin    http.Handler // nil without ADMIN_ADDR
+	adminSrv *http.Server // set by Run with a listener of its own
 }
 
 // New builds the tracker's handlers.
@@ -64,9 +76,13 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	data, tracked, err := newDBState(o.Database, c, g, o.Store, o.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	ws, err := signaling.New(signaling.Config{
 		Observer:           m.WebSocket(),
-		Swarms:             signalstore.New(o.Store, c.PeerTTL),
+		Swarms:             signalstore.New(tracked, c.PeerTTL),
 		Logger:             o.Logger.With().Str("transport", bittorrent.TransportWS.String()).Logger(),
 		ClientAddr:         addrs.ClientAddr,
 		AnnounceInterval:   c.AnnounceInterval,
@@ -88,7 +104,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	ht, err := httptracker.New(httptracker.Config{
-		Store:           o.Store,
+		Store:           tracked,
 		ClientAddr:      addrs.ClientAddr,
 		Interval:        c.NativeInterval,
 		PeerTTL:         c.NativeTTL(),
@@ -104,7 +120,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	udp, err := udptracker.New(udptracker.Config{
-		Store:          o.Store,
+		Store:          tracked,
 		Interval:       c.NativeInterval,
 		PeerTTL:        c.NativeTTL(),
 		DefaultNumWant: c.NumWant(),
@@ -118,13 +134,17 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{ws: ws, http: ht, udp: udp, log: o.Logger, conf: c, store: o.Store, started: time.Now(), metrics: m, guard: g}
+	s := &Server{ws: ws, http: ht, udp: udp, log: o.Logger, conf: c, store: o.Store, started: time.Now(), metrics: m, guard: g,
+		tracked: tracked, data: data}
 	if c.TLSCert != "" {
 		if s.certs, err = certs.New(c.TLSCert, c.TLSKey); err != nil {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}
 	m.Registry().MustRegister(udpCollector{udp})
+	if s.admin, err = s.newAdmin(); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	s.mux = s.routes()
 	return s, nil
 }

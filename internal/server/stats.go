@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -92,10 +91,10 @@ func (s *Server) serveStats(w http.ResponseWriter, r *http.Request) {
 		resp.Clients[c.String()] = n
 	}
 	if s.conf.StatsTorrents {
-		resp.Busiest = s.busiest.get(ctx, s.store)
+		resp.Busiest = s.busiest.get(ctx, s.tracked)
 	}
 	if len(hashes) > 0 {
-		counts, err := s.store.Scrape(ctx, hashes, nil)
+		counts, err := s.tracked.Scrape(ctx, hashes, nil)
 		if err != nil {
 			http.Error(w, "swarm store unavailable", http.StatusServiceUnavailable)
 			return
@@ -135,23 +134,13 @@ func (b *busiestCache) get(ctx context.Context, store swarm.Store) []busySwarm {
 	if b.swarms != nil && now.Sub(b.at) < 5*time.Second {
 		return b.swarms
 	}
-	top := make([]busySwarm, 0, busiestCount+1)
-	err := all.ScrapeAll(ctx, func(ih bittorrent.InfoHash, c bittorrent.Counts) bool {
-		peers := c.Complete + c.Incomplete
-		if len(top) == busiestCount && peers <= top[len(top)-1].Complete+top[len(top)-1].Incomplete {
-			return true
-		}
-		i, _ := slices.BinarySearchFunc(top, peers, func(e busySwarm, p int) int {
-			return p - (e.Complete + e.Incomplete) // descending by peers
-		})
-		top = slices.Insert(top, i, busySwarm{InfoHash: ih.String(), torrentStats: torrentStats{c.Complete, c.Incomplete, c.Downloaded}})
-		if len(top) > busiestCount {
-			top = top[:busiestCount]
-		}
-		return true
-	})
+	ranked, err := topSwarms(ctx, all, busiestCount)
 	if err != nil {
 		return b.swarms
+	}
+	top := make([]busySwarm, 0, len(ranked))
+	for _, r := range ranked {
+		top = append(top, busySwarm{InfoHash: r.ih.String(), torrentStats: torrentStats{r.c.Complete, r.c.Incomplete, r.c.Downloaded}})
 	}
 	b.swarms, b.at = top, now
 	return top

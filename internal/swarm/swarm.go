@@ -118,6 +118,12 @@ type AnnounceResult struct {
 	// Rebound is the owner a WebRTC entry was bound to before this announce
 	// moved it to a new owner, or zero if it was new or stayed put.
 	Rebound Owner
+	// CountedDownload reports that this announce counted one download
+	// (Counts.Downloaded includes it): the entry's first completed event
+	// that made it a seeder. A tracker that keeps download counts beyond
+	// the swarm's life (a database tally) learns of each download here,
+	// exactly once, without guessing from the counts.
+	CountedDownload bool
 }
 
 // Totals are tracker-wide counts.
@@ -147,7 +153,9 @@ var ErrInvalid = errors.New("swarm: invalid request")
 //     completed that creates a seeder counts one download);
 //   - a known Left sets seeder or leecher both ways; LeftUnknown keeps it;
 //   - completed marks the entry a seeder unless Left says otherwise, and
-//     counts one download the first time this entry becomes one that way;
+//     counts one download the first time this entry becomes one that way,
+//     and reports that announce's download in CountedDownload (false on
+//     every other announce);
 //   - stopped removes the entry and returns no peers. A WebRTC entry is
 //     removed only when the request's Owner is the one it is bound to.
 //   - any other event on a WebRTC entry bound to another owner rebinds it

@@ -33,11 +33,13 @@ func TestConformance(t *testing.T) {
 		{"OneShard", memory.Options{Shards: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			swarmtest.Run(t, func(_ *testing.T, clock *swarmtest.Clock) swarm.Store {
+			newStore := func(_ *testing.T, clock *swarmtest.Clock) swarm.Store {
 				opts := tc.opts
 				opts.Now = clock.Now
 				return memory.New(opts)
-			})
+			}
+			swarmtest.Run(t, newStore)
+			t.Run("DownloadReports", func(t *testing.T) { swarmtest.RunDownloadReports(t, newStore) })
 		})
 	}
 }
@@ -305,5 +307,34 @@ func TestScrapeAllListsEveryLiveSwarm(t *testing.T) {
 	_ = st.ScrapeAll(ctx, func(bittorrent.InfoHash, bittorrent.Counts) bool { n++; return n < 3 })
 	if n != 3 {
 		t.Fatalf("fn returning false did not stop the walk: %d calls", n)
+	}
+}
+
+func TestPeersByKind(t *testing.T) {
+	clock := swarmtest.NewClock(time.Now())
+	st := memory.New(memory.Options{Now: clock.Now})
+	ih := bittorrent.InfoHash{1}
+	announce := func(p swarm.Peer, ttl time.Duration) {
+		t.Helper()
+		var res swarm.AnnounceResult
+		if err := st.Announce(t.Context(), &swarm.AnnounceRequest{InfoHash: ih, Peer: p, Event: bittorrent.EventStarted, Left: 1, TTL: ttl}, &res); err != nil {
+			t.Fatal(err)
+		}
+	}
+	announce(swarm.Peer{ID: bittorrent.PeerID{1}, Kind: swarm.WebRTC, Owner: 1}, time.Hour)
+	announce(swarm.Peer{ID: bittorrent.PeerID{2}, Kind: swarm.Native, Addr: netip.MustParseAddrPort("192.0.2.1:6881")}, time.Hour)
+	announce(swarm.Peer{ID: bittorrent.PeerID{3}, Kind: swarm.Native, Addr: netip.MustParseAddrPort("[2001:db8::1]:6881")}, time.Minute)
+	want := func(what string, webrtc, native int) {
+		t.Helper()
+		got, err := st.PeersByKind(t.Context(), ih)
+		if err != nil || got[swarm.WebRTC] != webrtc || got[swarm.Native] != native {
+			t.Fatalf("%s: %v, %v; want webrtc %d, native %d", what, got, err, webrtc, native)
+		}
+	}
+	want("three peers", 1, 2)
+	clock.Advance(2 * time.Minute)
+	want("one expired", 1, 1)
+	if got, _ := st.PeersByKind(t.Context(), bittorrent.InfoHash{2}); got[swarm.WebRTC] != 0 || got[swarm.Native] != 0 {
+		t.Fatalf("unknown swarm: %v", got)
 	}
 }

@@ -25,9 +25,10 @@ type shard struct {
 	_ [64]byte
 }
 
-// create adds the requester's missing entry and returns its position. At
-// the per-swarm cap it first evicts the entry that expires first.
-func (sh *shard) create(s *swarmState, k *key, req *swarm.AnnounceRequest, exp int64, maxPeers int) int {
+// create adds the requester's missing entry and returns its position and
+// whether it counted a download. At the per-swarm cap it first evicts the
+// entry that expires first.
+func (sh *shard) create(s *swarmState, k *key, req *swarm.AnnounceRequest, exp int64, maxPeers int) (int, bool) {
 	for maxPeers > 0 && s.size() >= maxPeers {
 		list, pos := s.earliest()
 		sh.remove(s, list, pos)
@@ -41,12 +42,13 @@ func (sh *shard) create(s *swarmState, k *key, req *swarm.AnnounceRequest, exp i
 		e.counted = true
 		s.addDownload()
 	}
-	return sh.insert(s, k, e)
+	return sh.insert(s, k, e), e.counted
 }
 
 // update applies an announce to the existing entry at pos of list and
-// returns the owner it was bound to if the announce rebound it.
-func (sh *shard) update(s *swarmState, list uint8, pos int, req *swarm.AnnounceRequest, exp int64) swarm.Owner {
+// returns the owner it was bound to if the announce rebound it, and
+// whether it counted a download.
+func (sh *shard) update(s *swarmState, list uint8, pos int, req *swarm.AnnounceRequest, exp int64) (swarm.Owner, bool) {
 	e := &s.lists[list][pos]
 	var rebound swarm.Owner
 	if list == listWebRTC {
@@ -71,13 +73,15 @@ func (sh *shard) update(s *swarmState, list uint8, pos int, req *swarm.AnnounceR
 		seeder = true
 	}
 	sh.setSeeder(s, e, seeder)
+	counted := false
 	if req.Event == bittorrent.EventCompleted && e.seeder && !e.counted {
 		e.counted = true
+		counted = true
 		s.addDownload()
 	}
 	e.expires = exp
 	s.minExpires = min(s.minExpires, exp)
-	return rebound
+	return rebound, counted
 }
 
 // stop removes the entry with key k if it exists and, for a WebRTC entry,

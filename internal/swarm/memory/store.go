@@ -97,6 +97,7 @@ func (st *Store) Announce(_ context.Context, req *swarm.AnnounceRequest, res *sw
 	now := st.now().UnixNano()
 	res.Counts = bittorrent.Counts{}
 	res.Rebound = 0
+	res.CountedDownload = false
 
 	sh := st.shardOf(req.InfoHash)
 	sh.mu.Lock()
@@ -129,9 +130,9 @@ func (st *Store) Announce(_ context.Context, req *swarm.AnnounceRequest, res *sw
 	exp := expiry(now, req.TTL)
 	pos := s.find(&k)
 	if pos < 0 {
-		pos = sh.create(s, &k, req, exp, st.maxPeers)
+		pos, res.CountedDownload = sh.create(s, &k, req, exp, st.maxPeers)
 	} else {
-		res.Rebound = sh.update(s, k.list, pos, req, exp)
+		res.Rebound, res.CountedDownload = sh.update(s, k.list, pos, req, exp)
 	}
 	res.Counts = s.counts()
 	res.Peers = s.pick(res.Peers, req, k.list, pos)

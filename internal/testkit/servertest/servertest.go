@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/swarmbridge/swarmbridge/internal/config"
+	"github.com/swarmbridge/swarmbridge/internal/db"
 	"github.com/swarmbridge/swarmbridge/internal/server"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
 )
@@ -27,6 +28,27 @@ type Tracker struct {
 	UDP *net.UDPAddr
 }
 
+// openDatabase opens SWARMBRIDGE_DATABASE_URL, when the configuration
+// has one, until the test ends. The tracker is not Run here, so nothing
+// watches the database: changes made through the management API are in
+// force at once all the same (the API applies them), others are not.
+func openDatabase(t testing.TB, cfg config.Config) *server.Database {
+	t.Helper()
+	if cfg.DatabaseURL == "" {
+		return nil
+	}
+	d, err := db.Open(t.Context(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	database, err := server.LoadDatabase(t.Context(), d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return database
+}
+
 // Start loads the configuration from env (SWARMBRIDGE_* variables as an
 // operator sets them), lets mod adjust what the variables cannot express
 // in a test (sub-second timeouts), and serves it until the test ends.
@@ -39,7 +61,8 @@ func Start(t testing.TB, env []string, mod func(*config.Config)) *Tracker {
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.Nop(), Store: memory.New(memory.Options{})})
+	database := openDatabase(t, cfg)
+	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.Nop(), Store: memory.New(memory.Options{}), Database: database})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,9 @@ type Tracker struct {
 	// HTTPAddr and UDPAddr are the bound addresses, e.g. 127.0.0.1:40123.
 	HTTPAddr string
 	UDPAddr  string
+	// AdminAddr is the management API's own listener, when
+	// SWARMBRIDGE_ADMIN_ADDR gives it one.
+	AdminAddr string
 
 	cmd  *exec.Cmd
 	mu   sync.Mutex
@@ -136,13 +139,14 @@ func (t *Tracker) readLogs(r io.Reader, ready chan struct{}) {
 			continue
 		}
 		var entry struct {
-			Message  string `json:"message"`
-			HTTPAddr string `json:"http_addr"`
-			UDPAddr  string `json:"udp_addr"`
+			Message   string `json:"message"`
+			HTTPAddr  string `json:"http_addr"`
+			UDPAddr   string `json:"udp_addr"`
+			AdminAddr string `json:"admin_addr"`
 		}
 		if json.Unmarshal(line, &entry) == nil && entry.Message == "swarmbridge listening" {
 			t.mu.Lock()
-			t.HTTPAddr, t.UDPAddr = entry.HTTPAddr, entry.UDPAddr
+			t.HTTPAddr, t.UDPAddr, t.AdminAddr = entry.HTTPAddr, entry.UDPAddr, entry.AdminAddr
 			t.mu.Unlock()
 			signalled = true
 			close(ready)
