@@ -262,7 +262,7 @@ func (c *WSClient) roundTrip(ctx context.Context, op string, w *wsWaiter, frame 
 	if c.trace != nil {
 		c.trace(true, frame[wsproto.MaxClientHeader:])
 	}
-	err = conn.writeMessageLocked(ctx, frame)
+	broken, err := conn.writeMessageLocked(ctx, frame)
 	conn.wmu.Unlock()
 	switch {
 	case errors.Is(err, errCloseSent):
@@ -272,11 +272,18 @@ func (c *WSClient) roundTrip(ctx context.Context, op string, w *wsWaiter, frame 
 			<-c.readerDone()
 			return wsReply{}, c.Err()
 		}
-	case err != nil:
-		// Half a frame may be on the wire: the connection is done.
+	case err != nil && broken:
+		// Half a frame is on the wire: the connection is done.
 		err = fmt.Errorf("websocket %s to %s: %w", op, c.u.Host, err)
 		c.end(conn, err)
 		return wsReply{}, err
+	case err != nil:
+		// Nothing went out (the context ended first): only this request
+		// fails.
+		if w != nil {
+			c.take(func(x *wsWaiter) bool { return x == w })
+		}
+		return wsReply{}, fmt.Errorf("websocket %s to %s: %w", op, c.u.Host, err)
 	case w == nil:
 		return wsReply{}, nil
 	}

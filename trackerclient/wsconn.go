@@ -274,26 +274,27 @@ func (c *wsConn) writeControlLocked(op wsproto.Opcode, payload []byte) error {
 	c.closeSent = op == wsproto.OpClose
 	b := append(make([]byte, wsproto.MaxClientHeader, wsproto.MaxClientHeader+len(payload)), payload...)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(controlWriteTimeout))
-	return c.writeLocked(op, b)
-}
-
-// writeLocked masks and sends b[MaxClientHeader:] as one frame. The
-// caller holds wmu and has set the write deadline.
-func (c *wsConn) writeLocked(op wsproto.Opcode, b []byte) error {
-	off := wsproto.PutClientFrame(b, op, mrand.Uint32())
-	_, err := c.nc.Write(b[off:])
+	_, err := c.writeLocked(op, b)
 	return err
 }
 
-// writeMessageLocked sends one text message, b[MaxClientHeader:], within ctx.
-// The caller holds wmu. A write cut short leaves half a frame on the
-// wire, so the caller must end the connection when it fails.
-func (c *wsConn) writeMessageLocked(ctx context.Context, b []byte) error {
+// writeLocked masks and sends b[MaxClientHeader:] as one frame and says
+// how many bytes went out. The caller holds wmu and has set the write
+// deadline.
+func (c *wsConn) writeLocked(op wsproto.Opcode, b []byte) (int, error) {
+	off := wsproto.PutClientFrame(b, op, mrand.Uint32())
+	return c.nc.Write(b[off:])
+}
+
+// writeMessageLocked sends one text message, b[MaxClientHeader:], within
+// ctx. The caller holds wmu. broken reports a write cut short: half a
+// frame is on the wire and the connection cannot go on.
+func (c *wsConn) writeMessageLocked(ctx context.Context, b []byte) (broken bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	if c.closeSent {
-		return errCloseSent
+		return false, errCloseSent
 	}
 	dl, _ := ctx.Deadline()
 	_ = c.nc.SetWriteDeadline(dl)
@@ -302,12 +303,12 @@ func (c *wsConn) writeMessageLocked(ctx context.Context, b []byte) error {
 		_ = c.nc.SetWriteDeadline(time.Unix(1, 0))
 		close(fired)
 	})
-	err := c.writeLocked(wsproto.OpText, b)
+	n, err := c.writeLocked(wsproto.OpText, b)
 	if !stop() {
 		<-fired // its deadline must not land on the next write
 	}
 	if err != nil {
-		return wsCtxErr(ctx, err)
+		return n > 0, wsCtxErr(ctx, err)
 	}
-	return nil
+	return false, nil
 }

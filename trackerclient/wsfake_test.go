@@ -180,6 +180,11 @@ func TestWSSilentTrackerAndDeadline(t *testing.T) {
 	if _, err := c.Scrape(cctx, nil); !errors.Is(err, context.Canceled) || errors.Is(err, trackerclient.ErrTimeout) {
 		t.Fatalf("cancelled: %v", err)
 	}
+	// A context that ended before the request was written sends nothing.
+	ccancel()
+	if _, err := c.Announce(cctx, wsAnnounce(ih1, bittorrent.PeerID{1}, 0, bittorrent.EventStarted)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("announce with a cancelled context: %v", err)
+	}
 	// The connection is still usable: only the requests gave up.
 	if c.Err() != nil {
 		t.Fatal(c.Err())
