@@ -332,13 +332,19 @@ func (c *WSClient) read(conn *wsConn, done chan struct{}) {
 	defer close(done)
 	defer c.closeMessages()
 	for {
-		b, err := conn.readMessage()
+		b, binary, err := conn.readMessage()
 		if err != nil {
 			c.end(conn, c.readErr(err))
 			return
 		}
 		if c.trace != nil {
 			c.trace(false, b)
+		}
+		if binary {
+			// A browser hands a binary message to WebTorrent as bytes,
+			// which it cannot parse: trackers send text (protocol.md §2.3).
+			c.dispatch(wsIncoming{kind: wsUnreadable, err: malformed("a binary message: WebTorrent clients read only text frames")})
+			continue
 		}
 		c.dispatch(parseWSMessage(b))
 	}

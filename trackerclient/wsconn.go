@@ -160,43 +160,45 @@ var errCloseSent = errors.New("the WebSocket is closing")
 // connection is closed with 1009.
 var errTooBig = errors.New("message too big")
 
-// readMessage returns the next data message (text or binary alike: the
-// decoder checks UTF-8). Pings are answered and pongs ignored. A close
-// frame is echoed and returned as a *CloseError; a framing violation
-// closes with 1002 and returns the *wsproto.ProtocolError.
-func (c *wsConn) readMessage() ([]byte, error) {
-	var msg []byte
+// readMessage returns the next data message and whether it came as
+// binary. Pings are answered and pongs ignored. A close frame is echoed
+// and returned as a *CloseError; a framing violation closes with 1002 and
+// returns the *wsproto.ProtocolError.
+func (c *wsConn) readMessage() (msg []byte, binary bool, err error) {
 	fragmented := false
 	for {
 		h, err := c.readHeader()
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if h.Masked { // RFC 6455 §5.1: a client fails a masked server frame
-			return nil, c.fail(wsproto.CloseProtocolError, "masked frame from the server")
+			return nil, false, c.fail(wsproto.CloseProtocolError, "masked frame from the server")
 		}
 		if h.Op.IsControl() {
 			if err := c.control(h); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			continue
 		}
 		switch {
 		case h.Op == wsproto.OpContinuation && !fragmented:
-			return nil, c.fail(wsproto.CloseProtocolError, "continuation frame without a message")
+			return nil, false, c.fail(wsproto.CloseProtocolError, "continuation frame without a message")
 		case h.Op != wsproto.OpContinuation && fragmented:
-			return nil, c.fail(wsproto.CloseProtocolError, "new message inside a fragmented one")
+			return nil, false, c.fail(wsproto.CloseProtocolError, "new message inside a fragmented one")
 		case h.Length+uint64(len(msg)) > c.max:
 			_ = c.fail(wsproto.CloseMessageTooBig, "message too big")
-			return nil, fmt.Errorf("%w: a message of more than %d bytes (%w)", ErrMalformed, c.max, errTooBig)
+			return nil, false, fmt.Errorf("%w: a message of more than %d bytes (%w)", ErrMalformed, c.max, errTooBig)
+		}
+		if !fragmented {
+			binary = h.Op == wsproto.OpBinary
 		}
 		start := len(msg)
 		msg = append(msg, make([]byte, h.Length)...)
 		if _, err := io.ReadFull(c.br, msg[start:]); err != nil {
-			return nil, unexpectedEOF(err)
+			return nil, false, unexpectedEOF(err)
 		}
 		if h.Fin {
-			return msg, nil
+			return msg, binary, nil
 		}
 		fragmented = true
 	}

@@ -368,6 +368,47 @@ func rawWS(t *testing.T, frames []byte, status string) string {
 	return "ws://" + ln.Addr().String()
 }
 
+// frame builds an unmasked server frame of at most 125 bytes.
+func frame(b0 byte, payload string) []byte {
+	if len(payload) > 125 {
+		panic("frame: payload too long for a one-byte length")
+	}
+	return append([]byte{b0, byte(len(payload))}, payload...)
+}
+
+// A reply in fragments with a ping between them is one message; a binary
+// message is unreadable for WebTorrent clients, so it is malformed.
+func TestWSFragmentsAndBinary(t *testing.T) {
+	reply := `{"action":"announce","info_hash":` + goodIH + `,"interval":120,"complete":7}`
+	var frames []byte
+	frames = append(frames, frame(0x01, reply[:10])...) // text, not final
+	frames = append(frames, frame(0x89, "hi")...)       // ping in between
+	frames = append(frames, frame(0x00, reply[10:100])...)
+	frames = append(frames, frame(0x80, reply[100:])...) // final continuation
+	c := newWS(t, rawWS(t, frames, ""), trackerclient.Options{})
+	ctx := ctxT(t, 5*time.Second)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The reply is read before the announce is sent: nobody waits for it.
+	for c.Stats().Unmatched == 0 {
+		if ctx.Err() != nil {
+			t.Fatalf("the fragmented reply was not read as one: %+v", c.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	bin := newWS(t, fakeWS(t, func(ctx context.Context, c *websocket.Conn) {
+		_, _, _ = c.Read(ctx)
+		_ = c.Write(ctx, websocket.MessageBinary, []byte(reply))
+		silent(ctx, c)
+	}), trackerclient.Options{})
+	_, err := bin.Announce(ctx, wsAnnounce(ih1, bittorrent.PeerID{1}, 0, bittorrent.EventStarted))
+	if !errors.Is(err, trackerclient.ErrMalformed) || !strings.Contains(err.Error(), "a binary message") {
+		t.Fatalf("binary reply: %v", err)
+	}
+}
+
 func TestWSFramingViolations(t *testing.T) {
 	big := make([]byte, 0, 20)
 	big = append(big, 0x81, 127)
