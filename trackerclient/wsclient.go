@@ -470,7 +470,7 @@ func (c *WSClient) Close() error {
 		// A writer stuck on a tracker that does not read holds the lock:
 		// then skip the close frame, closing the socket unblocks it.
 		if conn.wmu.TryLock() {
-			_ = conn.writeControlLocked(wsproto.OpClose, wsproto.AppendClosePayload(nil, wsproto.CloseNormal, ""))
+			_, _ = conn.writeControlLocked(wsproto.OpClose, wsproto.AppendClosePayload(nil, wsproto.CloseNormal, ""))
 			conn.wmu.Unlock()
 			_ = conn.nc.SetReadDeadline(time.Now().Add(closeWait))
 		} else {

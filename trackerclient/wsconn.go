@@ -235,7 +235,13 @@ func (c *wsConn) control(h wsproto.Header) error {
 	}
 	switch h.Op {
 	case wsproto.OpPing:
-		return c.writeControl(wsproto.OpPong, p)
+		// A pong that could not even start within controlWriteTimeout
+		// (this process was starved) is skipped: the stream is intact and
+		// trackers wait far longer for one. Half a pong breaks it.
+		if n, err := c.writeControl(wsproto.OpPong, p); err != nil && n > 0 {
+			return err
+		}
+		return nil
 	case wsproto.OpClose:
 		code, perr := wsproto.ParseClosePayload(p)
 		if perr != nil {
@@ -245,7 +251,7 @@ func (c *wsConn) control(h wsproto.Header) error {
 		if code != 0 {
 			echo = p[:2]
 		}
-		_ = c.writeControl(wsproto.OpClose, echo)
+		_, _ = c.writeControl(wsproto.OpClose, echo)
 		ce := &CloseError{Code: code}
 		if len(p) > 2 {
 			ce.Reason = string(p[2:])
@@ -258,26 +264,26 @@ func (c *wsConn) control(h wsproto.Header) error {
 // fail sends a close frame for a violation of RFC 6455 by the tracker and
 // returns the error that ends the connection.
 func (c *wsConn) fail(code uint16, text string) error {
-	_ = c.writeControl(wsproto.OpClose, wsproto.AppendClosePayload(nil, code, text))
+	_, _ = c.writeControl(wsproto.OpClose, wsproto.AppendClosePayload(nil, code, text))
 	return &wsproto.ProtocolError{Code: code, Text: text}
 }
 
-// writeControl sends a control frame within controlWriteTimeout.
-func (c *wsConn) writeControl(op wsproto.Opcode, payload []byte) error {
+// writeControl sends a control frame within controlWriteTimeout and says
+// how many bytes went out.
+func (c *wsConn) writeControl(op wsproto.Opcode, payload []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.writeControlLocked(op, payload)
 }
 
-func (c *wsConn) writeControlLocked(op wsproto.Opcode, payload []byte) error {
+func (c *wsConn) writeControlLocked(op wsproto.Opcode, payload []byte) (int, error) {
 	if c.closeSent {
-		return nil
+		return 0, nil
 	}
 	c.closeSent = op == wsproto.OpClose
 	b := append(make([]byte, wsproto.MaxClientHeader, wsproto.MaxClientHeader+len(payload)), payload...)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(controlWriteTimeout))
-	_, err := c.writeLocked(op, b)
-	return err
+	return c.writeLocked(op, b)
 }
 
 // writeLocked masks and sends b[MaxClientHeader:] as one frame and says

@@ -90,18 +90,33 @@ type fakeMsg struct {
 
 func (f *fakeWSTracker) start(t *testing.T) string {
 	f.peers = map[wire.BinaryID]*fakePeer{}
-	var wg sync.WaitGroup
+	// httptest does not wait for hijacked connections: the handlers are
+	// counted here, and none starts once the test is over.
+	var (
+		mu   sync.Mutex
+		done bool
+		wg   sync.WaitGroup
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if done {
+			mu.Unlock()
+			return
+		}
+		wg.Add(1)
+		mu.Unlock()
+		defer wg.Done()
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
 		}
-		wg.Add(1)
-		defer wg.Done()
 		defer c.CloseNow()
 		f.serve(r.Context(), c)
 	}))
 	t.Cleanup(func() {
+		mu.Lock()
+		done = true
+		mu.Unlock()
 		srv.CloseClientConnections()
 		srv.Close()
 		wg.Wait()
