@@ -79,7 +79,7 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "swarmbridge: a WebTorrent (WebSocket), HTTP and UDP BitTorrent tracker.\n\n")
 	fmt.Fprintf(w, "Usage: swarmbridge             run the tracker\n")
 	fmt.Fprintf(w, "       swarmbridge healthcheck exit 0 if the tracker configured by the same variables answers /healthz\n")
-	fmt.Fprintf(w, "       swarmbridge check URL...  check HTTP and UDP trackers step by step (swarmbridge check -h)\n\n")
+	fmt.Fprintf(w, "       swarmbridge check URL...  check HTTP, UDP and WebSocket trackers step by step (swarmbridge check -h)\n\n")
 	fmt.Fprintf(w, "Configure it with environment variables:\n\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
