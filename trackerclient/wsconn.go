@@ -93,8 +93,27 @@ func (c *wsConn) handshake(ctx context.Context, u *url.URL, o wsDialOptions) err
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.nc.SetDeadline(dl)
 	}
-	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	// ctx ends the handshake through the deadline; once it is over, the
+	// deadline the AfterFunc sets must not land on a connection we return.
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = c.nc.SetDeadline(time.Unix(1, 0))
+		close(fired)
+	})
+	detached := false
+	detach := func() (ok bool) {
+		detached = true
+		if stop() {
+			return true
+		}
+		<-fired
+		return false
+	}
+	defer func() {
+		if !detached {
+			detach()
+		}
+	}()
 
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
@@ -132,8 +151,8 @@ func (c *wsConn) handshake(ctx context.Context, u *url.URL, o wsDialOptions) err
 	case resp.Header.Get("Sec-WebSocket-Extensions") != "" || resp.Header.Get("Sec-WebSocket-Protocol") != "":
 		return fmt.Errorf("%w: the tracker agreed to an extension or subprotocol the client did not ask for", ErrMalformed)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if !detach() {
+		return ctx.Err()
 	}
 	_ = c.nc.SetDeadline(time.Time{})
 	return nil
@@ -145,9 +164,15 @@ func headerValue(s string) string {
 }
 
 // wsCtxErr prefers the context's error over the deadline error it caused.
+// The socket's deadline is the context's, so the socket may time out a
+// moment before the context says it is done.
 func wsCtxErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("%w (%w)", ctx.Err(), err)
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("%w (%w)", cerr, err)
+	}
+	var ne net.Error
+	if dl, ok := ctx.Deadline(); ok && errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(dl) {
+		return fmt.Errorf("%w (%w)", context.DeadlineExceeded, err)
 	}
 	return err
 }

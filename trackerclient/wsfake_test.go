@@ -452,3 +452,35 @@ func TestWSFramingViolations(t *testing.T) {
 		})
 	}
 }
+
+// A server that takes the TCP connection and never answers the upgrade:
+// the handshake ends with the context.
+func TestWSHandshakeDeadline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		_, _ = io.Copy(io.Discard, nc) // until the client gives up
+	})
+	t.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+	})
+	c := newWS(t, "ws://"+ln.Addr().String(), trackerclient.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := c.Connect(ctx); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
+		t.Fatalf("after %s: %v, want the context's deadline", time.Since(start), err)
+	}
+	if c.RemoteAddr() != nil {
+		t.Fatal("a failed handshake left a connection")
+	}
+}
