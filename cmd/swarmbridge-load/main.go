@@ -11,8 +11,9 @@
 // message is part of what it measures, so its requests are pre-encoded,
 // pipelined (-inflight), classified without a full decode and built in
 // reused buffers, while trackerclient allocates and strictly decodes every
-// reply and waits for one reply per request. Its replies are checked
-// against the tracker's own codec in its tests instead.
+// reply and waits for one reply per request. Its tests check its messages
+// with the tracker's own codec instead, and run it against the tracker
+// in-process.
 package main
 
 import (
