@@ -19,7 +19,7 @@ type Client interface {
 	// Scrape asks for the counts of the given swarms.
 	Scrape(ctx context.Context, hashes []bittorrent.InfoHash) (*ScrapeResponse, error)
 	// Close releases the client's sockets and goroutines. Later requests
-	// fail with ErrClosed, and so do UDP requests in flight.
+	// fail with ErrClosed, and so do UDP and WebSocket requests in flight.
 	Close() error
 }
 
