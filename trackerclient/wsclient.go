@@ -47,19 +47,22 @@ const DefaultMessageBuffer = 64
 // waiting at that moment cannot be told from a refused announce: the
 // announce gets it.)
 //
-// A message that cannot be read fails the request it answers (ErrMalformed)
-// when it can be placed, else the oldest request waiting; relayed offers
-// and answers that cannot be read are dropped and counted in Stats.
+// A message that cannot be read (binary messages included: browsers give
+// them to WebTorrent as bytes it cannot parse) fails the request it
+// answers with ErrMalformed when it can be placed, else the oldest request
+// waiting; relayed offers and answers that cannot be read are dropped and
+// counted in Stats.
 //
 // # Messages
 //
 // Relayed offers and answers, and unclaimed failures, arrive on the
 // channel Messages returns, which holds Options.MessageBuffer of them
 // (default 64). The reader never waits for the channel: a message that
-// finds it full is dropped and counted (Stats().MessagesDropped), as the
-// tracker itself drops offers for peers that do not read. Drain it, or
-// set a larger buffer, when offers matter. It is closed when the
-// connection ends or the client is closed.
+// finds it full is dropped and counted (Stats().MessagesDropped). An offer
+// is only worth something while its offerer waits, and a tracker loses
+// offers to peers that do not read too. Drain it, or set a larger buffer,
+// when offers matter. It is closed when the connection ends or the client
+// is closed.
 //
 // # Concurrency
 //
