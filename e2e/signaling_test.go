@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+	"github.com/swarmbridge/swarmbridge/trackerclient"
 )
 
 // trickyInfoHash returns an info hash whose binary string needs every JSON
@@ -29,31 +32,25 @@ func trickyInfoHash() id20 {
 func int64p(v int64) *int64 { return &v }
 
 // announceAndWait sends an announce and returns its response.
-func announceAndWait(ctx context.Context, t *testing.T, p *wtPeer, o announceOptions) serverMsg {
+func announceAndWait(ctx context.Context, t *testing.T, p *wtPeer, o announceOptions) *trackerclient.AnnounceResponse {
 	t.Helper()
-	if err := p.Announce(ctx, o); err != nil {
-		t.Fatalf("%s: announce: %v", p.name, err)
-	}
-	resp, err := p.NextResponse(ctx)
+	resp, err := p.Announce(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return resp
 }
 
-// checkCounts checks an announce response's interval and swarm counts.
-func checkCounts(t *testing.T, who string, resp serverMsg, complete, incomplete int64) {
+// checkCounts checks an announce response's interval and swarm counts
+// (that the keys are there at all, the peer's audit checks).
+func checkCounts(t *testing.T, who string, resp *trackerclient.AnnounceResponse, complete, incomplete int) {
 	t.Helper()
-	if resp.Interval == nil || *resp.Interval <= 0 {
+	if resp.Interval <= 0 {
 		t.Errorf("%s: announce response has no positive integer interval", who)
 	}
-	if resp.Complete == nil || resp.Incomplete == nil {
-		t.Errorf("%s: announce response lacks complete/incomplete", who)
-		return
-	}
-	if *resp.Complete != complete || *resp.Incomplete != incomplete {
+	if resp.Counts.Complete != complete || resp.Counts.Incomplete != incomplete {
 		t.Errorf("%s: announce response counts complete=%d incomplete=%d, want %d and %d",
-			who, *resp.Complete, *resp.Incomplete, complete, incomplete)
+			who, resp.Counts.Complete, resp.Counts.Incomplete, complete, incomplete)
 	}
 }
 
@@ -149,8 +146,8 @@ func TestTwoPeersTransferOneMiBEachWay(t *testing.T) {
 
 	// A joins first as a seeder; its offers find nobody. B joins as a
 	// magnet-link leecher ("left": null) and its offers reach A.
-	checkCounts(t, "A", announceAndWait(ctx, t, a, announceOptions{Event: "started", Left: int64p(0), Offers: 5}), 1, 0)
-	checkCounts(t, "B", announceAndWait(ctx, t, b, announceOptions{Event: "started", Left: nil, Offers: 5}), 1, 1)
+	checkCounts(t, "A", announceAndWait(ctx, t, a, announceOptions{Event: bittorrent.EventStarted, Left: int64p(0), Offers: 5}), 1, 0)
+	checkCounts(t, "B", announceAndWait(ctx, t, b, announceOptions{Event: bittorrent.EventStarted, Left: nil, Offers: 5}), 1, 1)
 
 	la := waitOpened(ctx, t, "A", openedA)
 	lb := waitOpened(ctx, t, "B", openedB)
@@ -246,7 +243,7 @@ func TestTwentyPeersEveryOfferedPairConnects(t *testing.T) {
 	ih := randomID()
 	peers := make([]*wtPeer, nPeers)
 	index := make(map[id20]int)
-	var seeders, leechers int64
+	var seeders, leechers int
 	expectedOffers := 0
 	for i := range peers {
 		id := webTorrentPeerID()
@@ -269,7 +266,7 @@ func TestTwentyPeersEveryOfferedPairConnects(t *testing.T) {
 		}
 		// The next peer joins only after this one's announce was answered,
 		// so every earlier peer is in the swarm when a peer's offers go out.
-		resp := announceAndWait(ctx, t, peers[i], announceOptions{Event: "started", Left: left, Offers: nOffers})
+		resp := announceAndWait(ctx, t, peers[i], announceOptions{Event: bittorrent.EventStarted, Left: left, Offers: nOffers})
 		checkCounts(t, peers[i].name, resp, seeders, leechers)
 		expectedOffers += min(nOffers, i)
 	}

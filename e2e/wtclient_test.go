@@ -1,12 +1,15 @@
 package e2e
 
-// A small WebTorrent signaling client for the end-to-end tests. It speaks the
-// wire protocol the way the bittorrent-tracker JS client (v11, the one
-// WebTorrent ships) does: JSON text frames, 20-byte ids as "binary strings",
-// 5 offers per announce with non-trickle ICE, and answers sent back through
-// the tracker with to_peer_id and offer_id. Each offer is its own
+// A small WebTorrent peer for the end-to-end tests, on the project's own
+// client library (trackerclient.WSClient) so that the library is exercised
+// against the built tracker on every run. It behaves the way the
+// bittorrent-tracker JS client (v11, the one WebTorrent ships) does: 5
+// offers per announce with non-trickle ICE, answers sent back through the
+// tracker with to_peer_id and offer_id. Each offer is its own
 // PeerConnection with one data channel created by the offerer, as
-// simple-peer does.
+// simple-peer does. Every message the tracker sends is also audited raw
+// (audit), for what a strict browser client would object to and the
+// library does not report.
 
 import (
 	"bytes"
@@ -26,11 +29,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/swarmbridge/swarmbridge/internal/testkit/binstrtest"
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+	"github.com/swarmbridge/swarmbridge/trackerclient"
 )
 
 // id20 is a 20-byte id: info hash, peer id or offer id.
@@ -53,69 +56,6 @@ func webTorrentPeerID() id20 {
 	copy(id[:], "-WW0300-")
 	base64.StdEncoding.Encode(id[8:], raw[:])
 	return id
-}
-
-func binaryString(id id20) string { return binstrtest.BinaryString(id) }
-
-func parseBinaryString(s string) (id20, error) { return binstrtest.Parse[id20](s) }
-
-// Client → tracker messages. Field order follows the JS client's objects.
-
-type sdpMsg struct {
-	Type string `json:"type"`
-	SDP  string `json:"sdp"`
-}
-
-type offerMsg struct {
-	Offer   sdpMsg `json:"offer"`
-	OfferID string `json:"offer_id"`
-}
-
-type announceMsg struct {
-	Numwant    int        `json:"numwant"`
-	Uploaded   int64      `json:"uploaded"`
-	Downloaded int64      `json:"downloaded"`
-	Left       *int64     `json:"left"` // null: unknown (magnet link without metadata)
-	Event      string     `json:"event,omitempty"`
-	Action     string     `json:"action"`
-	InfoHash   string     `json:"info_hash"`
-	PeerID     string     `json:"peer_id"`
-	Offers     []offerMsg `json:"offers,omitempty"`
-}
-
-type answerMsg struct {
-	Action   string `json:"action"`
-	InfoHash string `json:"info_hash"`
-	PeerID   string `json:"peer_id"`
-	ToPeerID string `json:"to_peer_id"`
-	Answer   sdpMsg `json:"answer"`
-	OfferID  string `json:"offer_id"`
-}
-
-// serverMsg is any tracker → client message.
-type serverMsg struct {
-	Action         string  `json:"action"`
-	InfoHash       *string `json:"info_hash"`
-	PeerID         *string `json:"peer_id"`
-	OfferID        *string `json:"offer_id"`
-	Offer          *sdpMsg `json:"offer"`
-	Answer         *sdpMsg `json:"answer"`
-	Interval       *int64  `json:"interval"`
-	Complete       *int64  `json:"complete"`
-	Incomplete     *int64  `json:"incomplete"`
-	FailureReason  *string `json:"failure reason"`
-	WarningMessage *string `json:"warning message"`
-}
-
-// marshalJS encodes v like JSON.stringify: no HTML escaping of <, > and &.
-func marshalJS(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // transcript records every signaling message of a test (SDP bodies
@@ -315,17 +255,15 @@ type receivedOffer struct {
 type wtPeer struct {
 	name string
 	opts peerOptions
-	ws   *websocket.Conn
+	ws   *trackerclient.WSClient
 	api  *webrtc.API
 	cert webrtc.Certificate // shared by the peer's PeerConnections
 	tr   *transcript
 
-	ctx       context.Context // ends when the peer is closed
-	cancel    context.CancelFunc
-	readDone  chan struct{}
-	wg        sync.WaitGroup // goroutines answering offers
-	writeMu   sync.Mutex
-	responses chan serverMsg // announce responses, in order
+	ctx      context.Context // ends when the peer is closed
+	cancel   context.CancelFunc
+	readDone chan struct{}
+	wg       sync.WaitGroup // goroutines answering offers
 
 	mu       sync.Mutex
 	closed   bool
@@ -348,22 +286,19 @@ func dialPeer(ctx context.Context, t *testing.T, wsURL string, tr *transcript, o
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws := dialWebSocket(ctx, t, wsURL, tr, o.Name)
-	ws.SetReadLimit(1 << 20)
 	pctx, cancel := context.WithCancel(context.Background())
 	p := &wtPeer{
-		name:      o.Name,
-		opts:      o,
-		ws:        ws,
-		api:       newLoopbackAPI(),
-		cert:      *cert,
-		tr:        tr,
-		ctx:       pctx,
-		cancel:    cancel,
-		readDone:  make(chan struct{}),
-		responses: make(chan serverMsg, 64),
-		pending:   make(map[id20]*link),
+		name:     o.Name,
+		opts:     o,
+		api:      newLoopbackAPI(),
+		cert:     *cert,
+		tr:       tr,
+		ctx:      pctx,
+		cancel:   cancel,
+		readDone: make(chan struct{}),
+		pending:  make(map[id20]*link),
 	}
+	p.ws = dialWebSocket(ctx, t, wsURL, p)
 	tr.add("%s connected: peer_id %s info_hash %s", p.name, o.PeerID, o.InfoHash)
 	go p.readLoop()
 	t.Cleanup(func() { p.Close(t) })
@@ -373,26 +308,42 @@ func dialPeer(ctx context.Context, t *testing.T, wsURL string, tr *transcript, o
 // dialWebSocket opens the WebSocket, retrying twice like the JS client
 // reconnects. Retries are logged: on a CPU-starved machine the tracker's
 // 10 s ReadHeaderTimeout can expire before this process writes the
-// upgrade request ("server closed idle connection").
-func dialWebSocket(ctx context.Context, t *testing.T, wsURL string, tr *transcript, name string) *websocket.Conn {
+// upgrade request ("server closed idle connection"). Every message both
+// ways goes into the transcript, and every tracker message through audit.
+func dialWebSocket(ctx context.Context, t *testing.T, wsURL string, p *wtPeer) *trackerclient.WSClient {
 	t.Helper()
 	const attempts = 3
+	opts := trackerclient.Options{
+		MaxResponseSize: 1 << 20,
+		// Offers come in bursts (20 peers × 5 offers); none may be lost.
+		MessageBuffer: 1024,
+		Trace: func(out bool, msg []byte) {
+			if out {
+				p.tr.add("%s → tracker: %s", p.name, msg)
+				return
+			}
+			p.tr.add("%s ← tracker: %s", p.name, msg)
+			p.audit(msg)
+		},
+	}
 	var err error
 	for i := range attempts {
-		var ws *websocket.Conn
-		ws, _, err = websocket.Dial(ctx, wsURL, nil)
-		if err == nil {
+		var ws *trackerclient.WSClient
+		if ws, err = trackerclient.NewWS(wsURL, opts); err != nil {
+			t.Fatal(err)
+		}
+		if err = ws.Connect(ctx); err == nil {
 			return ws
 		}
-		t.Logf("%s: dial attempt %d of %d failed: %v", name, i+1, attempts, err)
-		tr.add("%s: dial attempt %d failed: %v", name, i+1, err)
+		t.Logf("%s: dial attempt %d of %d failed: %v", p.name, i+1, attempts, err)
+		p.tr.add("%s: dial attempt %d failed: %v", p.name, i+1, err)
 		select {
 		case <-time.After(time.Second):
 		case <-ctx.Done():
-			t.Fatalf("%s: dial %s: %v", name, wsURL, ctx.Err())
+			t.Fatalf("%s: dial %s: %v", p.name, wsURL, ctx.Err())
 		}
 	}
-	t.Fatalf("%s: dial %s: %v", name, wsURL, err)
+	t.Fatalf("%s: dial %s: %v", p.name, wsURL, err)
 	return nil
 }
 
@@ -404,11 +355,18 @@ func (p *wtPeer) problem(format string, args ...any) {
 	p.mu.Unlock()
 }
 
-// Problems returns the protocol violations and errors the peer saw.
+// Problems returns the protocol violations and errors the peer saw,
+// those the client library counted included (messages it could not read
+// or place, and relayed messages it dropped).
 func (p *wtPeer) Problems() []string {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.problems...)
+	out := append([]string(nil), p.problems...)
+	p.mu.Unlock()
+	if st := p.ws.Stats(); st != (trackerclient.WSStats{}) {
+		out = append(out, fmt.Sprintf("the client library counted %d malformed and %d unmatched tracker messages, and dropped %d relayed ones",
+			st.Malformed, st.Unmatched, st.MessagesDropped))
+	}
+	return out
 }
 
 // ReceivedOffers returns the offers relayed to this peer so far.
@@ -435,17 +393,6 @@ func (p *wtPeer) LinkByOffer(id id20) *link {
 		}
 	}
 	return nil
-}
-
-func (p *wtPeer) send(ctx context.Context, v any) error {
-	b, err := marshalJS(v)
-	if err != nil {
-		return err
-	}
-	p.tr.add("%s → tracker: %s", p.name, b)
-	p.writeMu.Lock()
-	defer p.writeMu.Unlock()
-	return p.ws.Write(ctx, websocket.MessageText, b)
 }
 
 // newLink creates a PeerConnection for the peer and registers it for
@@ -492,177 +439,139 @@ func gather(ctx context.Context, pc *webrtc.PeerConnection, desc webrtc.SessionD
 
 // makeOffer creates one offering PeerConnection with a data channel and
 // returns its offer for an announce.
-func (p *wtPeer) makeOffer(ctx context.Context) (offerMsg, error) {
+func (p *wtPeer) makeOffer(ctx context.Context) (trackerclient.Offer, error) {
 	offerID := randomID()
 	l, err := p.newLink(true, offerID)
 	if err != nil {
-		return offerMsg{}, err
+		return trackerclient.Offer{}, err
 	}
 	// simple-peer names its channel with 20 random bytes in hex.
 	label := randomID()
 	dc, err := l.pc.CreateDataChannel(label.String(), nil)
 	if err != nil {
-		return offerMsg{}, err
+		return trackerclient.Offer{}, err
 	}
 	l.attach(dc)
 	offer, err := l.pc.CreateOffer(nil)
 	if err != nil {
-		return offerMsg{}, err
+		return trackerclient.Offer{}, err
 	}
 	sdp, err := gather(ctx, l.pc, offer)
 	if err != nil {
-		return offerMsg{}, err
+		return trackerclient.Offer{}, err
 	}
 	p.mu.Lock()
 	p.pending[offerID] = l
 	p.mu.Unlock()
-	return offerMsg{Offer: sdpMsg{Type: "offer", SDP: sdp}, OfferID: binaryString(offerID)}, nil
+	return trackerclient.Offer{ID: trackerclient.OfferID(offerID), SDP: sdp}, nil
 }
 
 // announceOptions are the variable fields of an announce.
 type announceOptions struct {
-	Event  string // "", "started", "completed", "stopped", "update"
+	Event  bittorrent.Event
 	Left   *int64 // nil sends null
 	Offers int    // offers to generate (WebTorrent: 5)
 }
 
-// Announce generates the offers (concurrently, like the JS client) and
-// sends one announce. It does not wait for the response; see NextResponse.
-// Like the JS client, stopped and completed announces carry no offers and
-// numwant 50.
-func (p *wtPeer) Announce(ctx context.Context, o announceOptions) error {
-	msg := announceMsg{
-		Numwant:  o.Offers,
-		Left:     o.Left,
+// Announce generates the offers (concurrently, like the JS client), sends
+// one announce and returns the tracker's response. Like the JS client,
+// stopped and completed announces carry no offers and numwant 50.
+func (p *wtPeer) Announce(ctx context.Context, o announceOptions) (*trackerclient.AnnounceResponse, error) {
+	req := trackerclient.AnnounceRequest{
+		InfoHash: bittorrent.InfoHash(p.opts.InfoHash),
+		PeerID:   bittorrent.PeerID(p.opts.PeerID),
+		Left:     bittorrent.LeftUnknown,
 		Event:    o.Event,
-		Action:   "announce",
-		InfoHash: binaryString(p.opts.InfoHash),
-		PeerID:   binaryString(p.opts.PeerID),
 	}
-	if o.Event == "stopped" || o.Event == "completed" {
-		msg.Numwant = 50
-		return p.send(ctx, msg)
+	if o.Left != nil {
+		req.Left = *o.Left
 	}
-	msg.Offers = make([]offerMsg, o.Offers)
-	errs := make([]error, o.Offers)
+	if o.Event != bittorrent.EventStopped && o.Event != bittorrent.EventCompleted {
+		if err := p.makeOffers(ctx, &req, o.Offers); err != nil {
+			return nil, err
+		}
+	} else {
+		req.NumWant = 50
+	}
+	r, err := p.ws.Announce(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: announce: %w", p.name, err)
+	}
+	return r, nil
+}
+
+// makeOffers generates n offers at once, as the JS client does.
+func (p *wtPeer) makeOffers(ctx context.Context, req *trackerclient.AnnounceRequest, n int) error {
+	req.Offers = make([]trackerclient.Offer, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i := range msg.Offers {
-		wg.Go(func() { msg.Offers[i], errs[i] = p.makeOffer(ctx) })
+	for i := range req.Offers {
+		wg.Go(func() { req.Offers[i], errs[i] = p.makeOffer(ctx) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%s: generating offers: %w", p.name, err)
 	}
-	return p.send(ctx, msg)
+	return nil
 }
 
-// NextResponse waits for the next announce response (interval, complete,
-// incomplete) for the peer's info hash.
-func (p *wtPeer) NextResponse(ctx context.Context) (serverMsg, error) {
-	select {
-	case m := <-p.responses:
-		return m, nil
-	case <-ctx.Done():
-		return serverMsg{}, fmt.Errorf("%s: waiting for the announce response: %w", p.name, ctx.Err())
-	}
-}
-
+// readLoop handles what the tracker relays, like the JS client's
+// _onAnnounceResponse for offers and answers, recording anything a strict
+// client would object to as a problem.
 func (p *wtPeer) readLoop() {
 	defer close(p.readDone)
-	for {
-		typ, data, err := p.ws.Read(p.ctx)
-		if err != nil {
-			if !p.isClosed() {
-				p.problem("websocket read ended: %v", err)
-			}
+	for m := range p.ws.Messages() {
+		if id20(m.InfoHash) != p.opts.InfoHash {
+			p.problem("%s for info_hash %s, not ours (%s)", m.Kind, id20(m.InfoHash), p.opts.InfoHash)
+			continue
+		}
+		switch m.Kind {
+		case trackerclient.MessageOffer:
+			p.onOffer(m)
+		case trackerclient.MessageAnswer:
+			p.onAnswer(m)
+		default:
+			p.problem("failure reason: %q", m.Failure.Reason)
+		}
+	}
+	if !p.isClosed() {
+		p.problem("websocket read ended: %v", p.ws.Err())
+	}
+}
+
+// audit looks at a tracker message as sent, for what the library does
+// not report: an announce response must carry interval, complete and
+// incomplete (the JS client reports an update only with complete, and
+// libtorrent refuses a response without an integer interval), and no
+// warning message.
+func (p *wtPeer) audit(msg []byte) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(msg, &m) != nil {
+		return // the library counts it as malformed
+	}
+	if _, ok := m["warning message"]; ok {
+		p.problem("warning message: %s", m["warning message"])
+	}
+	for _, k := range []string{"offer", "answer", "failure reason"} {
+		if _, ok := m[k]; ok {
 			return
 		}
-		p.tr.add("%s ← tracker: %s", p.name, data)
-		if typ != websocket.MessageText {
-			p.problem("tracker sent a %v frame (clients expect text)", typ)
+	}
+	if a := string(m["action"]); a != `"announce"` {
+		p.problem("message with action %s: %s", a, msg) // this client never scrapes
+		return
+	}
+	for _, k := range []string{"interval", "complete", "incomplete"} {
+		if _, ok := m[k]; !ok {
+			p.problem("announce response without %s: %s", k, msg)
 		}
-		p.handle(data)
 	}
 }
 
-// handle processes one tracker message like the JS client's
-// _onSocketData / _onAnnounceResponse, recording anything a strict client
-// would object to as a problem.
-func (p *wtPeer) handle(data []byte) {
-	var m serverMsg
-	if err := json.Unmarshal(data, &m); err != nil {
-		p.problem("undecodable message %q: %v", data, err)
-		return
-	}
-	if m.Action != "announce" {
-		// The JS client destroys the socket for anything but announce and
-		// scrape; this client never scrapes.
-		p.problem("message with action %q: %s", m.Action, data)
-		return
-	}
-	if m.InfoHash == nil {
-		p.problem("message without info_hash: %s", data)
-		return
-	}
-	ih, err := parseBinaryString(*m.InfoHash)
-	if err != nil {
-		p.problem("bad info_hash: %v", err)
-		return
-	}
-	if ih != p.opts.InfoHash {
-		p.problem("message for info_hash %s, not ours (%s)", ih, p.opts.InfoHash)
-		return
-	}
-	if m.FailureReason != nil {
-		p.problem("failure reason: %q", *m.FailureReason)
-		return
-	}
-	if m.WarningMessage != nil {
-		p.problem("warning message: %q", *m.WarningMessage)
-	}
-	switch {
-	case m.Offer != nil:
-		p.onOffer(m)
-	case m.Answer != nil:
-		p.onAnswer(m)
-	case m.Complete != nil || m.Interval != nil:
-		if m.Interval == nil || m.Complete == nil || m.Incomplete == nil {
-			p.problem("announce response without interval, complete or incomplete: %s", data)
-		}
-		select {
-		case p.responses <- m:
-		default:
-			p.problem("too many unread announce responses")
-		}
-	default:
-		p.problem("announce message that is neither a response, an offer nor an answer: %s", data)
-	}
-}
-
-func (p *wtPeer) senderAndOffer(m serverMsg) (from, offerID id20, ok bool) {
-	if m.PeerID == nil || m.OfferID == nil {
-		p.problem("relayed offer/answer without peer_id or offer_id")
-		return from, offerID, false
-	}
-	var err error
-	if from, err = parseBinaryString(*m.PeerID); err != nil {
-		p.problem("bad peer_id in relay: %v", err)
-		return from, offerID, false
-	}
-	if offerID, err = parseBinaryString(*m.OfferID); err != nil {
-		p.problem("bad offer_id in relay: %v", err)
-		return from, offerID, false
-	}
-	return from, offerID, true
-}
-
-func (p *wtPeer) onOffer(m serverMsg) {
-	from, offerID, ok := p.senderAndOffer(m)
-	if !ok {
-		return
-	}
-	if m.Offer.Type != "offer" {
-		p.problem("relayed offer has type %q", m.Offer.Type)
+func (p *wtPeer) onOffer(m trackerclient.Message) {
+	from, offerID := id20(m.PeerID), id20(m.OfferID)
+	if m.SDPType != "offer" {
+		p.problem("relayed offer has type %q", m.SDPType)
 	}
 	if from == p.opts.PeerID {
 		// The JS client silently ignores these; the tracker must never
@@ -674,9 +583,8 @@ func (p *wtPeer) onOffer(m serverMsg) {
 	p.offers = append(p.offers, receivedOffer{From: from, OfferID: offerID})
 	p.mu.Unlock()
 
-	sdp := m.Offer.SDP
 	p.wg.Go(func() {
-		if err := p.answerOffer(from, offerID, sdp); err != nil && !p.isClosed() {
+		if err := p.answerOffer(from, offerID, m.SDP); err != nil && !p.isClosed() {
 			p.problem("answering offer %s from %s: %v", offerID, from, err)
 		}
 	})
@@ -702,23 +610,19 @@ func (p *wtPeer) answerOffer(from, offerID id20, offerSDP string) error {
 	if err != nil {
 		return err
 	}
-	return p.send(p.ctx, answerMsg{
-		Action:   "announce",
-		InfoHash: binaryString(p.opts.InfoHash),
-		PeerID:   binaryString(p.opts.PeerID),
-		ToPeerID: binaryString(from),
-		Answer:   sdpMsg{Type: "answer", SDP: sdp},
-		OfferID:  binaryString(offerID),
+	return p.ws.Answer(p.ctx, trackerclient.Answer{
+		InfoHash: bittorrent.InfoHash(p.opts.InfoHash),
+		PeerID:   bittorrent.PeerID(p.opts.PeerID),
+		ToPeerID: bittorrent.PeerID(from),
+		OfferID:  trackerclient.OfferID(offerID),
+		SDP:      sdp,
 	})
 }
 
-func (p *wtPeer) onAnswer(m serverMsg) {
-	from, offerID, ok := p.senderAndOffer(m)
-	if !ok {
-		return
-	}
-	if m.Answer.Type != "answer" {
-		p.problem("relayed answer has type %q", m.Answer.Type)
+func (p *wtPeer) onAnswer(m trackerclient.Message) {
+	from, offerID := id20(m.PeerID), id20(m.OfferID)
+	if m.SDPType != "answer" {
+		p.problem("relayed answer has type %q", m.SDPType)
 	}
 	if from == p.opts.PeerID {
 		p.problem("received an answer from its own peer id for offer %s", offerID)
@@ -738,7 +642,7 @@ func (p *wtPeer) onAnswer(m serverMsg) {
 	l.mu.Lock()
 	l.remote, l.hasRemote = from, true
 	l.mu.Unlock()
-	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.Answer.SDP}); err != nil {
+	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
 		p.problem("set remote answer for offer %s from %s: %v", offerID, from, err)
 	}
 }
@@ -751,12 +655,12 @@ func (p *wtPeer) Close(t *testing.T) {
 		p.mu.Unlock()
 		return
 	}
-	p.closed = true // newLink refuses from now on; read errors are expected
+	p.closed = true // newLink refuses from now on; the end of Messages is expected
 	p.mu.Unlock()
 
-	// The close handshake ends the read loop, so no new answerer starts.
-	_ = p.ws.Close(websocket.StatusNormalClosure, "")
-	_ = p.ws.CloseNow()
+	// Close ends Messages, so the read loop ends and no new answerer
+	// starts.
+	_ = p.ws.Close()
 	select {
 	case <-p.readDone:
 	case <-time.After(30 * time.Second):

@@ -2,6 +2,7 @@ package trackerclient
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,7 +11,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 )
 
-// Client announces to and scrapes one tracker. Both implementations are
+// Client announces to and scrapes one tracker. Every implementation is
 // safe for concurrent use.
 type Client interface {
 	// Announce sends one announce and returns the tracker's reply.
@@ -18,7 +19,7 @@ type Client interface {
 	// Scrape asks for the counts of the given swarms.
 	Scrape(ctx context.Context, hashes []bittorrent.InfoHash) (*ScrapeResponse, error)
 	// Close releases the client's sockets and goroutines. Later requests
-	// fail with ErrClosed, and so do UDP requests in flight.
+	// fail with ErrClosed, and so do UDP and WebSocket requests in flight.
 	Close() error
 }
 
@@ -28,17 +29,37 @@ type Options struct {
 	// (a clone of http.DefaultTransport) and closes its idle connections
 	// on Close.
 	HTTPClient *http.Client
-	// UserAgent is sent with HTTP requests (default
-	// "swarmbridge-trackerclient").
+	// TLSConfig configures TLS for wss:// and, when HTTPClient is nil,
+	// https:// (a private CA in RootCAs, InsecureSkipVerify for a test
+	// tracker). Nil uses the system roots. ServerName defaults to the
+	// URL's host.
+	TLSConfig *tls.Config
+	// UserAgent is sent with HTTP requests and the WebSocket handshake
+	// (default "swarmbridge-trackerclient").
 	UserAgent string
-	// MaxResponseSize bounds an HTTP body (default 1 MiB); a longer one
-	// is an error.
+	// Header holds more headers for HTTP requests and the WebSocket
+	// handshake, such as the Origin a tracker that allows only some web
+	// pages wants.
+	Header http.Header
+	// MaxResponseSize bounds an HTTP body or one WebSocket message
+	// (default 1 MiB); a longer one is an error (over WebSocket the
+	// connection is closed with 1009).
 	MaxResponseSize int64
 	// Network is "udp" (default: whatever the host resolves to first),
 	// "udp4" or "udp6".
 	Network string
 	// Retransmit is the UDP schedule; the zero value means BEP15Schedule.
 	Retransmit Schedule
+	// MessageBuffer is how many relayed offers, answers and unclaimed
+	// failures a WSClient holds for Messages before it drops them
+	// (default DefaultMessageBuffer).
+	MessageBuffer int
+	// Trace, when set, is called with every WebSocket message a WSClient
+	// sends (out is true) or receives, before it is handled: for logs and
+	// debugging. It runs on the client's goroutines, with the write lock
+	// held for sent messages, so it must return quickly; msg is valid only
+	// during the call.
+	Trace func(out bool, msg []byte)
 }
 
 // Schedule is a UDP retransmission schedule: the first attempt waits
@@ -54,12 +75,16 @@ type Schedule struct {
 // Schedule{First: time.Second, Attempts: 3}.
 var BEP15Schedule = Schedule{First: 15 * time.Second, Attempts: 9}
 
-// DefaultMaxResponseSize is the default bound on an HTTP reply body.
+// DefaultMaxResponseSize is the default bound on an HTTP reply body and a
+// WebSocket message.
 const DefaultMaxResponseSize = 1 << 20
 
+// defaultUserAgent is sent when Options.UserAgent is empty.
+const defaultUserAgent = "swarmbridge-trackerclient"
+
 // New returns the client for announceURL's scheme: http and https get an
-// HTTPClient, udp a UDPClient. ws and wss (WebTorrent) are not supported
-// yet; any other scheme is an error wrapping ErrUnsupportedScheme.
+// HTTPClient, udp a UDPClient, ws and wss (WebTorrent) a WSClient; any
+// other scheme is an error wrapping ErrUnsupportedScheme.
 func New(announceURL string, opts Options) (Client, error) {
 	u, err := url.Parse(announceURL)
 	if err != nil {
@@ -71,8 +96,8 @@ func New(announceURL string, opts Options) (Client, error) {
 	case "udp":
 		return NewUDP(announceURL, opts)
 	case "ws", "wss":
-		return nil, fmt.Errorf("%w: %s:// (WebTorrent) is not supported yet", ErrUnsupportedScheme, u.Scheme)
+		return NewWS(announceURL, opts)
 	default:
-		return nil, fmt.Errorf("%w: %q (want http, https or udp)", ErrUnsupportedScheme, u.Scheme)
+		return nil, fmt.Errorf("%w: %q (want http, https, udp, ws or wss)", ErrUnsupportedScheme, u.Scheme)
 	}
 }

@@ -84,3 +84,52 @@ func ExampleScrapeURL() {
 	// https://tracker.example/KEY/scrape.php?x=1 <nil>
 	//  no scrape URL for this announce URL: the last path segment "KEY" does not start with "announce" (BEP 48)
 }
+
+// Two WebTorrent peers meet through a WebSocket tracker: the seeder is in
+// the swarm, the leecher announces with an offer, the tracker relays it to
+// the seeder, and the seeder's answer comes back to the leecher. (Real
+// peers put WebRTC session descriptions where these say "v=0 …".)
+func ExampleWSClient() {
+	tracker := must(startSwarmbridge())
+	defer tracker.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	seeder := must(trackerclient.NewWS(tracker.WSURL, trackerclient.Options{}))
+	defer seeder.Close()
+	leecher := must(trackerclient.NewWS(tracker.WSURL, trackerclient.Options{}))
+	defer leecher.Close()
+
+	ih := bittorrent.InfoHash{0xde, 0xad, 0xbe, 0xef}
+	seederID, leecherID := bittorrent.PeerID{'s'}, bittorrent.PeerID{'l'}
+	r := must(seeder.Announce(ctx, trackerclient.AnnounceRequest{InfoHash: ih, PeerID: seederID, Left: 0, Event: bittorrent.EventStarted}))
+	fmt.Printf("seeder: interval %s, seeders %d, leechers %d\n", r.Interval, r.Counts.Complete, r.Counts.Incomplete)
+
+	// A magnet link: the leecher does not know its size yet ("left": null).
+	offer := trackerclient.Offer{ID: trackerclient.OfferID{0x0f}, SDP: "v=0 (the leecher's offer)"}
+	r = must(leecher.Announce(ctx, trackerclient.AnnounceRequest{
+		InfoHash: ih, PeerID: leecherID, Left: bittorrent.LeftUnknown, Event: bittorrent.EventStarted,
+		Offers: []trackerclient.Offer{offer},
+	}))
+	fmt.Printf("leecher: seeders %d, leechers %d\n", r.Counts.Complete, r.Counts.Incomplete)
+
+	m := <-seeder.Messages()
+	fmt.Printf("seeder got an %s from %q: %s\n", m.Kind, m.PeerID[:1], m.SDP)
+	err := seeder.Answer(ctx, trackerclient.Answer{
+		InfoHash: m.InfoHash, PeerID: seederID, ToPeerID: m.PeerID, OfferID: m.OfferID, SDP: "v=0 (the seeder's answer)",
+	})
+	if err != nil {
+		panic(err)
+	}
+	m = <-leecher.Messages()
+	fmt.Printf("leecher got an %s from %q for offer %s: %s\n", m.Kind, m.PeerID[:1], m.OfferID.String()[:4], m.SDP)
+
+	s := must(leecher.Scrape(ctx, []bittorrent.InfoHash{ih}))
+	fmt.Printf("scrape: %+v\n", s.Files[ih])
+	// Output:
+	// seeder: interval 2m0s, seeders 1, leechers 0
+	// leecher: seeders 1, leechers 1
+	// seeder got an offer from "l": v=0 (the leecher's offer)
+	// leecher got an answer from "s" for offer 0f00: v=0 (the seeder's answer)
+	// scrape: {Complete:1 Incomplete:1 Downloaded:0}
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
 // The fuzz targets feed untrusted replies to every decoder. Seeds live in
@@ -87,4 +88,51 @@ func FuzzUDPReply(f *testing.F) {
 			t.Fatal("records kept from a failed scrape")
 		}
 	})
+}
+
+// FuzzWSMessage gives one WebSocket message to the decoder. Whatever it
+// accepts must be what a well-formed message says: a relayed offer or
+// answer, encoded again, decodes to the same thing.
+func FuzzWSMessage(f *testing.F) {
+	f.Add([]byte(`{"action":"announce","info_hash":"\u0001aaaaaaaaaaaaaaaaaaa","interval":120,"complete":1,"incomplete":0}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		m := parseWSMessage(in)
+		checkDecodeErr(t, m.err)
+		switch {
+		case m.kind == wsUnreadable && m.err == nil:
+			t.Fatal("unreadable without an error")
+		case m.kind == wsFailure && m.failure == nil:
+			t.Fatal("failure without a FailureError")
+		case m.kind == wsAnnounceReply && m.err == nil && (m.announce == nil || m.announce.Interval < 0 || !m.hasIH):
+			t.Fatalf("announce reply %+v", m)
+		case m.kind == wsScrapeReply && m.err == nil && m.files == nil:
+			t.Fatal("scrape reply without files")
+		case (m.kind == wsOffer || m.kind == wsAnswer) && m.err == nil:
+			again := parseWSMessage(encodeRelay(m.relay))
+			if again.err != nil || again.relay != m.relay {
+				t.Fatalf("%+v encoded again decodes to %+v (%v)", m.relay, again.relay, again.err)
+			}
+		}
+	})
+}
+
+// encodeRelay writes a relayed offer or answer as a tracker would.
+func encodeRelay(m Message) []byte {
+	b := []byte(`{"action":"announce","info_hash":`)
+	b = wire.AppendBinaryString(b, m.InfoHash[:])
+	b = append(b, `,"peer_id":`...)
+	b = wire.AppendBinaryString(b, m.PeerID[:])
+	b = append(b, `,"offer_id":`...)
+	b = wire.AppendBinaryString(b, m.OfferID[:])
+	b = append(b, `,"`...)
+	b = append(b, m.Kind.String()...)
+	b = append(b, `":{`...)
+	if m.SDPType != "" {
+		b = append(b, `"type":`...)
+		b = appendJSONText(b, m.SDPType)
+		b = append(b, ',')
+	}
+	b = append(b, `"sdp":`...)
+	b = appendJSONText(b, m.SDP)
+	return append(b, "}}"...)
 }

@@ -21,6 +21,7 @@ type HTTPClient struct {
 	hc        *http.Client
 	ownHC     bool
 	userAgent string
+	header    http.Header
 	maxBody   int64
 
 	mu        sync.Mutex
@@ -42,7 +43,7 @@ func NewHTTP(announceURL string, opts Options) (*HTTPClient, error) {
 		return nil, fmt.Errorf("tracker URL %q has no host", announceURL)
 	}
 	u.Fragment, u.RawFragment = "", ""
-	c := &HTTPClient{announce: u, hc: opts.HTTPClient, userAgent: opts.UserAgent, maxBody: opts.MaxResponseSize}
+	c := &HTTPClient{announce: u, hc: opts.HTTPClient, userAgent: opts.UserAgent, header: opts.Header, maxBody: opts.MaxResponseSize}
 	c.scrape, c.scrapeErr = scrapeURL(u)
 	if c.hc == nil {
 		tr, ok := http.DefaultTransport.(*http.Transport)
@@ -51,11 +52,14 @@ func NewHTTP(announceURL string, opts Options) (*HTTPClient, error) {
 		} else { // a program replaced the default with its own kind
 			tr = &http.Transport{Proxy: http.ProxyFromEnvironment}
 		}
+		if opts.TLSConfig != nil {
+			tr.TLSClientConfig = opts.TLSConfig.Clone()
+		}
 		c.hc = &http.Client{Transport: tr}
 		c.ownHC = true
 	}
 	if c.userAgent == "" {
-		c.userAgent = "swarmbridge-trackerclient"
+		c.userAgent = defaultUserAgent
 	}
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxResponseSize
@@ -125,6 +129,9 @@ func (c *HTTPClient) get(ctx context.Context, op, rawURL string) ([]byte, int, e
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", op, err)
+	}
+	for k, vs := range c.header {
+		hreq.Header[k] = append([]string(nil), vs...)
 	}
 	hreq.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.hc.Do(hreq)

@@ -2,10 +2,14 @@ package trackerclient_test
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,14 +26,23 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // swarmbridge is an in-process Swarmbridge for the examples and tests.
 // (internal/testkit/servertest needs a testing.TB, which examples lack.)
 type swarmbridge struct {
-	HTTPURL string // http://127.0.0.1:port
+	HTTPURL string // http://127.0.0.1:port (https:// with TLS)
+	WSURL   string // ws://127.0.0.1:port (wss:// with TLS)
 	UDPAddr string // 127.0.0.1:port
-	stop    func()
+	// Roots trusts the test certificate of a tracker started with TLS.
+	Roots *x509.CertPool
+	stop  func()
 }
 
 // startSwarmbridge serves a tracker configured by SWARMBRIDGE_* env
 // entries on loopback until Stop.
-func startSwarmbridge(env ...string) (*swarmbridge, error) {
+func startSwarmbridge(env ...string) (*swarmbridge, error) { return start(false, env) }
+
+// startSwarmbridgeTLS is startSwarmbridge with https:// and wss:// on the
+// TCP port, under a certificate for 127.0.0.1 that Roots trusts.
+func startSwarmbridgeTLS(env ...string) (*swarmbridge, error) { return start(true, env) }
+
+func start(withTLS bool, env []string) (*swarmbridge, error) {
 	cfg, err := config.Load(env)
 	if err != nil {
 		return nil, err
@@ -44,13 +57,24 @@ func startSwarmbridge(env ...string) (*swarmbridge, error) {
 	}
 	ts := httptest.NewUnstartedServer(srv)
 	ts.Config = srv.HTTPServer()
-	ts.Start()
+	// Tests refuse the certificate on purpose; keep the server quiet.
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	var roots *x509.CertPool
+	if withTLS {
+		ts.StartTLS()
+		roots = x509.NewCertPool()
+		roots.AddCert(ts.Certificate())
+	} else {
+		ts.Start()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	udpDone := make(chan struct{})
 	go func() { defer close(udpDone); _ = srv.ServeUDP(ctx, uc) }()
 	return &swarmbridge{
 		HTTPURL: ts.URL,
+		WSURL:   "ws" + strings.TrimPrefix(ts.URL, "http"),
 		UDPAddr: uc.LocalAddr().String(),
+		Roots:   roots,
 		stop: func() {
 			cancel()
 			<-udpDone
@@ -69,6 +93,17 @@ func (s *swarmbridge) Stop() { s.stop() }
 func startTB(t testing.TB, env ...string) *swarmbridge {
 	t.Helper()
 	s, err := startSwarmbridge(env...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// startTLSTB is startTB with TLS.
+func startTLSTB(t testing.TB, env ...string) *swarmbridge {
+	t.Helper()
+	s, err := startSwarmbridgeTLS(env...)
 	if err != nil {
 		t.Fatal(err)
 	}

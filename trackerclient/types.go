@@ -22,12 +22,18 @@ type AnnounceRequest struct {
 	Uploaded, Downloaded int64
 	// Left is the bytes still to download: 0 for a seeder,
 	// bittorrent.LeftUnknown when the peer does not know (HTTP then leaves
-	// the parameter out, UDP sends all ones).
+	// the parameter out, UDP sends all ones, WebSocket sends null as
+	// WebTorrent does for a magnet link without metadata).
 	Left  int64
 	Event bittorrent.Event
 	// NumWant is how many peers to ask for; 0 lets the tracker choose
-	// (HTTP leaves numwant out, UDP sends -1), NumWantNone asks for none.
+	// (HTTP leaves numwant out, UDP sends -1, WebSocket sends the number
+	// of Offers as WebTorrent does), NumWantNone asks for none.
 	NumWant int
+	// Offers are WebRTC offers for a WebSocket tracker to relay, each to
+	// a different peer of the torrent (WebSocket only; HTTP and UDP ignore
+	// them). Answers arrive on WSClient.Messages.
+	Offers []Offer
 	// Key identifies the peer across address changes (HTTP sends it as 8
 	// hex digits, UDP as the 32-bit key). Zero is not sent over HTTP.
 	Key uint32
@@ -104,13 +110,13 @@ const (
 	// find nothing (bittorrent-tracker 11 does this).
 	QuirkScrapeKeysUTF8 Quirk = "scrape-keys-utf8"
 	// QuirkScrapeKeysHex: the keys of "files" are 40 hex digits instead of
-	// the 20 raw bytes.
+	// the 20 raw bytes (HTTP) or a 20-character binary string (WebSocket).
 	QuirkScrapeKeysHex Quirk = "scrape-keys-hex"
 	// QuirkUnsortedKeys: a bencoded dictionary's keys are not in the
 	// byte order bencode requires.
 	QuirkUnsortedKeys Quirk = "bencode-unsorted-keys"
-	// QuirkNoInterval: an HTTP announce reply has no "interval" (BEP 3
-	// requires it), or a UDP one says 0.
+	// QuirkNoInterval: an HTTP or WebSocket announce reply has no
+	// "interval" (BEP 3 requires it), or a UDP one says 0.
 	QuirkNoInterval Quirk = "no-interval"
 )
 

@@ -401,9 +401,8 @@ func TestUDPClose(t *testing.T) {
 
 func TestNewRefusesBadURLs(t *testing.T) {
 	for url, want := range map[string]string{
-		"ws://tracker.example":        "not supported yet",
-		"wss://tracker.example":       "not supported yet",
-		"ftp://tracker.example":       "want http, https or udp",
+		"ws:///announce":              "has no host",
+		"ftp://tracker.example":       "want http, https, udp, ws or wss",
 		"udp://tracker.example":       "needs a host and a port",
 		"http:///announce":            "has no host",
 		"udp://tracker.example:1/%zz": "invalid URL escape",
@@ -413,7 +412,7 @@ func TestNewRefusesBadURLs(t *testing.T) {
 			t.Errorf("New(%q): %v, want an error saying %q", url, err, want)
 		}
 	}
-	if _, err := trackerclient.New("ws://x", trackerclient.Options{}); !errors.Is(err, trackerclient.ErrUnsupportedScheme) {
-		t.Errorf("ws: %v, want ErrUnsupportedScheme", err)
+	if _, err := trackerclient.New("gopher://x", trackerclient.Options{}); !errors.Is(err, trackerclient.ErrUnsupportedScheme) {
+		t.Errorf("gopher: %v, want ErrUnsupportedScheme", err)
 	}
 }

@@ -6,6 +6,14 @@
 // the CPU cost of each delivered message.
 //
 // See docs/benchmarks.md and bench/*.sh for the benchmarks built on it.
+//
+// It does not use the trackerclient library on purpose: its own CPU per
+// message is part of what it measures, so its requests are pre-encoded,
+// pipelined (-inflight), classified without a full decode and built in
+// reused buffers, while trackerclient allocates and strictly decodes every
+// reply and waits for one reply per request. Its tests check its messages
+// with the tracker's own codec instead, and run it against the tracker
+// in-process.
 package main
 
 import (

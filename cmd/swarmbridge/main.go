@@ -92,7 +92,7 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "swarmbridge: a WebTorrent (WebSocket), HTTP and UDP BitTorrent tracker.\n\n")
 	fmt.Fprintf(w, "Usage: swarmbridge             run the tracker\n")
 	fmt.Fprintf(w, "       swarmbridge healthcheck exit 0 if the tracker configured by the same variables answers /healthz\n")
-	fmt.Fprintf(w, "       swarmbridge check URL...  check HTTP and UDP trackers step by step (swarmbridge check -h)\n")
+	fmt.Fprintf(w, "       swarmbridge check URL...  check HTTP, UDP and WebSocket trackers step by step (swarmbridge check -h)\n")
 	fmt.Fprintf(w, "       swarmbridge migrate       bring the database of SWARMBRIDGE_DATABASE_URL to this release's schema and exit\n")
 	fmt.Fprintf(w, "       swarmbridge admin ...     manage keys, info hashes and stats of a running tracker (swarmbridge admin -h)\n\n")
 	fmt.Fprintf(w, "Configure it with environment variables:\n\n")

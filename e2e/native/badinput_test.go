@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/bencodetest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
@@ -33,31 +34,31 @@ func TestBadNativeInputKeepsServing(t *testing.T) {
 	goodIH, httpID, udpID := randomID(t), randomID(t), randomID(t)
 	const goodHTTPPort, goodUDPPort = 41001, 41002
 	loop := netip.MustParseAddr("127.0.0.1")
-	good := dialUDPTracker(t, tr.UDPAddr)
+	good, httpc := udpTracker(t, tr.UDPAddr), httpTracker(t, tr)
 	round := 0
 	checkGood := func(when string) {
 		t.Helper()
 		round++
-		ur, err := good.announce(udpAnnounce{infoHash: goodIH, peerID: udpID, left: 1000, port: goodUDPPort, numWant: -1})
+		ur, err := good.Announce(ctx, announceReq(goodIH, udpID, goodUDPPort, 1000, bittorrent.EventUpdate))
 		if err != nil {
 			t.Fatalf("%s: good UDP announce: %v", when, err)
 		}
-		hr, err := httpAnnounce(ctx, tr.HTTPURL(), httpAnnounceQuery(goodIH, httpID, goodHTTPPort, 0, ""))
+		hr, err := httpc.Announce(ctx, announceReq(goodIH, httpID, goodHTTPPort, 0, bittorrent.EventUpdate))
 		if err != nil {
 			t.Fatalf("%s: good HTTP announce: %v", when, err)
 		}
-		if hr.complete != 1 || hr.incomplete != 1 || !slices.Equal(hr.peers, []netip.AddrPort{netip.AddrPortFrom(loop, goodUDPPort)}) {
-			t.Fatalf("%s: good HTTP announce got complete=%d incomplete=%d peers=%v; want 1, 1, [127.0.0.1:%d]", when, hr.complete, hr.incomplete, hr.peers, goodUDPPort)
+		if hr.Counts.Complete != 1 || hr.Counts.Incomplete != 1 || !slices.Equal(peerAddrs(hr), []netip.AddrPort{netip.AddrPortFrom(loop, goodUDPPort)}) {
+			t.Fatalf("%s: good HTTP announce got complete=%d incomplete=%d peers=%v; want 1, 1, [127.0.0.1:%d]", when, hr.Counts.Complete, hr.Counts.Incomplete, peerAddrs(hr), goodUDPPort)
 		}
-		if round > 1 && (ur.complete != 1 || ur.incomplete != 1 || !slices.Equal(ur.peers, []netip.AddrPort{netip.AddrPortFrom(loop, goodHTTPPort)})) {
-			t.Fatalf("%s: good UDP announce got complete=%d incomplete=%d peers=%v; want 1, 1, [127.0.0.1:%d]", when, ur.complete, ur.incomplete, ur.peers, goodHTTPPort)
+		if round > 1 && (ur.Counts.Complete != 1 || ur.Counts.Incomplete != 1 || !slices.Equal(peerAddrs(ur), []netip.AddrPort{netip.AddrPortFrom(loop, goodHTTPPort)})) {
+			t.Fatalf("%s: good UDP announce got complete=%d incomplete=%d peers=%v; want 1, 1, [127.0.0.1:%d]", when, ur.Counts.Complete, ur.Counts.Incomplete, peerAddrs(ur), goodHTTPPort)
 		}
-		sc, err := good.scrape(goodIH)
+		sc, err := scrapeOne(ctx, good, goodIH)
 		if err != nil {
 			t.Fatalf("%s: good UDP scrape: %v", when, err)
 		}
-		if want := (scrapeCounts{complete: 1, incomplete: 1}); sc[0] != want {
-			t.Fatalf("%s: good UDP scrape = %+v, want %+v", when, sc[0], want)
+		if want := (bittorrent.Counts{Complete: 1, Incomplete: 1}); sc != want {
+			t.Fatalf("%s: good UDP scrape = %+v, want %+v", when, sc, want)
 		}
 	}
 	checkGood("before bad traffic")
@@ -228,12 +229,12 @@ func TestBadNativeInputKeepsServing(t *testing.T) {
 	}
 
 	// None of the rejected announces may have joined the good swarm.
-	hs, err := httpScrape(ctx, tr.HTTPURL(), goodIH)
+	hs, err := scrapeOne(ctx, httpc, goodIH)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (scrapeCounts{complete: 1, incomplete: 1}); hs[0] != want {
-		t.Errorf("HTTP scrape of the good swarm after bad traffic = %+v, want %+v", hs[0], want)
+	if want := (bittorrent.Counts{Complete: 1, Incomplete: 1}); hs != want {
+		t.Errorf("HTTP scrape of the good swarm after bad traffic = %+v, want %+v", hs, want)
 	}
 	stopSpray()
 	sprayWG.Wait()

@@ -11,7 +11,7 @@ import (
 	"github.com/anacrolix/torrent/tracker"
 	"github.com/anacrolix/torrent/types/infohash"
 
-	"github.com/swarmbridge/swarmbridge/internal/testkit/bencodetest"
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
@@ -106,7 +106,7 @@ func TestIPv6AnacrolixTrackerClient(t *testing.T) {
 		t.Fatalf("UDP re-announce: seeders=%d leechers=%d peers=%v; want 1, 1, [%v]", res.Seeders, res.Leechers, got, leechAddr)
 	}
 
-	scrape := func(cl tracker.Client, what string, want scrapeCounts) {
+	scrape := func(cl tracker.Client, what string, want bittorrent.Counts) {
 		t.Helper()
 		sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
 		defer scancel()
@@ -117,64 +117,55 @@ func TestIPv6AnacrolixTrackerClient(t *testing.T) {
 		if len(out) != 1 {
 			t.Fatalf("%s scrape: %d results for 1 hash", what, len(out))
 		}
-		got := scrapeCounts{complete: int64(out[0].Seeders), downloaded: int64(out[0].Completed), incomplete: int64(out[0].Leechers)}
+		got := bittorrent.Counts{Complete: int(out[0].Seeders), Downloaded: int(out[0].Completed), Incomplete: int(out[0].Leechers)}
 		if got != want {
 			t.Errorf("%s scrape = %+v, want %+v", what, got, want)
 		}
 	}
-	scrape(udpCl, "UDP", scrapeCounts{complete: 1, incomplete: 1})
-	scrape(httpCl, "HTTP", scrapeCounts{complete: 1, incomplete: 1})
+	scrape(udpCl, "UDP", bittorrent.Counts{Complete: 1, Incomplete: 1})
+	scrape(httpCl, "HTTP", bittorrent.Counts{Complete: 1, Incomplete: 1})
 
 	// The leecher completes over HTTP; the UDP side sees the download.
 	res = announce(httpCl, leechID, leechPort, 0, tracker.Completed)
 	if res.Seeders != 2 || res.Leechers != 0 {
 		t.Errorf("HTTP completed: seeders=%d leechers=%d; want 2, 0", res.Seeders, res.Leechers)
 	}
-	scrape(udpCl, "UDP after completed", scrapeCounts{complete: 2, downloaded: 1})
-	scrape(httpCl, "HTTP after completed", scrapeCounts{complete: 2, downloaded: 1})
+	scrape(udpCl, "UDP after completed", bittorrent.Counts{Complete: 2, Downloaded: 1})
+	scrape(httpCl, "HTTP after completed", bittorrent.Counts{Complete: 2, Downloaded: 1})
 
 	// The seeder leaves over UDP.
 	res = announce(udpCl, seedID, seedPort, 0, tracker.Stopped)
 	if len(res.Peers) != 0 {
 		t.Errorf("UDP stopped answered with peers %v", res.Peers)
 	}
-	scrape(httpCl, "HTTP after stopped", scrapeCounts{complete: 1, downloaded: 1})
+	scrape(httpCl, "HTTP after stopped", bittorrent.Counts{Complete: 1, Downloaded: 1})
 	res = announce(httpCl, leechID, leechPort, 0, tracker.None)
 	if len(res.Peers) != 0 || res.Seeders != 1 || res.Leechers != 0 {
 		t.Errorf("HTTP after the seeder left: %+v; want 1 seeder and no peers", res)
 	}
 
-	// The same over raw wire formats, independent of anacrolix's parsing:
-	// an IPv6 HTTP announce gets [::1] peers as 18-byte peers6 entries and
-	// nothing in the IPv4 peers string (BEP 7); an IPv6 UDP announce gets
-	// 18-byte entries (BEP 15).
+	// The same through the project's client library, independent of
+	// anacrolix's parsing: an IPv6 HTTP announce gets [::1] peers as
+	// 18-byte peers6 entries and nothing in the IPv4 peers string (BEP 7:
+	// an entry there would come out as an IPv4 peer), and an IPv6 UDP
+	// announce gets 18-byte entries (BEP 15: the client reads 18-byte
+	// entries on an IPv6 socket and refuses a list of another length).
 	const obsHTTPPort, obsUDPPort = 45003, 45004
-	status, body, err := httpGet(ctx, tr.HTTPURL(), "/announce", httpAnnounceQuery(ih, randomID(t), obsHTTPPort, 1, "started"))
-	if err != nil || status != 200 {
-		t.Fatalf("raw IPv6 HTTP announce: status %d, %v", status, err)
-	}
-	m, err := bencodetest.Dict(body)
+	hr, err := httpTracker(t, tr).Announce(ctx, announceReq(ih, randomID(t), obsHTTPPort, 1, bittorrent.EventStarted))
 	if err != nil {
-		t.Fatalf("raw IPv6 HTTP announce: %v in %q", err, body)
+		t.Fatalf("IPv6 HTTP announce: %v", err)
 	}
-	if p4, ok := m["peers"]; ok && p4 != "" {
-		t.Errorf("raw IPv6 HTTP announce: IPv4 peers %q; want none", p4)
+	if got := peerAddrs(hr); !slices.Equal(got, []netip.AddrPort{leechAddr}) {
+		t.Errorf("IPv6 HTTP announce: peers %v; want exactly [%v] from peers6", got, leechAddr)
 	}
-	p6, err := bencodetest.Str(m, "peers6")
-	wantP6 := string(leechAddr.Addr().AsSlice()) + string([]byte{byte(leechPort >> 8), byte(leechPort & 0xff)})
-	if err != nil || p6 != wantP6 {
-		t.Errorf("raw IPv6 HTTP announce: peers6 %x (%v); want %x ([::1]:%d)", p6, err, wantP6, leechPort)
-	}
-	uc := dialUDPTracker(t, tr.UDPAddr)
-	ur, err := uc.announce(udpAnnounce{infoHash: ih, peerID: randomID(t), left: 1, event: eventStarted, port: obsUDPPort, numWant: -1})
+	ur, err := udpTracker(t, tr.UDPAddr).Announce(ctx, announceReq(ih, randomID(t), obsUDPPort, 1, bittorrent.EventStarted))
 	if err != nil {
-		t.Fatalf("raw IPv6 UDP announce: %v", err)
+		t.Fatalf("IPv6 UDP announce: %v", err)
 	}
-	slices.SortFunc(ur.peers, netip.AddrPort.Compare)
-	if want := []netip.AddrPort{leechAddr, netip.AddrPortFrom(v6, obsHTTPPort)}; !slices.Equal(ur.peers, want) {
-		t.Errorf("raw IPv6 UDP announce: peers %v; want %v", ur.peers, want)
+	if want := []netip.AddrPort{leechAddr, netip.AddrPortFrom(v6, obsHTTPPort)}; !slices.Equal(sortedAddrs(ur), want) {
+		t.Errorf("IPv6 UDP announce: peers %v; want %v", sortedAddrs(ur), want)
 	}
-	if ur.complete != 1 || ur.incomplete != 2 {
-		t.Errorf("raw IPv6 UDP announce: complete=%d incomplete=%d; want 1, 2", ur.complete, ur.incomplete)
+	if ur.Counts.Complete != 1 || ur.Counts.Incomplete != 2 {
+		t.Errorf("IPv6 UDP announce: complete=%d incomplete=%d; want 1, 2", ur.Counts.Complete, ur.Counts.Incomplete)
 	}
 }

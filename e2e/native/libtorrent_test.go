@@ -176,11 +176,11 @@ func testLibtorrentDownload(t *testing.T, tr *trackerproc.Tracker, script, annou
 	if !has(func(e ltEvent) bool { return e.Event == "stopped" && e.Acknowledged }) {
 		t.Errorf("the tracker did not answer libtorrent's stopped announce within 15s")
 	}
-	s, err := httpScrape(ctx, tr.HTTPURL(), ih)
+	s, err := scrapeOne(ctx, httpTracker(t, tr), ih)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s[0].downloaded != 1 || s[0].complete+s[0].incomplete != 1 {
-		t.Errorf("scrape after libtorrent left: %+v; want downloaded=1 (its completed event) and only the seeder left", s[0])
+	if s.Downloaded != 1 || s.Complete+s.Incomplete != 1 {
+		t.Errorf("scrape after libtorrent left: %+v; want downloaded=1 (its completed event) and only the seeder left", s)
 	}
 }

@@ -1,7 +1,8 @@
 // Package native_test holds black-box tests of Swarmbridge's native
-// BitTorrent side: real clients (anacrolix/torrent, libtorrent) and raw
-// HTTP/UDP/WebSocket peers talk to the built cmd/swarmbridge binary over
-// loopback only, and nothing but the tracker can introduce them.
+// BitTorrent side: real clients (anacrolix/torrent, libtorrent), the
+// project's own client library (trackerclient) and raw malformed traffic
+// talk to the built cmd/swarmbridge binary over loopback only, and nothing
+// but the tracker can introduce them.
 package native_test
 
 import (

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
+	"github.com/swarmbridge/swarmbridge/trackerclient"
 )
 
 // TestMixedSwarmAllTransportsShareCounts puts one WebSocket, one HTTP and
@@ -38,115 +40,115 @@ func TestMixedSwarmAllTransportsShareCounts(t *testing.T) {
 	)
 
 	ws := dialWS(ctx, t, tr.WSURL())
-	wsResp, err := ws.announce(ctx, ih, wsID, wsLeft, "started")
+	wsResp, raw, err := ws.announce(ctx, ih, wsID, wsLeft, bittorrent.EventStarted)
 	if err != nil {
 		t.Fatalf("ws announce: %v", err)
 	}
-	checkWSAnnounce(t, wsResp, ih, 1, 0)
+	checkWSAnnounce(t, wsResp, raw, 1, 0)
 
-	hr, err := httpAnnounce(ctx, tr.HTTPURL(), httpAnnounceQuery(ih, httpID, httpPort, httpLeft, "started"))
+	httpc := httpTracker(t, tr)
+	hr, err := httpc.Announce(ctx, announceReq(ih, httpID, httpPort, httpLeft, bittorrent.EventStarted))
 	if err != nil {
 		t.Fatalf("http announce: %v", err)
 	}
-	if hr.complete != 1 || hr.incomplete != 1 || len(hr.peers) != 0 {
-		t.Fatalf("first HTTP announce: complete=%d incomplete=%d peers=%v; want 1, 1 (the WebSocket seeder and itself) and no peers", hr.complete, hr.incomplete, hr.peers)
+	if hr.Counts.Complete != 1 || hr.Counts.Incomplete != 1 || len(hr.Peers) != 0 {
+		t.Fatalf("first HTTP announce: complete=%d incomplete=%d peers=%v; want 1, 1 (the WebSocket seeder and itself) and no peers", hr.Counts.Complete, hr.Counts.Incomplete, peerAddrs(hr))
 	}
 
-	udp := dialUDPTracker(t, tr.UDPAddr)
-	ur, err := udp.announce(udpAnnounce{infoHash: ih, peerID: udpID, left: udpLeft, event: eventStarted, port: udpPort, numWant: -1})
+	udp := udpTracker(t, tr.UDPAddr)
+	ur, err := udp.Announce(ctx, announceReq(ih, udpID, udpPort, udpLeft, bittorrent.EventStarted))
 	if err != nil {
 		t.Fatalf("udp announce: %v", err)
 	}
-	if ur.complete != 1 || ur.incomplete != 2 || !slices.Equal(ur.peers, []netip.AddrPort{httpPeer}) {
-		t.Fatalf("first UDP announce: complete=%d incomplete=%d peers=%v; want 1, 2 and exactly [%v]", ur.complete, ur.incomplete, ur.peers, httpPeer)
+	if ur.Counts.Complete != 1 || ur.Counts.Incomplete != 2 || !slices.Equal(peerAddrs(ur), []netip.AddrPort{httpPeer}) {
+		t.Fatalf("first UDP announce: complete=%d incomplete=%d peers=%v; want 1, 2 and exactly [%v]", ur.Counts.Complete, ur.Counts.Incomplete, peerAddrs(ur), httpPeer)
 	}
 
-	if hr.interval <= 0 || ur.interval <= 0 {
-		t.Errorf("announce intervals: HTTP %d, UDP %d; want positive", hr.interval, ur.interval)
+	if hr.Interval <= 0 || ur.Interval <= 0 {
+		t.Errorf("announce intervals: HTTP %s, UDP %s; want positive", hr.Interval, ur.Interval)
 	}
 
 	// Regular re-announces: each native peer sees the other native peer
 	// only; the WebSocket peer has no address to give.
-	hr, err = httpAnnounce(ctx, tr.HTTPURL(), httpAnnounceQuery(ih, httpID, httpPort, httpLeft, ""))
+	hr, err = httpc.Announce(ctx, announceReq(ih, httpID, httpPort, httpLeft, bittorrent.EventUpdate))
 	if err != nil {
 		t.Fatalf("http re-announce: %v", err)
 	}
-	if hr.complete != 1 || hr.incomplete != 2 || !slices.Equal(hr.peers, []netip.AddrPort{udpPeer}) {
-		t.Fatalf("HTTP re-announce: complete=%d incomplete=%d peers=%v; want 1, 2 and exactly [%v]", hr.complete, hr.incomplete, hr.peers, udpPeer)
+	if hr.Counts.Complete != 1 || hr.Counts.Incomplete != 2 || !slices.Equal(peerAddrs(hr), []netip.AddrPort{udpPeer}) {
+		t.Fatalf("HTTP re-announce: complete=%d incomplete=%d peers=%v; want 1, 2 and exactly [%v]", hr.Counts.Complete, hr.Counts.Incomplete, peerAddrs(hr), udpPeer)
 	}
-	ur, err = udp.announce(udpAnnounce{infoHash: ih, peerID: udpID, left: udpLeft, event: eventNone, port: udpPort, numWant: 50})
+	req := announceReq(ih, udpID, udpPort, udpLeft, bittorrent.EventUpdate)
+	req.NumWant = 50
+	ur, err = udp.Announce(ctx, req)
 	if err != nil {
 		t.Fatalf("udp re-announce: %v", err)
 	}
-	if ur.complete != 1 || ur.incomplete != 2 || !slices.Equal(ur.peers, []netip.AddrPort{httpPeer}) {
-		t.Fatalf("UDP re-announce: complete=%d incomplete=%d peers=%v; want 1, 2 and exactly [%v]", ur.complete, ur.incomplete, ur.peers, httpPeer)
+	if ur.Counts.Complete != 1 || ur.Counts.Incomplete != 2 || !slices.Equal(peerAddrs(ur), []netip.AddrPort{httpPeer}) {
+		t.Fatalf("UDP re-announce: complete=%d incomplete=%d peers=%v; want 1, 2 and exactly [%v]", ur.Counts.Complete, ur.Counts.Incomplete, peerAddrs(ur), httpPeer)
 	}
-	wsResp, err = ws.announce(ctx, ih, wsID, wsLeft, "")
+	wsResp, raw, err = ws.announce(ctx, ih, wsID, wsLeft, bittorrent.EventUpdate)
 	if err != nil {
 		t.Fatalf("ws re-announce: %v", err)
 	}
-	checkWSAnnounce(t, wsResp, ih, 1, 2)
+	checkWSAnnounce(t, wsResp, raw, 1, 2)
 
-	checkScrapes(ctx, t, tr, ws, udp, ih, scrapeCounts{complete: 1, incomplete: 2, downloaded: 0}, "after all three joined")
+	checkScrapes(ctx, t, httpc, ws, udp, ih, bittorrent.Counts{Complete: 1, Incomplete: 2, Downloaded: 0}, "after all three joined")
 
 	// The HTTP leecher completes: one download, and it moves to the seeders.
-	hr, err = httpAnnounce(ctx, tr.HTTPURL(), httpAnnounceQuery(ih, httpID, httpPort, 0, "completed"))
+	hr, err = httpc.Announce(ctx, announceReq(ih, httpID, httpPort, 0, bittorrent.EventCompleted))
 	if err != nil {
 		t.Fatalf("http completed: %v", err)
 	}
-	if hr.complete != 2 || hr.incomplete != 1 {
-		t.Fatalf("HTTP completed: complete=%d incomplete=%d; want 2, 1", hr.complete, hr.incomplete)
+	if hr.Counts.Complete != 2 || hr.Counts.Incomplete != 1 {
+		t.Fatalf("HTTP completed: complete=%d incomplete=%d; want 2, 1", hr.Counts.Complete, hr.Counts.Incomplete)
 	}
-	checkScrapes(ctx, t, tr, ws, udp, ih, scrapeCounts{complete: 2, incomplete: 1, downloaded: 1}, "after HTTP completed")
+	checkScrapes(ctx, t, httpc, ws, udp, ih, bittorrent.Counts{Complete: 2, Incomplete: 1, Downloaded: 1}, "after HTTP completed")
 
 	// A retransmitted "completed" must not count a second download.
-	if _, err := httpAnnounce(ctx, tr.HTTPURL(), httpAnnounceQuery(ih, httpID, httpPort, 0, "completed")); err != nil {
+	if _, err := httpc.Announce(ctx, announceReq(ih, httpID, httpPort, 0, bittorrent.EventCompleted)); err != nil {
 		t.Fatalf("http completed again: %v", err)
 	}
-	checkScrapes(ctx, t, tr, ws, udp, ih, scrapeCounts{complete: 2, incomplete: 1, downloaded: 1}, "after a repeated HTTP completed")
+	checkScrapes(ctx, t, httpc, ws, udp, ih, bittorrent.Counts{Complete: 2, Incomplete: 1, Downloaded: 1}, "after a repeated HTTP completed")
 
 	// UDP stopped: only the UDP leecher leaves.
-	ur, err = udp.announce(udpAnnounce{infoHash: ih, peerID: udpID, left: udpLeft, event: eventStopped, port: udpPort, numWant: -1})
+	ur, err = udp.Announce(ctx, announceReq(ih, udpID, udpPort, udpLeft, bittorrent.EventStopped))
 	if err != nil {
 		t.Fatalf("udp stopped: %v", err)
 	}
-	if len(ur.peers) != 0 {
-		t.Errorf("UDP stopped answered with peers %v; a leaving peer gets none", ur.peers)
+	if len(ur.Peers) != 0 {
+		t.Errorf("UDP stopped answered with peers %v; a leaving peer gets none", peerAddrs(ur))
 	}
-	checkScrapes(ctx, t, tr, ws, udp, ih, scrapeCounts{complete: 2, incomplete: 0, downloaded: 1}, "after UDP stopped")
+	checkScrapes(ctx, t, httpc, ws, udp, ih, bittorrent.Counts{Complete: 2, Incomplete: 0, Downloaded: 1}, "after UDP stopped")
 
-	hr, err = httpAnnounce(ctx, tr.HTTPURL(), httpAnnounceQuery(ih, httpID, httpPort, 0, ""))
+	hr, err = httpc.Announce(ctx, announceReq(ih, httpID, httpPort, 0, bittorrent.EventUpdate))
 	if err != nil {
 		t.Fatalf("http announce after UDP stopped: %v", err)
 	}
-	if hr.complete != 2 || hr.incomplete != 0 || len(hr.peers) != 0 {
-		t.Fatalf("HTTP announce after UDP stopped: complete=%d incomplete=%d peers=%v; want 2, 0 and no peers (the UDP peer left, the WebSocket peer has no address)", hr.complete, hr.incomplete, hr.peers)
+	if hr.Counts.Complete != 2 || hr.Counts.Incomplete != 0 || len(hr.Peers) != 0 {
+		t.Fatalf("HTTP announce after UDP stopped: complete=%d incomplete=%d peers=%v; want 2, 0 and no peers (the UDP peer left, the WebSocket peer has no address)", hr.Counts.Complete, hr.Counts.Incomplete, peerAddrs(hr))
 	}
-	wsResp, err = ws.announce(ctx, ih, wsID, wsLeft, "")
+	wsResp, raw, err = ws.announce(ctx, ih, wsID, wsLeft, bittorrent.EventUpdate)
 	if err != nil {
 		t.Fatalf("ws announce after UDP stopped: %v", err)
 	}
-	checkWSAnnounce(t, wsResp, ih, 2, 0)
+	checkWSAnnounce(t, wsResp, raw, 2, 0)
 }
 
-// checkWSAnnounce checks a WebSocket announce response: right swarm and
-// counts, and no address list of any kind (docs/protocol.md §5.2, §10.1).
-func checkWSAnnounce(t *testing.T, m map[string]json.RawMessage, ih id20, complete, incomplete int64) {
+// checkWSAnnounce checks a WebSocket announce response: right counts (the
+// library matched it to the announce by its info_hash), an interval, and
+// in the message as sent no address list of any kind (docs/protocol.md
+// §5.2, §10.1).
+func checkWSAnnounce(t *testing.T, r *trackerclient.AnnounceResponse, raw []byte, complete, incomplete int) {
 	t.Helper()
-	s, err := jsonString(m, "info_hash")
-	if err != nil {
-		t.Fatalf("ws announce response %v: %v", m, err)
+	if r.Interval <= 0 || slices.Contains(r.Quirks, trackerclient.QuirkNoInterval) {
+		t.Errorf("ws announce response %s: no interval", raw)
 	}
-	if got, err := parseBinaryString(s); err != nil || got != ih {
-		t.Fatalf("ws announce response for info_hash %q (%v), want %x", s, err, ih)
+	if r.Counts.Complete != complete || r.Counts.Incomplete != incomplete {
+		t.Fatalf("ws announce response %s: complete=%d incomplete=%d; want %d, %d", raw, r.Counts.Complete, r.Counts.Incomplete, complete, incomplete)
 	}
-	if _, err := jsonInt(m, "interval"); err != nil {
-		t.Errorf("ws announce response: %v", err)
-	}
-	c, err1 := jsonInt(m, "complete")
-	i, err2 := jsonInt(m, "incomplete")
-	if err1 != nil || err2 != nil || c != complete || i != incomplete {
-		t.Fatalf("ws announce response %v: complete=%d (%v) incomplete=%d (%v); want %d, %d", m, c, err1, i, err2, complete, incomplete)
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("ws announce response %s: %v", raw, err)
 	}
 	for _, k := range []string{"peers", "peers6", "offer", "answer", "failure reason"} {
 		if v, ok := m[k]; ok {
@@ -157,21 +159,13 @@ func checkWSAnnounce(t *testing.T, m map[string]json.RawMessage, ih id20, comple
 
 // checkScrapes scrapes ih over all three transports and wants the same
 // counts from each.
-func checkScrapes(ctx context.Context, t *testing.T, tr *trackerproc.Tracker, ws *wsPeer, udp *udpClient, ih id20, want scrapeCounts, when string) {
+func checkScrapes(ctx context.Context, t *testing.T, httpc *trackerclient.HTTPClient, ws *wsPeer, udp *trackerclient.UDPClient, ih id20, want bittorrent.Counts, when string) {
 	t.Helper()
-	hs, err := httpScrape(ctx, tr.HTTPURL(), ih)
-	if err != nil {
-		t.Fatalf("%s: http scrape: %v", when, err)
-	}
-	us, err := udp.scrape(ih)
-	if err != nil {
-		t.Fatalf("%s: udp scrape: %v", when, err)
-	}
-	wss, err := ws.scrape(ctx, ih)
-	if err != nil {
-		t.Fatalf("%s: ws scrape: %v", when, err)
-	}
-	for name, got := range map[string]scrapeCounts{"http": hs[0], "udp": us[0], "ws": wss} {
+	for name, c := range map[string]trackerclient.Client{"http": httpc, "udp": udp, "ws": ws.c} {
+		got, err := scrapeOne(ctx, c, ih)
+		if err != nil {
+			t.Fatalf("%s: %s scrape: %v", when, name, err)
+		}
 		if got != want {
 			t.Errorf("%s: %s scrape = %+v, want %+v", when, name, got, want)
 		}

@@ -18,8 +18,10 @@ import (
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/torrenttest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
+	"github.com/swarmbridge/swarmbridge/trackerclient"
 )
 
 // TestNativeTransferOverUDP and TestNativeTransferOverHTTP: two
@@ -102,12 +104,11 @@ func testNativeTransfer(t *testing.T, tr *trackerproc.Tracker, announceURL strin
 	// an observer announcing over the same transport gets exactly those two.
 	obsID := randomID(t)
 	const obsPort = 43999
-	var obs announceReply
+	var obsClient trackerclient.Client = httpTracker(t, tr)
 	if strings.HasPrefix(announceURL, "udp://") {
-		obs, err = dialUDPTracker(t, tr.UDPAddr).announce(udpAnnounce{infoHash: ih, peerID: obsID, left: 1, port: obsPort, numWant: -1})
-	} else {
-		obs, err = httpAnnounce(ctx, tr.HTTPURL(), httpAnnounceQuery(ih, obsID, obsPort, 1, "started"))
+		obsClient = udpTracker(t, tr.UDPAddr)
 	}
+	obs, err := obsClient.Announce(ctx, announceReq(ih, obsID, obsPort, 1, bittorrent.EventStarted))
 	if err != nil {
 		t.Fatalf("observer announce: %v", err)
 	}
@@ -116,13 +117,12 @@ func testNativeTransfer(t *testing.T, tr *trackerproc.Tracker, announceURL strin
 		netip.AddrPortFrom(loop, uint16(seeder.LocalPort())),
 		netip.AddrPortFrom(loop, uint16(leecher.LocalPort())),
 	}
-	slices.SortFunc(obs.peers, netip.AddrPort.Compare)
 	slices.SortFunc(wantPeers, netip.AddrPort.Compare)
-	if !slices.Equal(obs.peers, wantPeers) {
-		t.Errorf("observer got peers %v; want the two clients %v", obs.peers, wantPeers)
+	if got := sortedAddrs(obs); !slices.Equal(got, wantPeers) {
+		t.Errorf("observer got peers %v; want the two clients %v", got, wantPeers)
 	}
-	if obs.complete+obs.incomplete != 3 {
-		t.Errorf("observer got complete=%d incomplete=%d; want 3 peers in all", obs.complete, obs.incomplete)
+	if obs.Counts.Complete+obs.Counts.Incomplete != 3 {
+		t.Errorf("observer got complete=%d incomplete=%d; want 3 peers in all", obs.Counts.Complete, obs.Counts.Incomplete)
 	}
 }
 
@@ -178,11 +178,12 @@ func waitFlag(ctx context.Context, t testing.TB, on <-chan struct{}, what string
 }
 
 // waitSwarmSize polls an HTTP scrape until ih has n peers.
-func waitSwarmSize(ctx context.Context, t testing.TB, tr *trackerproc.Tracker, ih id20, n int64) {
+func waitSwarmSize(ctx context.Context, t testing.TB, tr *trackerproc.Tracker, ih id20, n int) {
 	t.Helper()
+	c := httpTracker(t, tr)
 	for {
-		s, err := httpScrape(ctx, tr.HTTPURL(), ih)
-		if err == nil && s[0].complete+s[0].incomplete == n {
+		s, err := scrapeOne(ctx, c, ih)
+		if err == nil && s.Complete+s.Incomplete == n {
 			return
 		}
 		select {

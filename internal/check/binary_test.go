@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/testkit/certstest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
@@ -26,13 +28,31 @@ func TestBuiltBinary(t *testing.T) {
 	tr := trackerproc.Start(t, bin)
 	urls := []string{tr.HTTPURL() + "/announce", "udp://" + tr.UDPAddr + "/announce"}
 
-	out, err := exec.Command(bin, append([]string{"check", "-json"}, urls...)...).Output()
+	out, err := exec.Command(bin, append([]string{"check", "-json"}, append(urls, tr.WSURL())...)...).Output()
 	var rep Report
 	if err != nil || json.Unmarshal(out, &rep) != nil || !rep.OK {
 		t.Fatalf("swarmbridge check: %v\n%s", err, out)
 	}
 	wantRows(t, rep.Trackers[0], allPass("reach")...)
 	wantRows(t, rep.Trackers[1], allPass("connect")...)
+	wantRows(t, rep.Trackers[2], allPassWS()...)
+
+	// wss:// and https:// on a tracker with its own certificate, trusted
+	// with -ca.
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	certstest.WriteSelfSigned(t, cert, key, "tracker.test")
+	tlsTr := trackerproc.Start(t, bin, "SWARMBRIDGE_TLS_CERT="+cert, "SWARMBRIDGE_TLS_KEY="+key)
+	out, err = exec.Command(bin, "check", "-json", "-ca", cert, "wss://"+tlsTr.HTTPAddr, "https://"+tlsTr.HTTPAddr+"/announce").Output()
+	rep = Report{}
+	if err != nil || json.Unmarshal(out, &rep) != nil || !rep.OK {
+		t.Fatalf("swarmbridge check -ca: %v\n%s", err, out)
+	}
+	wantRows(t, rep.Trackers[0], allPassWS()...)
+	wantRows(t, rep.Trackers[1], allPass("reach")...)
+	if err := exec.Command(bin, "check", "wss://"+tlsTr.HTTPAddr).Run(); exitCode(err) != 1 {
+		t.Fatalf("wss without -ca: %v, want exit 1 (untrusted certificate)", err)
+	}
 
 	if err := exec.Command(bin, "check").Run(); exitCode(err) != 2 {
 		t.Fatalf("check without URLs: %v, want exit 2", err)

@@ -21,15 +21,35 @@ import (
 func TestSwarmbridgePassesEveryStep(t *testing.T) {
 	tr := servertest.Start(t, nil, nil)
 	httpURL, udpURL := tr.HTTP.URL+"/announce", "udp://"+tr.UDP.String()+"/announce"
-	rep, code, stderr := runCheck(t, httpURL, udpURL)
-	if code != 0 || !rep.OK || len(rep.Trackers) != 2 {
+	rep, code, stderr := runCheck(t, httpURL, udpURL, tr.WSURL())
+	if code != 0 || !rep.OK || len(rep.Trackers) != 3 {
 		t.Fatalf("exit %d, report %+v, stderr %s", code, rep, stderr)
 	}
 	wantRows(t, rep.Trackers[0], allPass("reach")...)
 	wantRows(t, rep.Trackers[1], allPass("connect")...)
+	wantRows(t, rep.Trackers[2], allPassWS()...)
 	peers := rep.Trackers[1].Steps[3]
 	if !strings.Contains(peers.Detail, "A at 127.0.0.1:") || !strings.Contains(peers.Detail, "complete 1, incomplete 1") || peers.LatencyMS <= 0 {
 		t.Errorf("peers row %+v", peers)
+	}
+	ws := rep.Trackers[2].Steps
+	for i, want := range []string{
+		"A and B connected to 127.0.0.1:",
+		"A (seeder): interval 2m0s, complete 1, incomplete 0",
+		"complete 1, incomplete 0, downloaded 0",
+		`B (leecher, "left": null): complete 1, incomplete 1`,
+		"complete 1, incomplete 1, downloaded 0; the second, unknown hash: zeros",
+		"B got one of A's 2 offers ",
+		"data channel open ",
+		"after A: complete 0, incomplete 1; after B: complete 0, incomplete 0",
+		"complete 0, incomplete 0, downloaded 0",
+	} {
+		if !strings.Contains(ws[i].Detail, want) {
+			t.Errorf("ws %s: %q does not say %q", ws[i].Step, ws[i].Detail, want)
+		}
+	}
+	if d := ws[6].Detail; !strings.Contains(d, "a message passed each way; 127.0.0.1:") || !strings.Contains(d, "(host, udp)") {
+		t.Errorf("webrtc row %q: want the loopback candidate pair", d)
 	}
 	if a, b := rep.Trackers[0].InfoHash, rep.Trackers[1].InfoHash; a == b || len(a) != 40 || a[0] < '8' {
 		t.Errorf("info hashes %s and %s: want two random ones, first byte ≥ 0x80", a, b)
@@ -119,9 +139,10 @@ func TestUnreachableTrackers(t *testing.T) {
 			t.Errorf("%s: %q does not say refused", open, r.Steps[0].Detail)
 		}
 	}
-	wantRows(t, rep.Trackers[2], "connect FAIL")
-	if d := rep.Trackers[2].Steps[0].Detail; !strings.Contains(d, "not yet supported") {
-		t.Errorf("ws: %q", d)
+	wantRows(t, rep.Trackers[2], "connect FAIL", "announce SKIP", "scrape SKIP", "peers SKIP", "scrape-peers SKIP",
+		"offer-relay SKIP", "webrtc SKIP", "stopped SKIP", "scrape-stopped SKIP")
+	if d := rep.Trackers[2].Steps[0].Detail; !strings.Contains(d, "refused") {
+		t.Errorf("ws: %q does not say refused", d)
 	}
 }
 
@@ -143,7 +164,8 @@ func TestGarbageTracker(t *testing.T) {
 }
 
 // fakeTracker is a minimal HTTP tracker that keeps one swarm right but
-// leaves "interval" out of its replies (quirk no-interval).
+// leaves "interval" out of its replies (quirk no-interval) and lists the
+// other peers whatever numwant says (numwant-zero-ignored).
 func fakeTracker(t *testing.T) string {
 	var mu sync.Mutex
 	swarm := map[uint16]bool{} // port → seeder
@@ -186,7 +208,7 @@ func TestStrict(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d", tc.args, code, tc.code)
 		}
 		wantRows(t, rep.Trackers[0], "reach PASS", "announce WARN no-interval", "scrape SKIP", "peers WARN no-interval",
-			"scrape-peers SKIP", "stopped WARN no-interval", "scrape-stopped SKIP")
+			"scrape-peers SKIP", "stopped WARN numwant-zero-ignored no-interval", "scrape-stopped SKIP")
 	}
 }
 
@@ -197,7 +219,11 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{nil, "no tracker URL given"},
 		{[]string{"-infohash", "abc", "udp://x:1"}, `-infohash "abc": want 40 hex digits`},
-		{[]string{"ftp://x/announce"}, `want http://, https:// or udp://`},
+		{[]string{"ftp://x/announce"}, `want http://, https://, udp://, ws:// or wss://`},
+		{[]string{"-ca", "x.pem", "-insecure", "wss://x"}, "-ca and -insecure: give one of them"},
+		{[]string{"-ca", "/nonexistent.pem", "wss://x"}, "-ca: open /nonexistent.pem"},
+		{[]string{"-ca", "check_test.go", "wss://x"}, "-ca check_test.go: no PEM certificate in it"},
+		{[]string{"ws:///announce"}, "has no host"},
 		{[]string{"udp://x"}, "udp:// needs a port"},
 		{[]string{"http:///announce"}, "has no host"},
 		{[]string{"-metrics-addr", ":1", "udp://x:1"}, "-metrics-addr needs -watch"},

@@ -144,9 +144,10 @@ func TestBittorrentTracker(t *testing.T) {
 	requireExternal(t, "node (Node.js 20, see the README's Quick start)", err)
 	tcp, udp := freePorts(t)
 	startServer(t, "listening", "node", filepath.Join(nodeDir, "bt-server.mjs"), "--host", "127.0.0.1",
-		"--tcp-port", fmt.Sprint(tcp), "--udp-port", fmt.Sprint(udp), "--transports", "http,udp")
+		"--tcp-port", fmt.Sprint(tcp), "--udp-port", fmt.Sprint(udp), "--transports", "ws,http,udp")
 	httpURL, udpURL := fmt.Sprintf("http://127.0.0.1:%d/announce", tcp), fmt.Sprintf("udp://127.0.0.1:%d", udp)
-	rep, code, stderr := runCheck(t, httpURL, udpURL)
+	wsURL := fmt.Sprintf("ws://127.0.0.1:%d", tcp)
+	rep, code, stderr := runCheck(t, httpURL, udpURL, wsURL)
 	if code != 0 {
 		t.Errorf("exit %d (warnings only should exit 0); %s", code, stderr)
 	}
@@ -156,7 +157,7 @@ func TestBittorrentTracker(t *testing.T) {
 		"scrape WARN scrape-keys-utf8 downloaded-counts-seeders",
 		"peers WARN peers-include-requester",
 		"scrape-peers WARN scrape-keys-utf8 downloaded-counts-seeders",
-		"stopped PASS",
+		"stopped WARN numwant-zero-ignored",
 		"scrape-stopped WARN scrape-keys-utf8")
 	wantRows(t, rep.Trackers[1],
 		"connect WARN udp-connection-id-is-magic",
@@ -164,11 +165,38 @@ func TestBittorrentTracker(t *testing.T) {
 		"scrape WARN downloaded-counts-seeders",
 		"peers WARN peers-include-requester",
 		"scrape-peers WARN downloaded-counts-seeders",
+		"stopped WARN numwant-zero-ignored",
+		"scrape-stopped PASS")
+	// Over WebSocket: "left": null makes a seeder, "downloaded" is the
+	// seeders again; a scrape of two hashes, the interval (120 s), offers
+	// and answers and a WebRTC connection are all right.
+	wantRows(t, rep.Trackers[2],
+		"connect PASS",
+		"announce PASS",
+		"scrape WARN downloaded-counts-seeders",
+		"peers WARN left-null-counts-as-seeder",
+		"scrape-peers WARN left-null-counts-as-seeder downloaded-counts-seeders",
+		"offer-relay PASS",
+		"webrtc PASS",
 		"stopped PASS",
 		"scrape-stopped PASS")
-	for _, r := range rep.Trackers {
+	for _, r := range rep.Trackers[:2] {
 		if d := r.Steps[4].Detail; d != "complete 1, incomplete 1, downloaded 1" {
 			t.Errorf("%s scrape-peers: %q", r.URL, d)
+		}
+		if d := r.Steps[5].Detail; d != "after A: complete 0, incomplete 1 and 1 peer(s); after B: complete 0, incomplete 0" {
+			t.Errorf("%s stopped: %q", r.URL, d)
+		}
+	}
+	ws := rep.Trackers[2].Steps
+	for i, want := range map[int]string{
+		1: "A (seeder): interval 2m0s, complete 1, incomplete 0",
+		3: `B (leecher, "left": null): complete 2, incomplete 0`,
+		4: "complete 2, incomplete 0, downloaded 2; the second, unknown hash: zeros",
+		7: "after A: complete 1, incomplete 0; after B: complete 0, incomplete 0",
+	} {
+		if ws[i].Detail != want {
+			t.Errorf("ws %s: %q, want %q", ws[i].Step, ws[i].Detail, want)
 		}
 	}
 }

@@ -4,14 +4,22 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/loopbackns"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain runs the tests in a network namespace with loopback only: the
+// webrtc step's peers must never reach a network (the checker gathers
+// loopback candidates for trackers on loopback, and the namespace makes
+// sure). Goroutines left behind fail the run (goleak).
+func TestMain(m *testing.M) {
+	os.Exit(loopbackns.Run(func() int { return trackerproc.RunChecked(m) }))
+}
 
 // runCheck runs the command with args and decodes its -json report.
 func runCheck(t *testing.T, args ...string) (Report, int, string) {
@@ -19,7 +27,7 @@ func runCheck(t *testing.T, args ...string) (Report, int, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	code := Main(ctx, append([]string{"-json", "-timeout", "3s"}, args...), &out, &errOut)
+	code := Main(ctx, append([]string{"-json", "-timeout", "5s"}, args...), &out, &errOut)
 	var rep Report
 	if out.Len() > 0 {
 		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
@@ -61,4 +69,10 @@ func details(r TrackerResult) string {
 // allPass is what a tracker that follows the BEPs gets.
 func allPass(open string) []string {
 	return []string{open + " PASS", "announce PASS", "scrape PASS", "peers PASS", "scrape-peers PASS", "stopped PASS", "scrape-stopped PASS"}
+}
+
+// allPassWS is what a WebSocket tracker that does everything right gets.
+func allPassWS() []string {
+	return []string{"connect PASS", "announce PASS", "scrape PASS", "peers PASS", "scrape-peers PASS",
+		"offer-relay PASS", "webrtc PASS", "stopped PASS", "scrape-stopped PASS"}
 }

@@ -12,32 +12,39 @@ import (
 	"github.com/swarmbridge/swarmbridge/trackerclient"
 )
 
-// probe is what the steps need from one transport. The WebSocket
-// transport adds its own (with offer and WebRTC steps on top).
+// probe is what the steps need from one transport. The WebSocket probe
+// also carries what its offer and WebRTC steps need (wsProbe).
 type probe interface {
 	// openStep names the first step: "reach" (HTTP: TCP, and TLS for
-	// https) or "connect" (UDP: BEP 15 connect).
+	// https) or "connect" (UDP: BEP 15 connect; WebSocket: both peers'
+	// handshakes).
 	openStep() string
 	open(ctx context.Context) (detail string, warns []Warning, err error)
+	// announce sends req for the peer whose id it carries.
 	announce(ctx context.Context, req trackerclient.AnnounceRequest) (*trackerclient.AnnounceResponse, error)
 	// noScrape says why the tracker cannot be scraped (nil: it can).
 	noScrape() error
-	scrape(ctx context.Context, ih bittorrent.InfoHash) (*trackerclient.ScrapeResponse, error)
+	scrape(ctx context.Context, hashes []bittorrent.InfoHash) (*trackerclient.ScrapeResponse, error)
 	close()
 }
 
 type httpProbe struct {
-	u *url.URL
-	c *trackerclient.HTTPClient
+	u   *url.URL
+	c   *trackerclient.HTTPClient
+	tls *tls.Config
 }
 
-func newHTTPProbe(u *url.URL) (*httpProbe, error) {
-	c, err := trackerclient.NewHTTP(u.String(), trackerclient.Options{UserAgent: "swarmbridge-check"})
+func newHTTPProbe(u *url.URL, tc *tls.Config) (*httpProbe, error) {
+	c, err := trackerclient.NewHTTP(u.String(), trackerclient.Options{UserAgent: userAgent, TLSConfig: tc})
 	if err != nil {
 		return nil, err
 	}
-	return &httpProbe{u: u, c: c}, nil
+	return &httpProbe{u: u, c: c, tls: tc}, nil
 }
+
+// userAgent names the checker to trackers (HTTP requests and WebSocket
+// handshakes).
+const userAgent = "swarmbridge-check"
 
 func (p *httpProbe) openStep() string { return "reach" }
 
@@ -61,7 +68,14 @@ func (p *httpProbe) open(ctx context.Context) (string, []Warning, error) {
 	defer conn.Close()
 	detail := "TCP to " + conn.RemoteAddr().String()
 	if p.u.Scheme == "https" {
-		tc := tls.Client(conn, &tls.Config{ServerName: p.u.Hostname(), MinVersion: tls.VersionTLS12})
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if p.tls != nil {
+			cfg = p.tls.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = p.u.Hostname()
+		}
+		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return "", nil, fmt.Errorf("TLS: %w", err)
 		}
@@ -79,8 +93,8 @@ func (p *httpProbe) noScrape() error {
 	return err
 }
 
-func (p *httpProbe) scrape(ctx context.Context, ih bittorrent.InfoHash) (*trackerclient.ScrapeResponse, error) {
-	return p.c.Scrape(ctx, []bittorrent.InfoHash{ih})
+func (p *httpProbe) scrape(ctx context.Context, hashes []bittorrent.InfoHash) (*trackerclient.ScrapeResponse, error) {
+	return p.c.Scrape(ctx, hashes)
 }
 
 func (p *httpProbe) close() { _ = p.c.Close() }
@@ -120,8 +134,8 @@ func (p *udpProbe) announce(ctx context.Context, req trackerclient.AnnounceReque
 
 func (p *udpProbe) noScrape() error { return nil }
 
-func (p *udpProbe) scrape(ctx context.Context, ih bittorrent.InfoHash) (*trackerclient.ScrapeResponse, error) {
-	return p.c.Scrape(ctx, []bittorrent.InfoHash{ih})
+func (p *udpProbe) scrape(ctx context.Context, hashes []bittorrent.InfoHash) (*trackerclient.ScrapeResponse, error) {
+	return p.c.Scrape(ctx, hashes)
 }
 
 func (p *udpProbe) close() { _ = p.c.Close() }

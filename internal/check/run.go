@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"net/url"
@@ -22,6 +23,9 @@ type Checker struct {
 	InfoHash *bittorrent.InfoHash
 	// Strict makes warnings count as failures.
 	Strict bool
+	// TLS configures https:// and wss:// trackers (a private CA, or no
+	// verification); nil uses the system roots.
+	TLS *tls.Config
 }
 
 // Run checks every URL and returns the report. With random hashes the
@@ -50,7 +54,12 @@ func (c *Checker) Run(ctx context.Context, urls []string) Report {
 // Check runs the steps against one tracker URL (already validated by
 // parseURL).
 func (c *Checker) Check(ctx context.Context, rawURL string) (res TrackerResult) {
-	s := &session{a: simPeer{name: "A", left: 0}, b: simPeer{name: "B", left: 1 << 20}}
+	s := &session{
+		a:       simPeer{name: "A", left: 0},
+		b:       simPeer{name: "B", left: 1 << 20},
+		timeout: c.Timeout,
+		afterB:  bittorrent.Counts{Complete: 1, Incomplete: 1},
+	}
 	if c.InfoHash != nil {
 		s.ih = *c.InfoHash
 	} else {
@@ -83,6 +92,11 @@ func (c *Checker) Check(ctx context.Context, rawURL string) (res TrackerResult) 
 	}
 	s.p = p
 	defer p.close()
+	if wp, ok := p.(*wsProbe); ok {
+		wp.bind(s.a.id, s.b.id)
+		// B joins as WebTorrent does from a magnet link: "left": null.
+		s.b.left = bittorrent.LeftUnknown
+	}
 	passed := map[string]bool{}
 	for _, st := range plan(p) {
 		r := StepResult{Step: st.name}
@@ -92,7 +106,7 @@ func (c *Checker) Check(ctx context.Context, rawURL string) (res TrackerResult) 
 			continue
 		}
 		s.latency = 0
-		sctx, cancel := context.WithTimeout(ctx, c.Timeout)
+		sctx, cancel := context.WithTimeout(ctx, c.Timeout*time.Duration(max(st.scale, 1)))
 		o := st.run(sctx, s)
 		cancel()
 		r.Status, r.Detail, r.Failure, r.Warnings = o.status, o.detail, o.failure, o.warnings
@@ -119,11 +133,11 @@ func (c *Checker) cleanUp(ctx context.Context, s *session) {
 func (c *Checker) probeFor(u *url.URL) (probe, error) {
 	switch u.Scheme {
 	case "http", "https":
-		return newHTTPProbe(u)
+		return newHTTPProbe(u, c.TLS)
 	case "udp":
 		return newUDPProbe(u, c.Timeout)
 	case "ws", "wss":
-		return nil, fmt.Errorf("%s:// trackers are not yet supported by swarmbridge check (http, https and udp are)", u.Scheme)
+		return newWSProbe(u, c.TLS)
 	}
 	return nil, fmt.Errorf("unsupported scheme %q", u.Scheme)
 }

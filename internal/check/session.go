@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,15 @@ type session struct {
 	randomHash bool
 	a, b       simPeer
 	latency    time.Duration
+	// timeout is -timeout: what one request may take.
+	timeout time.Duration
+
+	// afterB are the counts the swarm should have once B joined, and
+	// bWarns the quirks that made them differ from complete 1,
+	// incomplete 1 (a tracker that counts a "left": null peer as a
+	// seeder).
+	afterB bittorrent.Counts
+	bWarns []Warning
 }
 
 // outcome is what a step function reports; the runner adds the name and
@@ -63,8 +73,8 @@ func (s *session) announce(ctx context.Context, p *simPeer, ev bittorrent.Event)
 	return r, err
 }
 
-func (s *session) scrape(ctx context.Context) (*trackerclient.ScrapeResponse, error) {
-	return timed(s, func() (*trackerclient.ScrapeResponse, error) { return s.p.scrape(ctx, s.ih) })
+func (s *session) scrape(ctx context.Context, hashes []bittorrent.InfoHash) (*trackerclient.ScrapeResponse, error) {
+	return timed(s, func() (*trackerclient.ScrapeResponse, error) { return s.p.scrape(ctx, hashes) })
 }
 
 // failed turns an error into a FAIL, with the tracker's own text when it
@@ -121,29 +131,57 @@ func countsText(c bittorrent.Counts) string {
 	return fmt.Sprintf("complete %d, incomplete %d", c.Complete, c.Incomplete)
 }
 
+// scrapeWant is what a scrape should report for the swarm.
+type scrapeWant struct {
+	counts bittorrent.Counts // complete and incomplete; downloaded is checked apart
+	// absentOK: a missing entry passes (a swarm that emptied may be
+	// gone: BEP 48 lists only torrents with statistics).
+	absentOK bool
+	// unknown adds a second hash nobody announced to the request, which
+	// must come back with zeros or not at all.
+	unknown bool
+	// warns are quirks already seen that explain the counts.
+	warns []Warning
+}
+
 // checkScrape compares one scrape with the counts the swarm should have.
-// A missing entry fails unless absentOK (a swarm that emptied may be
-// gone: BEP 48 lists only torrents with statistics).
-func (s *session) checkScrape(ctx context.Context, complete, incomplete int, absentOK bool) outcome {
+func (s *session) checkScrape(ctx context.Context, want scrapeWant) outcome {
 	if err := s.p.noScrape(); err != nil {
 		return outcome{status: Skip, detail: err.Error()}
 	}
-	r, err := s.scrape(ctx)
+	hashes := []bittorrent.InfoHash{s.ih}
+	var unknown bittorrent.InfoHash
+	if want.unknown {
+		unknown = randomInfoHash()
+		hashes = append(hashes, unknown)
+	}
+	r, err := s.scrape(ctx, hashes)
 	if err != nil {
 		return s.failed("scrape", err)
 	}
-	warns := quirkWarnings(r.Quirks)
+	warns := append(slices.Clone(want.warns), quirkWarnings(r.Quirks)...)
+	var problems []string
+	unknownText := ""
+	if want.unknown {
+		switch c, ok := r.Files[unknown]; {
+		case !ok:
+			unknownText = "; the second, unknown hash left out"
+		case c == bittorrent.Counts{}:
+			unknownText = "; the second, unknown hash: zeros"
+		default:
+			problems = append(problems, fmt.Sprintf("the scrape reports %s for a hash nobody announced", countsText(c)))
+		}
+	}
 	c, ok := r.Files[s.ih]
 	if !ok {
-		if absentOK {
-			return verdict("the swarm is gone: no entry in the reply", nil, warns)
+		if want.absentOK {
+			return verdict("the swarm is gone: no entry in the reply"+unknownText, problems, warns)
 		}
-		return verdict("no entry for the info hash in the reply", []string{"the scrape does not report the swarm"}, warns)
+		return verdict("no entry for the info hash in the reply"+unknownText, append(problems, "the scrape does not report the swarm"), warns)
 	}
-	detail := countsText(c) + fmt.Sprintf(", downloaded %d", c.Downloaded)
-	var problems []string
-	if c.Complete != complete || c.Incomplete != incomplete {
-		problems = append(problems, fmt.Sprintf("want complete %d, incomplete %d", complete, incomplete))
+	detail := countsText(c) + fmt.Sprintf(", downloaded %d", c.Downloaded) + unknownText
+	if c.Complete != want.counts.Complete || c.Incomplete != want.counts.Incomplete {
+		problems = append(problems, "want "+countsText(want.counts))
 	}
 	// No peer sent "completed", so a new swarm has no downloads; a real
 	// swarm given with -infohash may have some from before.

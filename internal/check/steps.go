@@ -9,31 +9,34 @@ import (
 )
 
 // step is one row of the report. It runs only when every step in needs
-// passed (PASS or WARN).
+// passed (PASS or WARN), within -timeout times scale (1 when unset).
 type step struct {
 	name  string
 	needs []string
+	scale int
 	run   func(ctx context.Context, s *session) outcome
 }
 
-// plan is the step list of the HTTP and UDP checks. The WebSocket check
-// will reuse announce, scrape and stopped and add its offer and WebRTC
-// steps after "peers".
+// plan is the step list of the HTTP and UDP checks; WebSocket trackers
+// get wsPlan.
 func plan(p probe) []step {
+	if _, ok := p.(*wsProbe); ok {
+		return wsPlan()
+	}
 	open := p.openStep()
 	return []step{
 		{name: open, run: stepOpen},
 		{name: "announce", needs: []string{open}, run: stepAnnounce},
 		{name: "scrape", needs: []string{"announce"}, run: func(ctx context.Context, s *session) outcome {
-			return s.checkScrape(ctx, 1, 0, false)
+			return s.checkScrape(ctx, scrapeWant{counts: bittorrent.Counts{Complete: 1}})
 		}},
 		{name: "peers", needs: []string{"announce"}, run: stepPeers},
 		{name: "scrape-peers", needs: []string{"peers"}, run: func(ctx context.Context, s *session) outcome {
-			return s.checkScrape(ctx, 1, 1, false)
+			return s.checkScrape(ctx, scrapeWant{counts: bittorrent.Counts{Complete: 1, Incomplete: 1}})
 		}},
 		{name: "stopped", needs: []string{"announce"}, run: stepStopped},
 		{name: "scrape-stopped", needs: []string{"stopped"}, run: func(ctx context.Context, s *session) outcome {
-			return s.checkScrape(ctx, 0, 0, true)
+			return s.checkScrape(ctx, scrapeWant{absentOK: true})
 		}},
 	}
 }
@@ -104,11 +107,18 @@ func stepPeers(ctx context.Context, s *session) outcome {
 	return verdict(detail, problems, warns)
 }
 
-// stepStopped: A then B stop; the last reply must count nobody.
+// stepStopped: A then B stop; the last reply must count nobody. A stops
+// with numwant 0 while B is still there, so a reply that lists peers
+// anyway shows the tracker ignores it.
 func stepStopped(ctx context.Context, s *session) outcome {
 	var detail string
 	var last *bittorrent.Counts
 	var warns []Warning
+	addWarn := func(w Warning) {
+		if !slices.Contains(warns, w) {
+			warns = append(warns, w)
+		}
+	}
 	for _, p := range []*simPeer{&s.a, &s.b} {
 		if !p.up {
 			continue
@@ -121,11 +131,13 @@ func stepStopped(ctx context.Context, s *session) outcome {
 			detail += "; "
 		}
 		detail += fmt.Sprintf("after %s: %s", p.name, countsText(r.Counts))
+		if len(r.Peers) > 0 {
+			detail += fmt.Sprintf(" and %d peer(s)", len(r.Peers))
+			addWarn(warnNumwantZeroIgnored)
+		}
 		last = &r.Counts
 		for _, w := range quirkWarnings(r.Quirks) {
-			if !slices.Contains(warns, w) {
-				warns = append(warns, w)
-			}
+			addWarn(w)
 		}
 	}
 	var problems []string

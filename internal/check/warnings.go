@@ -18,6 +18,10 @@ var (
 		"the reply lists the announcing peer's own address: harmless (clients skip themselves) but it takes a place in numwant"}
 	warnCountsExcludeRequester = Warning{"counts-exclude-requester",
 		"the announce reply's counts leave out the announcing peer, while its scrape and most trackers count it"}
+	warnNumwantZeroIgnored = Warning{"numwant-zero-ignored",
+		`a "stopped" announce asking for no peers (numwant 0) got peers anyway (bittorrent-tracker reads 0 as "the default, 50"): a wasted reply, and clients that ask for 0 to save bandwidth do not get their way`}
+	warnLeftNullIsSeeder = Warning{"left-null-counts-as-seeder",
+		`a peer that announced "left": null, what WebTorrent sends for a magnet link whose metadata it does not have yet, is counted as a seeder (bittorrent-tracker reads null as 0): swarms look seeded when nobody has the data`}
 	warnConnIDMagic = Warning{"udp-connection-id-is-magic",
 		"the UDP connection id is BEP 15's protocol constant (bittorrent-tracker), so the tracker cannot tell spoofed source addresses: anyone can announce in someone else's name"}
 )

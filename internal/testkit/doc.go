@@ -12,6 +12,5 @@
 //     only "lo", for browser and WebRTC tests.
 //   - torrenttest makes torrents and anacrolix/torrent clients.
 //   - bencodetest is a strict bencode decoder for checking responses.
-//   - binstrtest converts ids to and from WebTorrent's binary strings.
 //   - certstest writes throw-away TLS certificates.
 package testkit

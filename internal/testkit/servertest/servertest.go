@@ -5,8 +5,11 @@ package servertest
 
 import (
 	"context"
+	"io"
+	"log"
 	"net"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +25,7 @@ import (
 type Tracker struct {
 	Server *server.Server
 	// HTTP serves WebSocket upgrades, announces, scrapes and the rest of
-	// the TCP port; HTTP.URL is its http:// base URL.
+	// the TCP port; HTTP.URL is its http:// (or https://) base URL.
 	HTTP *httptest.Server
 	// UDP is the address of the UDP tracker.
 	UDP *net.UDPAddr
@@ -54,6 +57,18 @@ func openDatabase(t testing.TB, cfg config.Config) *server.Database {
 // in a test (sub-second timeouts), and serves it until the test ends.
 func Start(t testing.TB, env []string, mod func(*config.Config)) *Tracker {
 	t.Helper()
+	return start(t, env, mod, false)
+}
+
+// StartTLS is Start with TLS on the TCP port (https:// and wss://), under
+// httptest's certificate for 127.0.0.1 (HTTP.Certificate()).
+func StartTLS(t testing.TB, env []string, mod func(*config.Config)) *Tracker {
+	t.Helper()
+	return start(t, env, mod, true)
+}
+
+func start(t testing.TB, env []string, mod func(*config.Config), withTLS bool) *Tracker {
+	t.Helper()
 	cfg, err := config.Load(env)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +83,13 @@ func Start(t testing.TB, env []string, mod func(*config.Config)) *Tracker {
 	}
 	ts := httptest.NewUnstartedServer(srv)
 	ts.Config = srv.HTTPServer()
-	ts.Start()
+	if withTLS {
+		// Tests refuse the certificate on purpose; keep the log quiet.
+		ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+		ts.StartTLS()
+	} else {
+		ts.Start()
+	}
 	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		ts.Close()
@@ -88,3 +109,6 @@ func Start(t testing.TB, env []string, mod func(*config.Config)) *Tracker {
 	})
 	return &Tracker{Server: srv, HTTP: ts, UDP: uc.LocalAddr().(*net.UDPAddr)}
 }
+
+// WSURL is the tracker's ws:// (or wss://) URL.
+func (tr *Tracker) WSURL() string { return "ws" + strings.TrimPrefix(tr.HTTP.URL, "http") }
