@@ -70,6 +70,10 @@ type Schedule struct {
 	Attempts int
 }
 
+// wait is how long attempt n (from 1) waits for its reply: First, doubled
+// for each attempt before it, as BEP 15 does.
+func (s Schedule) wait(n int) time.Duration { return s.First << (n - 1) }
+
 // BEP15Schedule is BEP 15's schedule: 15·2^n seconds for n = 0…8, which
 // gives up after more than an hour. Interactive tools want something like
 // Schedule{First: time.Second, Attempts: 3}.

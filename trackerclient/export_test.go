@@ -8,3 +8,6 @@ func SetClock(c *UDPClient, now func() time.Time) {
 	c.now = now
 	c.mu.Unlock()
 }
+
+// ScheduleWait exposes Schedule.wait to the tests.
+func ScheduleWait(s Schedule, n int) time.Duration { return s.wait(n) }

@@ -226,7 +226,6 @@ func (c *UDPClient) roundTripWith(ctx context.Context, op string, build func(tid
 	defer c.unregister(tid)
 	stray0, bad0 := c.strayTID.Load(), c.malformed.Load()
 	start := time.Now()
-	wait := c.sched.First
 	for attempt := 1; ; attempt++ {
 		pkt, err := build(tid)
 		if err != nil {
@@ -235,7 +234,7 @@ func (c *UDPClient) roundTripWith(ctx context.Context, op string, build func(tid
 		if err := c.send(pkt); err != nil {
 			return nil, fmt.Errorf("udp %s to %s: %w", op, c.hostport, err)
 		}
-		t := time.NewTimer(wait)
+		t := time.NewTimer(c.sched.wait(attempt))
 		select {
 		case r := <-ch:
 			t.Stop()
@@ -251,7 +250,6 @@ func (c *UDPClient) roundTripWith(ctx context.Context, op string, build func(tid
 		if attempt >= c.sched.Attempts {
 			return nil, c.timeoutErr(op, attempt, start, stray0, bad0, nil)
 		}
-		wait *= 2
 	}
 }
 

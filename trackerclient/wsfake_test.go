@@ -266,7 +266,7 @@ func TestWSCloseDuringRead(t *testing.T) {
 	if err := <-errc; !errors.Is(err, trackerclient.ErrClosed) {
 		t.Fatalf("announce during Close: %v", err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
+	if d := time.Since(start); d > 10*time.Second { // a hang, not a speed check
 		t.Fatalf("Close took %s", d)
 	}
 	if _, ok := <-c.Messages(); ok {
