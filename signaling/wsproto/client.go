@@ -157,8 +157,11 @@ func handshake(ctx context.Context, nc net.Conn, u *url.URL, opts DialOptions) (
 		!strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
 		return nil, fmt.Errorf("%w: bad Sec-WebSocket-Accept or Upgrade", errHandshake)
 	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("%w: %w", errHandshake, ctx.Err())
+	// Once stop reports the context callback did not run, it never will:
+	// only then may the deadline be cleared, or a context ending right now
+	// could leave a past deadline on the connection handed back.
+	if !stop() || ctx.Err() != nil {
+		return nil, fmt.Errorf("%w: %w", errHandshake, context.Cause(ctx))
 	}
 	_ = nc.SetDeadline(time.Time{})
 	max := opts.MaxMessageSize
