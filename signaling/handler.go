@@ -53,7 +53,7 @@ func New(cfg Config) (*Handler, error) {
 		stop:     stop,
 		async:    mayBlock(cfg.Swarms),
 		pool:     workerPool{max: cfg.Workers},
-		dec: wire.Decoder{MaxOffers: cfg.MaxOffers, MaxScrapeHashes: cfg.MaxScrapeHashes},
+		dec:      wire.Decoder{MaxOffers: cfg.MaxOffers, MaxScrapeHashes: cfg.MaxScrapeHashes},
 		eng: engine.New(engine.Config{
 			MaxMessageSize: cfg.MaxMessageSize,
 			SendQueueLen:   cfg.SendQueueLen,
