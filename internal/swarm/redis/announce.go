@@ -33,6 +33,10 @@ func (st *Store) Announce(ctx context.Context, req *swarm.AnnounceRequest, res *
 		strconv.Itoa(max(req.NumWant, 0)),
 		familiesArg(req.Families),
 		fmtInt(exp),
+		"",
+	}
+	if req.Peer.Kind == swarm.WebRTC && req.NumWant > 0 {
+		args[14] = st.liveNodes()
 	}
 	ctx, cancel := st.opContext(ctx)
 	defer cancel()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -66,10 +67,12 @@ type Store struct {
 	client  rueidis.Client
 	script  *rueidis.Lua
 	sha     string
+	prefix  string
 	bases   []string
 	now     func() time.Time
 	timeout time.Duration
 	graceMS string
+	live    atomic.Pointer[func() string] // see SkipDeadNodes
 }
 
 var _ swarm.Store = (*Store)(nil)
@@ -130,6 +133,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		client:  client,
 		script:  rueidis.NewLuaScript(scriptSource),
 		sha:     scriptSHA(scriptSource),
+		prefix:  prefix,
 		bases:   makeBases(prefix),
 		now:     now,
 		timeout: timeout,
@@ -145,6 +149,38 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 // Close releases the connections. The Store must not be used after.
 func (st *Store) Close() {
 	st.client.Close()
+}
+
+// MayBlock implements swarm.Blocking: every call is a round trip to Redis.
+func (st *Store) MayBlock() bool { return true }
+
+// Client is the store's Redis client, for what else the tracker keeps in
+// the same Redis (the cluster's node registry and relay channels). It is
+// closed with the store.
+func (st *Store) Client() rueidis.Client { return st.client }
+
+// KeyPrefix is the prefix every key of the store starts with.
+func (st *Store) KeyPrefix() string { return st.prefix }
+
+// Timeout is the bound of every call to Redis.
+func (st *Store) Timeout() time.Duration { return st.timeout }
+
+// SkipDeadNodes makes announces pick only WebRTC peers whose owner's node
+// (swarm.Owner.Node) is live. live returns the live nodes' ids, two
+// big-endian bytes each, and is called once per announce that wants
+// peers, so it must be cheap (an atomic load); "" turns the filter off.
+// The filter runs in the announce's script: still one round trip, and
+// peers of a node that died stop being handed out as soon as live stops
+// naming it, long before their entries expire. Call it before the store
+// is used.
+func (st *Store) SkipDeadNodes(live func() string) { st.live.Store(&live) }
+
+// liveNodes is the argument SkipDeadNodes's function gives, or "".
+func (st *Store) liveNodes() string {
+	if f := st.live.Load(); f != nil {
+		return (*f)()
+	}
+	return ""
 }
 
 // Ping checks that every Redis node answers within ctx and the store's
