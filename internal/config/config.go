@@ -69,6 +69,12 @@ type Config struct {
 	TLSKey  string `env:"TLS_KEY" envDefault:"" help:"PEM private key file for TLS_CERT; reloaded on SIGHUP"`
 
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s" check:">0" help:"how long shutdown waits for connections to close before dropping them (duration, {check})"`
+
+	// Distributed mode (store.go).
+	Store          string        `env:"STORE" envDefault:"memory" oneof:"memory redis" help:"where the swarms live: {check}; memory keeps them in this process, redis in a Redis shared by every node that points at it with the same REDIS_KEY_PREFIX, so that several nodes behind a load balancer serve one set of swarms"`
+	RedisURL       string        `env:"REDIS_URL" envDefault:"" help:"the Redis of STORE=redis: redis://[[user]:password@]host[:port][/db], rediss://... for TLS, or redis+cluster://host:port,host:port,... (rediss+cluster://) for a Redis Cluster, naming one or more of its nodes"`
+	RedisKeyPrefix string        `env:"REDIS_KEY_PREFIX" envDefault:"swarmbridge:" help:"start of every Redis key and channel of STORE=redis, so that separate trackers can share one Redis (no braces)"`
+	RedisTimeout   time.Duration `env:"REDIS_TIMEOUT" envDefault:"2s" check:">0" help:"longest wait for one Redis call; a slower one fails, and its client gets a failure it can read (duration, {check})"`
 }
 
 // NativeTTL is how long an HTTP or UDP peer lives without announcing.
@@ -246,6 +252,7 @@ func (c *Config) Validate() error {
 	if c.InfoHashAllowlist != "" && c.InfoHashDenylist != "" {
 		bad("InfoHashAllowlist", "INFOHASH_ALLOWLIST and INFOHASH_DENYLIST cannot both be set")
 	}
+	c.validateStore(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
 	}
