@@ -19,7 +19,6 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/check"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/server"
-	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
 )
 
 func main() {
@@ -56,9 +55,17 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
+	// In Redis mode this connects and joins the cluster: an unreachable
+	// Redis stops start-up with the reason.
+	backend, err := server.OpenBackend(ctx, cfg, log)
+	if err != nil {
+		log.Error().Err(err).Msg("swarmbridge cannot start")
+		return 1
+	}
+	defer backend.Close()
 	// New reads the certificate and the list files, so a bad one stops
 	// start-up before any port is taken.
-	srv, err := server.New(server.Options{Config: cfg, Logger: log, Store: memory.New(memory.Options{})})
+	srv, err := server.New(server.Options{Config: cfg, Logger: log, Store: backend.Store, Cluster: backend.Cluster})
 	if err != nil {
 		log.Error().Err(err).Msg("swarmbridge cannot start")
 		return 1

@@ -33,7 +33,7 @@ func (n *Node) subscribe(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		n.o.OnError("subscribe")
+		n.failed(opSubscribe)
 		if !failing.Swap(true) {
 			n.log.Warn().Err(err).Uint16("node", n.id).Msg("relay inbox subscription lost; subscribing again")
 		}
@@ -63,7 +63,7 @@ func (n *Node) receive(m rueidis.PubSubMessage) {
 		return
 	}
 	if err := readBatch([]byte(m.Message), d.Deliver); err != nil {
-		n.o.OnError("inbox")
+		n.failed(opInbox)
 		n.errLog.Warn().Err(err).Str("channel", m.Channel).Msg("unreadable relay batch")
 	}
 }

@@ -50,10 +50,6 @@ type Options struct {
 	MaxPending int
 	// Logger gets what goes wrong and what recovers.
 	Logger zerolog.Logger
-	// OnError, if set, is called for every failed call to Redis with what
-	// it was: "heartbeat", "publish", "subscribe", or "inbox" for a batch
-	// this node could not read. It must not block.
-	OnError func(op string)
 }
 
 // Deliverer is the node's relay: signaling.Handler. Its open connections
@@ -86,7 +82,8 @@ type Node struct {
 	idLost  atomic.Bool
 	inboxUp atomic.Bool
 
-	out outbox
+	out  outbox
+	errs [numOps]atomic.Uint64 // failed calls to Redis, by op
 
 	// crash makes Run end without deregistering, as a killed process
 	// would (tests).
@@ -129,9 +126,6 @@ func Join(ctx context.Context, o Options) (*Node, error) {
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = DefaultMaxPending
-	}
-	if o.OnError == nil {
-		o.OnError = func(string) {}
 	}
 	var tok [16]byte
 	if _, err := rand.Read(tok[:]); err != nil {
@@ -210,6 +204,35 @@ func (n *Node) Ready() error {
 		return nil
 	}
 	return errors.New(strings.Join(problems, "; "))
+}
+
+// The calls to Redis whose failures Errors counts.
+const (
+	opHeartbeat = iota
+	opPublish
+	opSubscribe
+	opInbox
+	numOps
+)
+
+var opNames = [numOps]string{"heartbeat", "publish", "subscribe", "inbox"}
+
+// ErrorOps lists the ops Errors reports, for pre-registering metrics.
+func ErrorOps() []string { return opNames[:] }
+
+// failed counts a failed call.
+func (n *Node) failed(op int) { n.errs[op].Add(1) }
+
+// Errors returns how many calls to Redis failed since Join, by what they
+// were: "heartbeat", "publish", "subscribe" (the inbox subscription broke
+// or could not be made), or "inbox" for a published batch this node could
+// not read.
+func (n *Node) Errors() map[string]uint64 {
+	m := make(map[string]uint64, numOps)
+	for i, name := range opNames {
+		m[name] = n.errs[i].Load()
+	}
+	return m
 }
 
 // Status is what the node knows of the whole cluster.

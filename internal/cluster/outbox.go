@@ -178,7 +178,7 @@ func (n *Node) send(ctx context.Context, bs []*batch) bool {
 		}
 	}
 	if failed {
-		n.o.OnError("publish")
+		n.failed(opPublish)
 	}
 	return !failed
 }

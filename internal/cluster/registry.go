@@ -89,7 +89,7 @@ func (n *Node) heartbeats(ctx context.Context) {
 				n.log.Error().Uint16("node", n.id).Msg("another node took this node's id while its heartbeats failed; offers and answers for its connections may go astray until it is restarted")
 			}
 		case err != nil:
-			n.o.OnError("heartbeat")
+			n.failed(opHeartbeat)
 			n.mu.Lock()
 			n.lastErr = err
 			n.mu.Unlock()

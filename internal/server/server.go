@@ -17,6 +17,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/certs"
 	"github.com/swarmbridge/swarmbridge/internal/clientip"
+	"github.com/swarmbridge/swarmbridge/internal/cluster"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/httptracker"
 	"github.com/swarmbridge/swarmbridge/internal/metrics"
@@ -31,6 +32,9 @@ type Options struct {
 	Config config.Config
 	Logger zerolog.Logger
 	Store  swarm.Store
+	// Cluster is this node's membership of a cluster sharing Store (a
+	// Backend's, in Redis mode); nil for a tracker of its own.
+	Cluster *cluster.Node
 }
 
 // Server is the assembled tracker.
@@ -41,6 +45,7 @@ type Server struct {
 	mux  *http.ServeMux
 
 	store   swarm.Store
+	cluster *cluster.Node   // nil for a tracker of its own
 	certs   *certs.Reloader // nil without TLS
 	started time.Time
 	log     zerolog.Logger
@@ -59,14 +64,15 @@ func New(o Options) (*Server, error) {
 	c := o.Config
 	addrs := clientip.New(c.Proxies())
 	m := metrics.New()
-	m.Store(o.Store)
+	store := countFailures(o.Store, o.Cluster, m)
+	m.Store(store)
 	g, err := newGuard(c, m)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	ws, err := signaling.New(signaling.Config{
 		Observer:           m.WebSocket(),
-		Swarms:             signalstore.New(o.Store, c.PeerTTL),
+		Swarms:             signalstore.New(store, c.PeerTTL),
 		Logger:             o.Logger.With().Str("transport", bittorrent.TransportWS.String()).Logger(),
 		ClientAddr:         addrs.ClientAddr,
 		AnnounceInterval:   c.AnnounceInterval,
@@ -83,12 +89,17 @@ func New(o Options) (*Server, error) {
 		AnnouncesPerConn:   c.WSAnnouncesPerConn,
 		IdleTimeout:        c.WSIdleTimeout,
 		Policy:             g.policy(),
+		NodeID:             nodeID(o.Cluster),
+		Router:             router(o.Cluster),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	if o.Cluster != nil {
+		o.Cluster.Attach(ws)
+	}
 	ht, err := httptracker.New(httptracker.Config{
-		Store:           o.Store,
+		Store:           store,
 		ClientAddr:      addrs.ClientAddr,
 		Interval:        c.NativeInterval,
 		PeerTTL:         c.NativeTTL(),
@@ -104,7 +115,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	udp, err := udptracker.New(udptracker.Config{
-		Store:          o.Store,
+		Store:          store,
 		Interval:       c.NativeInterval,
 		PeerTTL:        c.NativeTTL(),
 		DefaultNumWant: c.NumWant(),
@@ -118,7 +129,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{ws: ws, http: ht, udp: udp, log: o.Logger, conf: c, store: o.Store, started: time.Now(), metrics: m, guard: g}
+	s := &Server{ws: ws, http: ht, udp: udp, log: o.Logger, conf: c, store: store, cluster: o.Cluster, started: time.Now(), metrics: m, guard: g}
 	if c.TLSCert != "" {
 		if s.certs, err = certs.New(c.TLSCert, c.TLSKey); err != nil {
 			return nil, fmt.Errorf("server: %w", err)
