@@ -103,8 +103,8 @@ func TestStatusCountsTheWholeCluster(t *testing.T) {
 }
 
 // A node that dies (its heartbeats stop, and it cannot say goodbye) has
-// its peers stop being offered within TTL + Heartbeat; relays for it are
-// refused as target_gone at once from then on.
+// its peers stop being offered within TTL + Heartbeat, while they still
+// count; its clients that reconnect to another node carry on there.
 func TestPeersOfADeadNodeStopBeingOffered(t *testing.T) {
 	url := redistest.Shared(t)
 	prefix := redistest.Prefix(t)
@@ -115,7 +115,8 @@ func TestPeersOfADeadNodeStopBeingOffered(t *testing.T) {
 	seeEachOther(t, a, b)
 	ih := wspeer.NewID()
 	onB := wspeer.Dial(t, b.ws)
-	onB.Send(wspeer.Announce(ih, wspeer.NewID(), "started", 0))
+	bID := wspeer.NewID()
+	onB.Send(wspeer.Announce(ih, bID, "started", 0))
 	onB.Next(5 * time.Second)
 
 	onA := wspeer.Dial(t, a.ws)
@@ -138,7 +139,7 @@ func TestPeersOfADeadNodeStopBeingOffered(t *testing.T) {
 		if a.obs.dropped(signaling.DropNoTarget) == before+1 {
 			break
 		}
-		if time.Since(died) > bound+500*time.Millisecond {
+		if time.Since(died) > bound+time.Second {
 			t.Fatalf("node b's peer was still offered %v after b died; the bound is %v", time.Since(died), bound)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -146,5 +147,24 @@ func TestPeersOfADeadNodeStopBeingOffered(t *testing.T) {
 	t.Logf("offers stopped %v after the node died (bound %v)", time.Since(died), bound)
 	if c, i := onA.ScrapeCounts(ih); c+i != 2 {
 		t.Fatalf("scrape counts %d+%d, want b's peer still counted until it expires", c, i)
+	}
+
+	// b's client reconnects to a and announces again: its entry moves to
+	// the new connection (last announcer wins) and it is offered again,
+	// and its answer reaches the offerer.
+	moved := wspeer.Dial(t, a.ws)
+	moved.Send(wspeer.Announce(ih, bID, "", 0))
+	if m := moved.Next(5 * time.Second); m.Num("complete")+m.Num("incomplete") != 2 {
+		t.Fatalf("the reconnected peer's announce: %v", m)
+	}
+	offers := wspeer.NewOffers(1)
+	onA.Send(wspeer.Announce(ih, aID, "", 1, offers...))
+	onA.Next(5 * time.Second)
+	if o := moved.Next(5 * time.Second); o.Str("offer_id") != offers[0].ID.Bin() {
+		t.Fatalf("the reconnected peer got %v", o)
+	}
+	moved.Send(wspeer.Answer(ih, bID, aID, offers[0].ID, "v=0"))
+	if ans := onA.Next(5 * time.Second); ans.Str("offer_id") != offers[0].ID.Bin() {
+		t.Fatalf("the answer of the reconnected peer: %v", ans)
 	}
 }
