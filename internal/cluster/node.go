@@ -73,6 +73,8 @@ type Node struct {
 	log      zerolog.Logger
 	errLog   zerolog.Logger // sampled, for errors that repeat per message
 
+	secret []byte // shared by every node: see Secret
+
 	relay atomic.Pointer[deliverer]
 	live  atomic.Pointer[liveSet]
 
@@ -94,7 +96,11 @@ type deliverer struct{ Deliverer }
 
 var (
 	heartbeatScript = rueidis.NewLuaScript(registryScript)
-	leaveScript     = rueidis.NewLuaScript(`local v = redis.call('HGET', KEYS[1], ARGV[1])
+	// secretScript returns the cluster's shared secret, storing ARGV[1]
+	// as it when there is none yet.
+	secretScript = rueidis.NewLuaScript(`redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])`)
+	leaveScript = rueidis.NewLuaScript(`local v = redis.call('HGET', KEYS[1], ARGV[1])
 if v and string.match(v, '^%d+ (%S+) ') == ARGV[2] then
   return redis.call('HDEL', KEYS[1], ARGV[1])
 end
@@ -145,8 +151,38 @@ func Join(ctx context.Context, o Options) (*Node, error) {
 		return nil, fmt.Errorf("cluster: join: %w", err)
 	}
 	n.id = id
+	if n.secret, err = n.sharedSecret(ctx); err != nil {
+		return nil, fmt.Errorf("cluster: join: %w", err)
+	}
 	return n, nil
 }
+
+// sharedSecret reads the cluster's secret, creating it if this is the
+// first node.
+func (n *Node) sharedSecret(ctx context.Context) ([]byte, error) {
+	var mine [32]byte
+	if _, err := rand.Read(mine[:]); err != nil {
+		return nil, fmt.Errorf("secret: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.o.Timeout)
+	defer cancel()
+	s, err := secretScript.Exec(ctx, n.o.Client, []string{n.o.KeyPrefix + "{cluster}secret"}, []string{string(mine[:])}).ToString()
+	if err != nil {
+		return nil, fmt.Errorf("secret: %w", err)
+	}
+	if len(s) < 16 {
+		return nil, fmt.Errorf("secret: the stored secret is %d bytes, want at least 16", len(s))
+	}
+	return []byte(s), nil
+}
+
+// Secret is a random secret every node of the cluster shares, made by the
+// first node that joined: the UDP tracker keys its connection ids with it,
+// so that a client whose datagrams reach another node keeps its id. It
+// lives in Redis without expiry; a Redis that loses it gets a new one from
+// the next node that joins, and nodes that joined before keep theirs
+// until they restart (their clients then connect again).
+func (n *Node) Secret() []byte { return n.secret }
 
 // ID is the node's id, 1 to 65535: what signaling.Config.NodeID takes.
 func (n *Node) ID() uint16 { return n.id }

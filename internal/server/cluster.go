@@ -46,6 +46,15 @@ func router(n *cluster.Node) signaling.Router {
 	return n
 }
 
+// udpSecret keys UDP connection ids: the cluster's shared secret, so that
+// an id from one node is good on every node; nil (a random one) alone.
+func udpSecret(n *cluster.Node) []byte {
+	if n == nil {
+		return nil
+	}
+	return n.Secret()
+}
+
 // runCluster runs the node's heartbeat, inbox and publisher until ctx
 // ends, then leaves the cluster.
 func (s *Server) runCluster(ctx context.Context) {

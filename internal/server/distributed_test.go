@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -262,6 +264,41 @@ func TestRedisNodesShareNativePeers(t *testing.T) {
 		if s := getStats(t, n); s.PeersByKind["native"] < 2 || s.Nodes != 2 {
 			t.Fatalf("/stats on one node: %+v", s)
 		}
+	}
+
+	// A UDP connection id from node a is good on node b: the nodes share
+	// the secret that keys them.
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	exchange := func(to net.Addr, pkt []byte) []byte {
+		if _, err := c.WriteTo(pkt, to); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 2048)
+		n, _, err := c.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no UDP reply: %v", err)
+		}
+		return buf[:n]
+	}
+	connect := binary.BigEndian.AppendUint64(nil, 0x41727101980)
+	connect = binary.BigEndian.AppendUint32(connect, 0)
+	connect = binary.BigEndian.AppendUint32(connect, 7)
+	reply := exchange(a.ls.UDP.LocalAddr(), connect)
+	if len(reply) != 16 {
+		t.Fatalf("connect reply %x", reply)
+	}
+	scrape := binary.BigEndian.AppendUint64(nil, binary.BigEndian.Uint64(reply[8:]))
+	scrape = binary.BigEndian.AppendUint32(scrape, 2)
+	scrape = binary.BigEndian.AppendUint32(scrape, 8)
+	scrape = append(scrape, ih[:]...)
+	reply = exchange(b.ls.UDP.LocalAddr(), scrape)
+	if len(reply) != 8+12 || binary.BigEndian.Uint32(reply) != 2 || binary.BigEndian.Uint32(reply[8:]) != 1 || binary.BigEndian.Uint32(reply[16:]) != 1 {
+		t.Fatalf("a scrape on node b with node a's connection id got %x", reply)
 	}
 }
 

@@ -124,6 +124,7 @@ func New(o Options) (*Server, error) {
 		MaxScrapeHashes: min(c.MaxScrapeHashes, udptracker.MaxScrapeHashesLimit),
 		Observer:        m.Transport(bittorrent.TransportUDP),
 		Logger:          o.Logger.With().Str("transport", bittorrent.TransportUDP.String()).Logger(),
+		Secret:          udpSecret(o.Cluster),
 		Policy:          g.policy(),
 	})
 	if err != nil {
