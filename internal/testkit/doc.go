@@ -14,4 +14,6 @@
 //   - bencodetest is a strict bencode decoder for checking responses.
 //   - binstrtest converts ids to and from WebTorrent's binary strings.
 //   - certstest writes throw-away TLS certificates.
+//   - wspeer is a WebTorrent peer over WebSocket (announces with offers,
+//     answers, scrapes).
 package testkit
