@@ -62,7 +62,10 @@ func mayBlock(s Swarms) bool {
 
 // Swarms is the swarm store the relay consumes. Implementations must be safe
 // for concurrent use and must not hold locks when they return: the relay
-// sends to the returned targets afterwards.
+// sends to the returned targets afterwards. Every call gets a context that
+// ends when the connection ends (or, for Leave, after a bound); one that
+// says it may block (Blocking) is called from up to Config.Workers
+// goroutines at once, and must give up when the context ends.
 type Swarms interface {
 	// Announce applies a.Event to the entry of (a.InfoHash, a.PeerID),
 	// binding it to a.Conn ("last announcer wins"; a stopped from another
