@@ -390,8 +390,10 @@ func TestRedisNodesRideOutRedisOutages(t *testing.T) {
 	for _, n := range []*redisNode{a, b} {
 		waitStatus(t, n.base()+"/readyz", 200, "ready")
 	}
+	// A restarted Redis is empty: each node registers again at its next
+	// heartbeat, and sees the other one a heartbeat later.
 	deadline := time.Now().Add(5 * time.Second)
-	for getStats(t, a).Nodes != 2 {
+	for getStats(t, a).Nodes != 2 || getStats(t, b).Nodes != 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("the nodes did not find each other again")
 		}

@@ -231,18 +231,40 @@ func (st *Store) nowMS() int64 {
 }
 
 // execMulti runs the script once per exec in one round trip per node, as
-// EVALSHA, and sends the script again (EVAL) only for the calls a node
-// answered with NOSCRIPT.
+// EVALSHA. Calls a node answered with NOSCRIPT (it restarted or failed
+// over, and forgot the script) are sent again after the script is loaded
+// on every node, again in one round trip per node: not one by one, which
+// for Totals' 1024 calls would outlast the timeout.
 func (st *Store) execMulti(ctx context.Context, execs []rueidis.LuaExec) []rueidis.RedisResult {
+	build := func(e rueidis.LuaExec) rueidis.Completed {
+		return st.client.B().Evalsha().Sha1(st.sha).Numkeys(int64(len(e.Keys))).Key(e.Keys...).Arg(e.Args...).Build()
+	}
 	cmds := make(rueidis.Commands, len(execs))
 	for i, e := range execs {
-		cmds[i] = st.client.B().Evalsha().Sha1(st.sha).Numkeys(int64(len(e.Keys))).Key(e.Keys...).Arg(e.Args...).Build()
+		cmds[i] = build(e)
 	}
 	res := st.client.DoMulti(ctx, cmds...)
+	var again []int
 	for i, r := range res {
 		if rerr, ok := rueidis.IsRedisErr(r.Error()); ok && rerr.IsNoScript() {
+			again = append(again, i)
+		}
+	}
+	if len(again) == 0 {
+		return res
+	}
+	if err := st.loadScript(ctx); err != nil {
+		for _, i := range again {
 			res[i] = st.script.Exec(ctx, st.client, execs[i].Keys, execs[i].Args)
 		}
+		return res
+	}
+	cmds = cmds[:0]
+	for _, i := range again {
+		cmds = append(cmds, build(execs[i]))
+	}
+	for k, r := range st.client.DoMulti(ctx, cmds...) {
+		res[again[k]] = r
 	}
 	return res
 }
