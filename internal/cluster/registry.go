@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/redis/rueidis"
 )
 
 //go:embed registry.lua
@@ -35,6 +37,14 @@ func (n *Node) beat(ctx context.Context) (uint16, error) {
 		strconv.FormatUint(uint64(rand.Uint32()>>1), 10),
 	}
 	vals, err := heartbeatScript.Exec(ctx, n.o.Client, []string{n.registry}, args).AsIntSlice()
+	// Each pooled connection that Redis dropped (it restarted) fails its
+	// first call; a heartbeat may simply run again.
+	for range 5 {
+		if !brokenConn(ctx, err) {
+			break
+		}
+		vals, err = heartbeatScript.Exec(ctx, n.o.Client, []string{n.registry}, args).AsIntSlice()
+	}
 	if err != nil {
 		return 0, fmt.Errorf("heartbeat: %w", err)
 	}
@@ -63,6 +73,17 @@ func (n *Node) beat(ctx context.Context) (uint16, error) {
 	n.live.Store(ls)
 	n.beatAt.Store(time.Now().UnixNano())
 	return uint16(id), nil
+}
+
+// brokenConn reports whether err says the call's connection broke, rather
+// than Redis answering or the call's time running out.
+func brokenConn(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, rueidis.ErrClosing) {
+		return false
+	}
+	_, isReply := rueidis.IsRedisErr(err)
+	return !isReply
 }
 
 // heartbeats renews the registration every Heartbeat until ctx ends. A

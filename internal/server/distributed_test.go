@@ -400,7 +400,9 @@ func TestRedisNodesRideOutRedisOutages(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	onB.Send(wspeer.Announce(ih, bID, "", 0))
-	onB.Next(5 * time.Second)
+	if m := onB.Next(5 * time.Second); m.Str("failure reason") != "" {
+		t.Fatalf("after the restart, b's first announce: %v", m)
+	}
 	offers := wspeer.NewOffers(1)
 	onA.Send(wspeer.Announce(ih, aID, "", 5, offers...))
 	if m := onA.Next(5 * time.Second); m.Str("failure reason") != "" {

@@ -230,11 +230,47 @@ func (st *Store) nowMS() int64 {
 	return st.now().UnixMilli()
 }
 
+// brokenConn reports whether err says the call's connection broke (Redis
+// restarted or failed over, or the network dropped it) rather than Redis
+// answering, the call's time running out, or the client being closed.
+// Such a call is sent once more: the script is idempotent in effect (an
+// event applied twice to the same entry leaves it as once: a download is
+// counted once per entry, a stopped removes what is there), so a call
+// Redis did run before the connection broke does no harm when it runs
+// again. After a restart, every idle pooled connection (rueidis keeps up
+// to four per node) fails its first call this way; without the retries,
+// each would cost a client a failure.
+func brokenConn(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, rueidis.ErrClosing) {
+		return false
+	}
+	_, isReply := rueidis.IsRedisErr(err)
+	return !isReply
+}
+
+// brokenRetries is how many times a call whose connection broke is sent
+// again: once per connection a node's pool may hold, plus one.
+const brokenRetries = 5
+
+// exec runs the script, again while its connection broke.
+func (st *Store) exec(ctx context.Context, keys, args []string) rueidis.RedisResult {
+	res := st.script.Exec(ctx, st.client, keys, args)
+	for range brokenRetries {
+		if !brokenConn(ctx, res.Error()) {
+			break
+		}
+		res = st.script.Exec(ctx, st.client, keys, args)
+	}
+	return res
+}
+
 // execMulti runs the script once per exec in one round trip per node, as
-// EVALSHA. Calls a node answered with NOSCRIPT (it restarted or failed
-// over, and forgot the script) are sent again after the script is loaded
-// on every node, again in one round trip per node: not one by one, which
-// for Totals' 1024 calls would outlast the timeout.
+// EVALSHA, and again the calls whose connection broke. Calls a node
+// answered with NOSCRIPT (it restarted or failed over, and forgot the
+// script) are sent again after the script is loaded on every node, again
+// in one round trip per node: not one by one, which for Totals' 1024
+// calls would outlast the timeout.
 func (st *Store) execMulti(ctx context.Context, execs []rueidis.LuaExec) []rueidis.RedisResult {
 	build := func(e rueidis.LuaExec) rueidis.Completed {
 		return st.client.B().Evalsha().Sha1(st.sha).Numkeys(int64(len(e.Keys))).Key(e.Keys...).Arg(e.Args...).Build()
@@ -245,6 +281,25 @@ func (st *Store) execMulti(ctx context.Context, execs []rueidis.LuaExec) []rueid
 	}
 	res := st.client.DoMulti(ctx, cmds...)
 	var again []int
+	for range brokenRetries {
+		again = again[:0]
+		for i, r := range res {
+			if brokenConn(ctx, r.Error()) {
+				again = append(again, i)
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		cmds = cmds[:0]
+		for _, i := range again {
+			cmds = append(cmds, build(execs[i]))
+		}
+		for k, r := range st.client.DoMulti(ctx, cmds...) {
+			res[again[k]] = r
+		}
+	}
+	again = again[:0]
 	for i, r := range res {
 		if rerr, ok := rueidis.IsRedisErr(r.Error()); ok && rerr.IsNoScript() {
 			again = append(again, i)
@@ -255,7 +310,7 @@ func (st *Store) execMulti(ctx context.Context, execs []rueidis.LuaExec) []rueid
 	}
 	if err := st.loadScript(ctx); err != nil {
 		for _, i := range again {
-			res[i] = st.script.Exec(ctx, st.client, execs[i].Keys, execs[i].Args)
+			res[i] = st.exec(ctx, execs[i].Keys, execs[i].Args)
 		}
 		return res
 	}
