@@ -20,6 +20,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/server"
+	"github.com/swarmbridge/swarmbridge/internal/swarm/redis"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/wspeer"
 	"github.com/swarmbridge/swarmbridge/trackerclient"
@@ -141,6 +142,7 @@ func twoRedisNodes(t *testing.T, url string, env ...string) (a, b *redisNode) {
 	t.Helper()
 	noLeaks(t)
 	prefix := redistest.Prefix(t)
+	deleteKeys(t, url, prefix)
 	a = startRedisNode(t, url, prefix, env...)
 	b = startRedisNode(t, url, prefix, env...)
 	for _, n := range []*redisNode{a, b} {
@@ -416,6 +418,30 @@ func TestRedisNodesRideOutRedisOutages(t *testing.T) {
 	if ans := onA.Next(5 * time.Second); ans.Str("offer_id") != offers[0].ID.Bin() {
 		t.Fatalf("after the restart, the answer: %v", ans)
 	}
+}
+
+// deleteKeys deletes prefix's keys from url when the test ends, after the
+// nodes stopped, so that the shared Redis keeps nothing of the test.
+func deleteKeys(t *testing.T, url, prefix string) {
+	t.Helper()
+	t.Cleanup(func() {
+		st, err := redis.New(context.Background(), redis.Options{URL: url, KeyPrefix: prefix})
+		if err != nil {
+			return // a Redis the test killed for good
+		}
+		defer st.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c := st.Client()
+		keys, err := c.Do(ctx, c.B().Keys().Pattern(prefix+"*").Build()).AsStrSlice()
+		if err != nil {
+			t.Errorf("clean up: %v", err)
+			return
+		}
+		for _, k := range keys {
+			_ = c.Do(ctx, c.B().Del().Key(k).Build()).Error()
+		}
+	})
 }
 
 func grepLines(s, part string) string {
