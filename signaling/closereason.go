@@ -31,6 +31,10 @@ const (
 	CloseRateLimited
 	// CloseIdle: no message within Config.IdleTimeout (1001).
 	CloseIdle
+	// CloseInboxFull: the client sent messages faster than the swarm store
+	// took them, until more than Config.InboxLen or Config.InboxBytes
+	// waited (1008). Only when Swarms may block (see Blocking).
+	CloseInboxFull
 )
 
 // String returns the reason's label.

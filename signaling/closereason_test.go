@@ -20,6 +20,7 @@ func TestCloseReasonsAreTheEngines(t *testing.T) {
 		CloseShutdown:      engine.CloseShutdown,
 		CloseRateLimited:   engine.CloseRateLimited,
 		CloseIdle:          engine.CloseIdle,
+		CloseInboxFull:     engine.CloseInboxFull,
 	}
 	for pub, eng := range pairs {
 		if uint8(pub) != uint8(eng) {

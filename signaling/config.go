@@ -92,6 +92,28 @@ type Config struct {
 	// page that still answers pings is idle.
 	IdleTimeout time.Duration
 
+	// Distributed mode and blocking stores.
+
+	// NodeID is this Handler's node in a cluster of trackers sharing
+	// Swarms: every ConnID it allocates carries it (ConnID.Node). Each node
+	// of a cluster needs its own; 0 (the default) is a tracker of its own.
+	NodeID uint16
+	// Router carries offers and answers for connections of other nodes
+	// (see Relay); the receiving node calls its Handler's Deliver. Nil
+	// counts them as target_gone, as for a connection that is gone.
+	Router Router
+	// Workers bounds the goroutines that handle messages when Swarms may
+	// block (see Blocking): at most that many messages wait on the store
+	// at once, from as many connections. Default 256.
+	Workers int
+	// InboxLen and InboxBytes bound the messages, and their bytes, that
+	// wait for a worker on one connection when Swarms may block; a client
+	// that sends past either is closed with 1008 (CloseInboxFull). Default
+	// InboxLen: 256, or twice AnnouncesPerConn when that is more, so a
+	// client's allowed burst always fits; InboxBytes: SendQueueBytes.
+	InboxLen   int
+	InboxBytes int
+
 	// Policy decides who may use the relay (nil allows everything):
 	//   - Admit(TransportWS, …) is asked about every upgrade, with its
 	//     Origin header and URL path, before it is accepted; an error
@@ -152,6 +174,15 @@ func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Workers == 0 {
+		c.Workers = 256
+	}
+	if c.InboxLen == 0 {
+		c.InboxLen = max(256, 2*c.AnnouncesPerConn)
+	}
+	if c.InboxBytes == 0 {
+		c.InboxBytes = c.SendQueueBytes
+	}
 }
 
 // ErrConfig is wrapped by every error New returns for a bad Config.
@@ -176,6 +207,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: durations must be positive", ErrConfig)
 	case c.MaxConns < 0, c.MaxConnsPerIP < 0, c.AnnouncesPerConn < 0, c.IdleTimeout < 0:
 		return fmt.Errorf("%w: abuse limits must not be negative", ErrConfig)
+	case c.Workers < 0, c.InboxLen < 0, c.InboxBytes < 0:
+		return fmt.Errorf("%w: Workers and the inbox bounds must not be negative", ErrConfig)
+	case int64(c.InboxBytes) < c.MaxMessageSize:
+		return fmt.Errorf("%w: InboxBytes must be at least MaxMessageSize", ErrConfig)
 	}
 	return nil
 }

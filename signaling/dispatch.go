@@ -21,7 +21,7 @@ type scratch struct {
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // handle processes one client message and reports it, with how long it
-// took, to the observer. It runs on the connection's read side only.
+// took, to the observer. It runs on the session's handler only.
 //
 // The frames the message causes are queued while it is processed and
 // written after it was reported (deliver), so that the observer has
@@ -121,23 +121,27 @@ func (s *session) announce(r *wire.Request, scr *scratch) {
 	}
 	if r.Event != bittorrent.EventStopped {
 		a.Targets = len(r.Offers)
+		if idx < 0 {
+			// Registered before the store is asked, so that a call that
+			// fails (or is cut short when the connection ends) after the
+			// store took it still has the peer removed with the
+			// connection; Leave only removes what is bound to it.
+			s.regs = append(s.regs, reg)
+			idx = len(s.regs) - 1
+		}
 	}
 	counts, targets, err := s.h.cfg.Swarms.Announce(s.ctx, &a, scr.targets[:0])
 	if err != nil {
-		s.h.log.Warn().Err(err).Msg("swarm store announce failed")
+		s.h.storeLog.Warn().Err(err).Msg("swarm store announce failed")
 		s.fail(bittorrent.ActionAnnounce, &r.InfoHash, failUnavailable)
 		return
 	}
 	scr.targets = targets
 
-	if r.Event == bittorrent.EventStopped {
-		if idx >= 0 {
-			last := len(s.regs) - 1
-			s.regs[idx] = s.regs[last]
-			s.regs = s.regs[:last]
-		}
-	} else if idx < 0 {
-		s.regs = append(s.regs, reg)
+	if r.Event == bittorrent.EventStopped && idx >= 0 {
+		last := len(s.regs) - 1
+		s.regs[idx] = s.regs[last]
+		s.regs = s.regs[:last]
 	}
 
 	f := engine.NewFrame()
@@ -164,9 +168,26 @@ func (s *session) registered(reg registration) int {
 
 // relayOffer sends one offer of s's announce to target. The offer is
 // remembered by its target before it is queued, so that an answer, which
-// may come as soon as the frame is out, finds it.
+// may come as soon as the frame is out, finds it. A target on another
+// node is reached through the Router; that node remembers and queues it.
 func (s *session) relayOffer(r *wire.Request, o *wire.Offer, t Target) {
 	h := s.h
+	if !h.local(t.Conn) {
+		f := engine.NewFrame()
+		*f = wire.AppendOffer(*f, r.InfoHash, r.PeerID, o.ID, o.SDP)
+		s.route(&Relay{
+			Kind:     RelayOffer,
+			To:       t.Conn,
+			Message:  (*f)[engine.Headroom:],
+			From:     s.id,
+			InfoHash: r.InfoHash,
+			PeerID:   r.PeerID,
+			ToPeerID: t.PeerID,
+			OfferID:  o.ID,
+		})
+		engine.FreeFrame(f)
+		return
+	}
 	to := h.lookup(t.Conn)
 	if to == nil {
 		s.recordDrop(DropTargetGone, "offer", t.Conn)
@@ -189,8 +210,9 @@ func (s *session) relayOffer(r *wire.Request, o *wire.Offer, t Target) {
 	}
 }
 
-// answer relays an answer back to the connection its offer came from.
-// Answers change no swarm state and get no response of their own.
+// answer relays an answer back to the connection its offer came from,
+// on this node or another. Answers change no swarm state and get no
+// response of their own.
 func (s *session) answer(r *wire.Request) {
 	if !s.admit(r) {
 		return
@@ -206,13 +228,19 @@ func (s *session) answer(r *wire.Request) {
 		s.noteInvalid()
 		return
 	}
+	f := engine.NewFrame()
+	*f = wire.AppendAnswer(*f, r.InfoHash, r.PeerID, r.OfferID, r.Answer)
+	if !s.h.local(p.fromConn) {
+		s.route(&Relay{Kind: RelayAnswer, To: p.fromConn, Message: (*f)[engine.Headroom:]})
+		engine.FreeFrame(f)
+		return
+	}
 	to := s.h.lookup(p.fromConn)
 	if to == nil {
+		engine.FreeFrame(f)
 		s.recordDrop(DropTargetGone, "answer", p.fromConn)
 		return
 	}
-	f := engine.NewFrame()
-	*f = wire.AppendAnswer(*f, r.InfoHash, r.PeerID, r.OfferID, r.Answer)
 	if out := s.deliver(to, f); queued(out) {
 		s.h.obs.AnswerRelayed()
 	} else {
@@ -227,7 +255,7 @@ func (s *session) scrape(r *wire.Request, scr *scratch) {
 	}
 	counts, err := s.h.cfg.Swarms.Scrape(s.ctx, r.ScrapeHashes, scr.counts[:0])
 	if err != nil {
-		s.h.log.Warn().Err(err).Msg("swarm store scrape failed")
+		s.h.storeLog.Warn().Err(err).Msg("swarm store scrape failed")
 		s.fail(bittorrent.ActionScrape, nil, failUnavailable)
 		return
 	}
@@ -265,7 +293,7 @@ func (s *session) fullScrape(scr *scratch) {
 		return true
 	})
 	if err != nil {
-		s.h.log.Warn().Err(err).Msg("swarm store full scrape failed")
+		s.h.storeLog.Warn().Err(err).Msg("swarm store full scrape failed")
 		s.fail(bittorrent.ActionScrape, nil, failUnavailable)
 		return
 	}

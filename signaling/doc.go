@@ -37,9 +37,32 @@
 //
 // Frames are never sent while a store lock is held: Swarms returns its
 // picks, then the relay enqueues. The frames one message causes are written
-// once the Observer has counted it. Messages are handled on the poller that
-// read them, so Swarms must not block for long: a slow store delays the
-// other connections of that poller.
+// once the Observer has counted it.
+//
+// Where a message is handled depends on Swarms. A store that answers at
+// memory speed is called on the poller that read the message, as the
+// cheapest path there is. A store that may wait on the network says so
+// (the optional Blocking interface): then the poller copies the message
+// into the connection's bounded inbox and returns to its other
+// connections, and a bounded pool of worker goroutines (Config.Workers)
+// runs the inboxes, each connection's messages in order and one at a time,
+// many connections at once, so their store calls share round trips. A
+// client that queues more than Config.InboxLen messages or
+// Config.InboxBytes bytes is closed with 1008 (CloseInboxFull). When a
+// connection ends, its store call in flight is cancelled, messages still
+// queued are dropped, and a worker removes its peers from the swarms
+// before the close is counted (Observer.ConnClosed); the engine's read
+// side never waits for the store. Pings, closes and the offers and answers
+// other connections send it go straight to a connection's send queue, so
+// a store that hangs delays only the messages that need it.
+//
+// # Several nodes
+//
+// Trackers that share Swarms (a store in Redis) can relay between each
+// other's connections: each Handler gets its own Config.NodeID, which
+// every ConnID carries, and a Config.Router that carries offers and
+// answers for connections of other nodes to them, where the Router calls
+// Handler.Deliver. See Relay.
 //
 // # Limits and access control
 //

@@ -46,9 +46,15 @@ func (s *session) fail(action bittorrent.Action, ih *bittorrent.InfoHash, f fail
 // which ConnClosed counts.) to is the connection the frame was for, 0 when
 // there was none.
 func (s *session) recordDrop(reason DropReason, what string, to ConnID) {
-	s.h.obs.Dropped(reason)
+	s.h.recordDrop(s.id, reason, what, to)
+}
+
+// recordDrop counts and logs (at debug level) a drop on behalf of the
+// connection from, 0 for relays from other nodes.
+func (h *Handler) recordDrop(from ConnID, reason DropReason, what string, to ConnID) {
+	h.obs.Dropped(reason)
 	// Per message, so only at debug level, which costs nothing when off.
-	s.h.log.Debug().Uint64("conn", uint64(s.id)).Uint64("to", uint64(to)).
+	h.log.Debug().Uint64("conn", uint64(from)).Uint64("to", uint64(to)).
 		Str("what", what).Str("reason", reason.String()).Msg("not relayed")
 }
 

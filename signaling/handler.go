@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -19,9 +20,19 @@ import (
 type Handler struct {
 	cfg Config
 	log zerolog.Logger
-	obs Observer
-	dec wire.Decoder
-	eng *engine.Engine
+	// storeLog is log sampled, for store failures, which come in floods
+	// when the store is unreachable.
+	storeLog zerolog.Logger
+	obs      Observer
+	dec      wire.Decoder
+	eng      *engine.Engine
+
+	// ctx bounds every store call; it ends only when Shutdown runs out of
+	// time.
+	ctx   context.Context
+	stop  context.CancelFunc
+	async bool       // Swarms may block: messages go to workers (inbox.go)
+	pool  workerPool // the workers, when async
 
 	admitted admissions
 }
@@ -32,11 +43,17 @@ func New(cfg Config) (*Handler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	ctx, stop := context.WithCancel(context.Background())
 	h := &Handler{
-		cfg: cfg,
-		log: cfg.Logger,
-		obs: cfg.Observer,
-		dec: wire.Decoder{MaxOffers: cfg.MaxOffers, MaxScrapeHashes: cfg.MaxScrapeHashes},
+		cfg:      cfg,
+		log:      cfg.Logger,
+		storeLog: cfg.Logger.Sample(&zerolog.BurstSampler{Burst: 5, Period: 10 * time.Second}),
+		obs:      cfg.Observer,
+		ctx:      ctx,
+		stop:     stop,
+		async:    mayBlock(cfg.Swarms),
+		pool:     workerPool{max: cfg.Workers},
+		dec:      wire.Decoder{MaxOffers: cfg.MaxOffers, MaxScrapeHashes: cfg.MaxScrapeHashes},
 		eng: engine.New(engine.Config{
 			MaxMessageSize: cfg.MaxMessageSize,
 			SendQueueLen:   cfg.SendQueueLen,
@@ -139,21 +156,50 @@ func (h *Handler) clientAddr(r *http.Request) (netip.Addr, error) {
 	return ap.Addr().Unmap(), nil
 }
 
-// lookup returns the session of the open connection with id, or nil.
+// local reports whether connection id is on this node.
+func (h *Handler) local(id ConnID) bool { return id.Node() == h.cfg.NodeID }
+
+// lookup returns the session of the open connection with id on this node,
+// or nil.
 func (h *Handler) lookup(id ConnID) *session {
-	c := h.eng.Lookup(uint64(id))
+	if !h.local(id) {
+		return nil
+	}
+	c := h.eng.Lookup(uint64(id) & (1<<connSeqBits - 1))
 	if c == nil {
 		return nil
 	}
 	s, _ := c.Session().(*session)
+	if s == nil || s.id != id {
+		return nil
+	}
 	return s
 }
 
 // Shutdown stops accepting connections, closes every open one with 1001
-// (going away) and waits for them to finish; each client has a moment to
-// answer the close frame. When ctx ends first, the remaining connections
-// are dropped without waiting and Shutdown returns ctx's error once they
-// are gone. Then the Handler's goroutines are gone too.
+// (going away) and waits for them to finish, their peers removed from the
+// swarms; each client has a moment to answer the close frame. When ctx
+// ends first, the remaining connections are dropped without waiting, store
+// calls still running are cancelled, and Shutdown returns ctx's error once
+// they are gone. Then the Handler's goroutines are gone too.
 func (h *Handler) Shutdown(ctx context.Context) error {
-	return h.eng.Shutdown(ctx)
+	err := h.eng.Shutdown(ctx)
+	// Every connection has ended, so nothing queues work any more; the
+	// workers finish what is queued (the ends of the last connections).
+	done := make(chan struct{})
+	go func() {
+		h.pool.wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		h.stop()
+		<-done
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	h.stop()
+	return err
 }

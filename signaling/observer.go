@@ -20,13 +20,18 @@ const (
 	DropNoOffer
 	// DropNoTarget: an offer found no peer to go to (too few peers).
 	DropNoTarget
+	// DropUnavailable: the peer's connection is on another node, and the
+	// relay could not reach it (Config.Router refused or lost it: the
+	// shared store is unreachable, or too much waits for that node).
+	DropUnavailable
 )
 
 var dropReasonNames = [...]string{
-	DropTargetGone: "target_gone",
-	DropQueueFull:  "queue_full",
-	DropNoOffer:    "no_offer",
-	DropNoTarget:   "no_target",
+	DropTargetGone:  "target_gone",
+	DropQueueFull:   "queue_full",
+	DropNoOffer:     "no_offer",
+	DropNoTarget:    "no_target",
+	DropUnavailable: "unavailable",
 }
 
 // String returns the reason's label.
@@ -39,7 +44,7 @@ func (r DropReason) String() string {
 
 // DropReasons lists every reason, for pre-registering metric labels.
 func DropReasons() []DropReason {
-	return []DropReason{DropTargetGone, DropQueueFull, DropNoOffer, DropNoTarget}
+	return []DropReason{DropTargetGone, DropQueueFull, DropNoOffer, DropNoTarget, DropUnavailable}
 }
 
 // Limit names an abuse limit that refused something.

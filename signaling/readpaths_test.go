@@ -68,6 +68,22 @@ func TestRelaySuiteOnReaderGoroutines(t *testing.T) {
 	}
 }
 
+// TestRelaySuiteOnWorkers runs the suite once more with a store that says it
+// may block: every message then goes through its connection's inbox to
+// the Handler's workers, and the relay must behave as it does inline.
+func TestRelaySuiteOnWorkers(t *testing.T) {
+	onWorkers = true
+	defer func() { onWorkers = false }()
+	names := make([]string, 0, len(relaySuite))
+	for name := range relaySuite {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		t.Run(strings.TrimPrefix(name, "Test"), relaySuite[name])
+	}
+}
+
 // TestRelaySuiteIsComplete keeps relaySuite in step with the files.
 func TestRelaySuiteIsComplete(t *testing.T) {
 	fset := token.NewFileSet()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/signalstore"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
 	"github.com/swarmbridge/swarmbridge/signaling"
@@ -30,6 +32,24 @@ type tracker struct {
 // a reader goroutine instead of the pollers (TestRelaySuiteOnReaderGoroutines).
 var readerGoroutines bool
 
+// onWorkers makes newTracker's stores say that they may block, so that
+// messages are handled by the Handler's workers (TestRelaySuiteOnWorkers).
+var onWorkers bool
+
+// blockingSwarms is a Swarms that says it may block (signaling.Blocking),
+// whatever it wraps.
+type blockingSwarms struct{ signaling.Swarms }
+
+func (blockingSwarms) MayBlock() bool { return true }
+
+func (b blockingSwarms) ScrapeAll(ctx context.Context, fn func(bittorrent.InfoHash, bittorrent.Counts) bool) error {
+	fs, ok := b.Swarms.(bittorrent.FullScraper)
+	if !ok {
+		return errors.New("the wrapped store has no full scrape")
+	}
+	return fs.ScrapeAll(ctx, fn)
+}
+
 func newTracker(t *testing.T, tweak func(*signaling.Config)) *tracker {
 	t.Helper()
 	cfg := signaling.Config{
@@ -38,6 +58,9 @@ func newTracker(t *testing.T, tweak func(*signaling.Config)) *tracker {
 	}
 	if tweak != nil {
 		tweak(&cfg)
+	}
+	if onWorkers {
+		cfg.Swarms = blockingSwarms{cfg.Swarms}
 	}
 	h, err := signaling.New(cfg)
 	if err != nil {

@@ -7,15 +7,22 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/signaling/internal/engine"
 )
 
-// session is the relay's state of one connection, and its engine.Session:
-// the engine calls Message and Finish on the connection's read side, one
-// at a time, and Closed once at the end. Fields under "read side" are only
-// touched from there; pending is shared with the read sides of other
-// connections, which relay offers to this one.
+// session is the relay's state of one connection, and its engine.Session.
+// The engine calls Message and Finish on the connection's read side, one
+// at a time, and Closed once at the end. With a store that answers at
+// memory speed they do their work right there; when Swarms may block,
+// they queue it in the session's inbox, and a worker of the Handler runs
+// it (inbox.go). Either way one goroutine at a time works for a session,
+// in the order of the connection's messages: its handler. Fields under
+// "handler" are only touched by it. pending is shared with the handlers
+// of other connections, which relay offers to this one, and with
+// Handler.Deliver.
 type session struct {
 	h      *Handler
 	c      *engine.Conn
@@ -26,8 +33,10 @@ type session struct {
 	opened time.Time
 	ctx    context.Context // ends when the connection ends
 	cancel context.CancelFunc
+	async  bool  // messages go through inbox to a worker (Swarms may block)
+	inbox  inbox // when async
 
-	// read side
+	// handler
 	scr          *scratch // while a message is handled (dispatch.go)
 	regs         []registration
 	invalid      int
@@ -48,11 +57,12 @@ type registration struct {
 }
 
 func newSession(h *Handler, c *engine.Conn, addr, key netip.Addr, path string) *session {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(h.ctx)
 	return &session{
 		h:      h,
 		c:      c,
-		id:     ConnID(c.ID()),
+		id:     connIDOf(h.cfg.NodeID, c.ID()),
+		async:  h.async,
 		addr:   addr,
 		key:    key,
 		path:   path,
@@ -62,35 +72,80 @@ func newSession(h *Handler, c *engine.Conn, addr, key netip.Addr, path string) *
 	}
 }
 
-// Message handles one client message (engine.Session); see handle.
-func (s *session) Message(payload []byte) { s.handle(payload) }
+// Message handles one client message (engine.Session): at once, or, when
+// Swarms may block, by queueing a copy for a worker.
+func (s *session) Message(payload []byte) {
+	if s.async {
+		s.queueMessage(payload)
+		return
+	}
+	s.handle(payload)
+}
 
 // Finish removes the connection's peers from the swarms, so that no peer
-// picks it as a target any longer (engine.Session).
+// picks it as a target any longer (engine.Session). When Swarms may block,
+// a worker does it after the message in hand (inbox.go).
 func (s *session) Finish() {
-	// The connection context is still live here so a remote store can be
-	// reached; bound how long cleanup may take.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	for _, r := range s.regs {
+	if s.async {
+		s.cancel()
+		s.queueEnd(inboxItem{kind: itemFinish})
+		return
+	}
+	s.finish()
+}
+
+// Closed gives the admission slot back, counts and logs the close
+// (engine.Session). It happens after Finish, and when Swarms may block,
+// after Finish's work on the worker.
+func (s *session) Closed(r engine.CloseReason) {
+	if s.async {
+		s.queueEnd(inboxItem{kind: itemClosed, reason: r})
+		return
+	}
+	s.closed(r)
+}
+
+// leaveParallel is how many Leave calls the end of a connection makes at
+// once when Swarms may block, so that they share round trips.
+const leaveParallel = 16
+
+// finish is Finish's work, on the session's handler.
+func (s *session) finish() {
+	// The connection context may be over: cleanup gets a context of its
+	// own, bounded, and ended early only by a Shutdown that runs out of
+	// time.
+	ctx, cancel := context.WithTimeout(s.h.ctx, 10*time.Second)
+	defer cancel()
+	leave := func(r registration) {
 		if err := s.h.cfg.Swarms.Leave(ctx, r.ih, r.peer, s.id); err != nil {
-			s.h.log.Warn().Err(err).Str("info_hash", r.ih.String()).Msg("removing a closed connection's peer failed")
+			s.h.storeLog.Warn().Err(err).Str("info_hash", r.ih.String()).Msg("removing a closed connection's peer failed")
 		}
 	}
-	cancel()
+	if s.async && len(s.regs) > 1 {
+		var g errgroup.Group
+		g.SetLimit(leaveParallel)
+		for _, r := range s.regs {
+			g.Go(func() error { leave(r); return nil })
+		}
+		_ = g.Wait()
+	} else {
+		for _, r := range s.regs {
+			leave(r)
+		}
+	}
 	s.torrents = len(s.regs)
 	s.regs = nil
 	s.cancel()
 }
 
-// Closed gives the admission slot back, counts and logs the close
-// (engine.Session). It happens after Finish.
-func (s *session) Closed(r engine.CloseReason) {
+// closed is Closed's work, on the session's handler.
+func (s *session) closed(r engine.CloseReason) {
 	reason := CloseReason(r)
 	s.h.release(s.key)
 	s.h.obs.ConnClosed(reason)
 	ev := s.h.log.Debug()
 	switch reason {
-	case CloseSlowConsumer, CloseAbuse, CloseWriteError:
+	case CloseSlowConsumer, CloseAbuse, CloseWriteError, CloseInboxFull:
 		ev = s.h.log.Info()
 	}
 	ev.Uint64("conn", uint64(s.id)).
@@ -101,8 +156,15 @@ func (s *session) Closed(r engine.CloseReason) {
 		Msg("websocket closed")
 }
 
-// closeWith ends the connection for a reason the relay decides.
-func (s *session) closeWith(r CloseReason) { s.c.Close(engine.CloseReason(r)) }
+// closeWith ends the connection for a reason the relay decides. As on the
+// read side, where the engine hands over no message once a close has
+// begun, messages still queued are not handled.
+func (s *session) closeWith(r CloseReason) {
+	if s.async {
+		s.stopMessages()
+	}
+	s.c.Close(engine.CloseReason(r))
+}
 
 // deliver queues a text message for to (which may be s itself) while s
 // handles a message, and takes ownership of it; it is encoded behind the
@@ -122,7 +184,7 @@ func (s *session) deliver(to *session, f *[]byte) engine.Outcome {
 	return out
 }
 
-// flushOutbox writes what deliver queued. It runs on s's read side.
+// flushOutbox writes what deliver queued. It runs on s's handler.
 func (s *session) flushOutbox() {
 	out := s.scr.outbox
 	for i, to := range out {

@@ -19,7 +19,6 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/check"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/server"
-	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
 )
 
 func main() {
@@ -69,9 +68,18 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	}
 	defer closeDB()
 
+	// In Redis mode this connects and joins the cluster: an unreachable
+	// Redis stops start-up with the reason.
+	backend, err := server.OpenBackend(ctx, cfg, log)
+	if err != nil {
+		log.Error().Err(err).Msg("swarmbridge cannot start")
+		return 1
+	}
+	defer backend.Close()
+
 	// New reads the certificate, the list files and the admin token, so a
 	// bad one stops start-up before any port is taken.
-	srv, err := server.New(server.Options{Config: cfg, Logger: log, Store: memory.New(memory.Options{}), Database: database})
+	srv, err := server.New(server.Options{Config: cfg, Logger: log, Store: backend.Store, Cluster: backend.Cluster, Database: database})
 	if err != nil {
 		log.Error().Err(err).Msg("swarmbridge cannot start")
 		return 1

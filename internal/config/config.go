@@ -76,6 +76,11 @@ type Config struct {
 	InfoHashMode   string `env:"INFOHASH_MODE" envDefault:"off" oneof:"off allow deny" help:"with DATABASE_URL: what the database's info hash list does: allow (only listed torrents), deny (all but listed ones) or off (kept but not applied) ({check}; without a database use INFOHASH_ALLOWLIST or INFOHASH_DENYLIST)"`
 	AdminAddr      string `env:"ADMIN_ADDR" envDefault:"" empty:"off" help:"TCP listen address of the management API /admin/ (host:port, e.g. 127.0.0.1:8001; needs DATABASE_URL and ADMIN_TOKEN_FILE; empty: no API); the same value as HTTP_ADDR or METRICS_ADDR serves it on that port instead"`
 	AdminTokenFile string `env:"ADMIN_TOKEN_FILE" envDefault:"" help:"file holding the management API's bearer token (at least 16 characters, e.g. from openssl rand -hex 32); required with ADMIN_ADDR, read at start-up; swarmbridge admin reads it too"`
+	// Distributed mode (store.go).
+	Store          string        `env:"STORE" envDefault:"memory" oneof:"memory redis" help:"where the swarms live: {check}; memory keeps them in this process, redis in a Redis shared by every node that points at it with the same REDIS_KEY_PREFIX, so that several nodes behind a load balancer serve one set of swarms"`
+	RedisURL       string        `env:"REDIS_URL" envDefault:"" help:"the Redis of STORE=redis: redis://[[user]:password@]host[:port][/db], rediss://... for TLS, or redis+cluster://host:port,host:port,... (rediss+cluster://) for a Redis Cluster, naming one or more of its nodes"`
+	RedisKeyPrefix string        `env:"REDIS_KEY_PREFIX" envDefault:"swarmbridge:" help:"start of every Redis key and channel of STORE=redis, so that separate trackers can share one Redis (no braces)"`
+	RedisTimeout   time.Duration `env:"REDIS_TIMEOUT" envDefault:"2s" check:">0" help:"longest wait for one Redis call; a slower one fails, and its client gets a failure it can read (duration, {check})"`
 }
 
 // NativeTTL is how long an HTTP or UDP peer lives without announcing.
@@ -254,6 +259,7 @@ func (c *Config) Validate() error {
 		bad("InfoHashAllowlist", "INFOHASH_ALLOWLIST and INFOHASH_DENYLIST cannot both be set")
 	}
 	c.checkDatabase(bad, addr)
+	c.validateStore(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
 	}

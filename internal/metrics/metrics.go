@@ -151,9 +151,11 @@ func (m *Metrics) Denied(t bittorrent.Transport, reason string) prometheus.Count
 // Registry is where the metrics live; register more collectors on it.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// Handler serves the metrics in the Prometheus text format.
+// Handler serves the metrics in the Prometheus text format. A collector
+// that fails (the swarm gauges while a shared store is unreachable) leaves
+// its metrics out; the rest are served, since that is when they are needed.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorHandling: promhttp.ContinueOnError})
 }
 
 func (m *Metrics) child(transport bittorrent.Transport, action, event string) *child {

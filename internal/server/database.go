@@ -93,7 +93,7 @@ func newDBState(d *Database, c config.Config, g *guard, store swarm.Store, log z
 		g.access.Hashes = st.hashes
 	}
 	st.apply(d.snap)
-	return st, &countingStore{Store: store, tally: st.tally, seen: c.Private || c.InfoHashMode == "allow"}, nil
+	return st, &downloadTallyStore{Store: store, tally: st.tally, seen: c.Private || c.InfoHashMode == "allow"}, nil
 }
 
 // apply puts a snapshot in force unless a newer one already is.

@@ -9,7 +9,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
-// countingStore is the swarm store as the transports see it when a
+// downloadTallyStore is the swarm store as the transports see it when a
 // database keeps download counts. Each announce that the store says
 // counted a download (swarm.AnnounceResult.CountedDownload) is added to
 // the tally, which RunTally flushes to the database in batches.
@@ -21,7 +21,7 @@ import (
 // again each time a swarm empties. The larger of the two is reported, so
 // a store whose downloads the tally was not told of (one that does not
 // report CountedDownload) still shows its own count, never less.
-type countingStore struct {
+type downloadTallyStore struct {
 	swarm.Store
 	tally *db.Tally
 	// seen: remember every torrent announced, not only downloaded ones,
@@ -32,7 +32,7 @@ type countingStore struct {
 }
 
 // Announce implements swarm.Store.
-func (c *countingStore) Announce(ctx context.Context, req *swarm.AnnounceRequest, res *swarm.AnnounceResult) error {
+func (c *downloadTallyStore) Announce(ctx context.Context, req *swarm.AnnounceRequest, res *swarm.AnnounceResult) error {
 	if err := c.Store.Announce(ctx, req, res); err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (c *countingStore) Announce(ctx context.Context, req *swarm.AnnounceRequest
 }
 
 // Scrape implements swarm.Store.
-func (c *countingStore) Scrape(ctx context.Context, hashes []bittorrent.InfoHash, dst []bittorrent.Counts) ([]bittorrent.Counts, error) {
+func (c *downloadTallyStore) Scrape(ctx context.Context, hashes []bittorrent.InfoHash, dst []bittorrent.Counts) ([]bittorrent.Counts, error) {
 	start := len(dst)
 	dst, err := c.Store.Scrape(ctx, hashes, dst)
 	if err != nil {
@@ -67,7 +67,7 @@ func (c *countingStore) Scrape(ctx context.Context, hashes []bittorrent.InfoHash
 var errNoFullScrape = errors.New("the swarm store cannot list every swarm")
 
 // ScrapeAll implements bittorrent.FullScraper when the store does.
-func (c *countingStore) ScrapeAll(ctx context.Context, fn func(bittorrent.InfoHash, bittorrent.Counts) bool) error {
+func (c *downloadTallyStore) ScrapeAll(ctx context.Context, fn func(bittorrent.InfoHash, bittorrent.Counts) bool) error {
 	all, ok := c.Store.(bittorrent.FullScraper)
 	if !ok {
 		return errNoFullScrape
@@ -79,9 +79,13 @@ func (c *countingStore) ScrapeAll(ctx context.Context, fn func(bittorrent.InfoHa
 }
 
 // downloaded is what is reported for a torrent whose store counts stored.
-func (c *countingStore) downloaded(ih [20]byte, stored int) int {
+func (c *downloadTallyStore) downloaded(ih [20]byte, stored int) int {
 	if st, ok := c.tally.Stat(ih); ok {
 		return max(stored, int(st.Downloaded))
 	}
 	return stored
 }
+
+// MayBlock passes on whether the store under the tally waits on the
+// network (Redis), so the transports keep their concurrent paths.
+func (c *downloadTallyStore) MayBlock() bool { return swarm.MayBlock(c.Store) }

@@ -66,7 +66,8 @@ func (s *Server) drain() {
 }
 
 // serveReady answers /readyz: 200 when every listener is up, the tracker is
-// not draining and the swarm store answers; 503 with the reasons otherwise.
+// not draining, the swarm store answers and, in a cluster, the node is in
+// it; 503 with the reasons otherwise.
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	var problems []string
 	s.ready.mu.Lock()
@@ -86,9 +87,7 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	s.ready.mu.Unlock()
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if _, err := s.store.Totals(ctx); err != nil {
-		problems = append(problems, fmt.Sprintf("swarm store unreachable: %v", err))
-	}
+	problems = append(problems, s.storeProblems(ctx)...)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if len(problems) > 0 {
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -24,7 +24,8 @@ type sweeper interface {
 // Run serves ls until ctx ends, then shuts the tracker down in order:
 // /readyz fails, the TCP port stops accepting, every WebSocket is closed
 // with 1001 (both bounded by SWARMBRIDGE_SHUTDOWN_TIMEOUT), then the UDP
-// readers and the store's sweeper stop. Every goroutine it starts has
+// readers, the store's sweeper and, in a cluster, the node's heartbeat,
+// inbox and publisher stop, and the node leaves the cluster. Every goroutine it starts has
 // returned when Run returns, and every listener of ls is closed.
 //
 // Each value received on reload re-reads the certificate and the access
@@ -98,6 +99,10 @@ func (s *Server) Run(ctx context.Context, ls Listeners, reload <-chan os.Signal)
 	// The database's watcher and download flusher, and the management
 	// API's own listener (database.go, admin.go).
 	s.runDatabase(g, background, ls)
+	g.Go(func() error {
+		s.runCluster(background)
+		return nil
+	})
 	if sw, ok := s.store.(sweeper); ok {
 		g.Go(func() error {
 			_ = sw.Run(background, sweepEvery) // fails only for a bad interval
@@ -197,8 +202,8 @@ func (s *Server) logListening(ls Listeners) {
 	if s.data != nil {
 		ev = ev.Str("database", s.data.db.String())
 	}
-	ev.Str("page_url", pageURL).
+	ev = ev.Str("page_url", pageURL).
 		Str("ws_url", wsURL).
-		Str("access", s.AccessSummary()).
-		Msg("swarmbridge listening")
+		Str("access", s.AccessSummary())
+	s.logStore(ev).Msg("swarmbridge listening")
 }

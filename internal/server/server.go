@@ -17,6 +17,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/certs"
 	"github.com/swarmbridge/swarmbridge/internal/clientip"
+	"github.com/swarmbridge/swarmbridge/internal/cluster"
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/httptracker"
 	"github.com/swarmbridge/swarmbridge/internal/metrics"
@@ -35,6 +36,9 @@ type Options struct {
 	// the info hash list, keeps download counts and backs the management
 	// API; see LoadDatabase.
 	Database *Database
+	// Cluster is this node's membership of a cluster sharing Store (a
+	// Backend's, in Redis mode); nil for a tracker of its own.
+	Cluster *cluster.Node
 }
 
 // Server is the assembled tracker.
@@ -45,6 +49,7 @@ type Server struct {
 	mux  *http.ServeMux
 
 	store   swarm.Store
+	cluster *cluster.Node   // nil for a tracker of its own
 	certs   *certs.Reloader // nil without TLS
 	started time.Time
 	log     zerolog.Logger
@@ -71,12 +76,13 @@ func New(o Options) (*Server, error) {
 	c := o.Config
 	addrs := clientip.New(c.Proxies())
 	m := metrics.New()
-	m.Store(o.Store)
+	store := countFailures(o.Store, o.Cluster, m)
+	m.Store(store)
 	g, err := newGuard(c, m)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	data, tracked, err := newDBState(o.Database, c, g, o.Store, o.Logger)
+	data, tracked, err := newDBState(o.Database, c, g, store, o.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -99,9 +105,14 @@ func New(o Options) (*Server, error) {
 		AnnouncesPerConn:   c.WSAnnouncesPerConn,
 		IdleTimeout:        c.WSIdleTimeout,
 		Policy:             g.policy(),
+		NodeID:             nodeID(o.Cluster),
+		Router:             router(o.Cluster),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
+	}
+	if o.Cluster != nil {
+		o.Cluster.Attach(ws)
 	}
 	ht, err := httptracker.New(httptracker.Config{
 		Store:           tracked,
@@ -129,12 +140,13 @@ func New(o Options) (*Server, error) {
 		MaxScrapeHashes: min(c.MaxScrapeHashes, udptracker.MaxScrapeHashesLimit),
 		Observer:        m.Transport(bittorrent.TransportUDP),
 		Logger:          o.Logger.With().Str("transport", bittorrent.TransportUDP.String()).Logger(),
+		Secret:          udpSecret(o.Cluster),
 		Policy:          g.policy(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{ws: ws, http: ht, udp: udp, log: o.Logger, conf: c, store: o.Store, started: time.Now(), metrics: m, guard: g,
+	s := &Server{ws: ws, http: ht, udp: udp, log: o.Logger, conf: c, store: store, cluster: o.Cluster, started: time.Now(), metrics: m, guard: g,
 		tracked: tracked, data: data}
 	if c.TLSCert != "" {
 		if s.certs, err = certs.New(c.TLSCert, c.TLSKey); err != nil {

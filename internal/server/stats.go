@@ -25,8 +25,12 @@ type statsResponse struct {
 	Peers         int   `json:"peers"`
 	// PeersByKind counts WebRTC (WebSocket) and native (HTTP/UDP) peers.
 	PeersByKind map[string]int `json:"peers_by_kind"`
-	// Connections counts open WebSocket connections.
+	// Connections counts open WebSocket connections (of every node, in a
+	// cluster).
 	Connections map[string]int `json:"connections"`
+	// Nodes is how many tracker nodes share the swarms (only in a
+	// cluster).
+	Nodes int `json:"nodes,omitempty"`
 	// Clients counts peers by client family (from the peer id prefix).
 	Clients map[string]int `json:"clients"`
 	// Busiest lists the swarms with the most peers, when the operator
@@ -84,9 +88,10 @@ func (s *Server) serveStats(w http.ResponseWriter, r *http.Request) {
 			"webrtc": tot.PeersByKind[swarm.WebRTC],
 			"native": tot.PeersByKind[swarm.Native],
 		},
-		Connections: map[string]int{"websocket": s.ws.Conns()},
+		Connections: map[string]int{},
 		Clients:     make(map[string]int, len(tot.PeersByClient)),
 	}
+	resp.Connections["websocket"], resp.Nodes = s.webSocketConns()
 	for c, n := range tot.PeersByClient {
 		resp.Clients[c.String()] = n
 	}

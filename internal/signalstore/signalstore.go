@@ -72,6 +72,10 @@ func (s signalingSwarms) Scrape(ctx context.Context, hashes []bittorrent.InfoHas
 	return s.store.Scrape(ctx, hashes, dst)
 }
 
+// MayBlock implements signaling.Blocking: the relay handles messages on
+// worker goroutines when the store waits on the network.
+func (s signalingSwarms) MayBlock() bool { return swarm.MayBlock(s.store) }
+
 // errNoFullScrape is ScrapeAll's error for a store that cannot list every
 // swarm.
 var errNoFullScrape = errors.New("signalstore: the swarm store cannot list every swarm")

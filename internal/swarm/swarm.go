@@ -47,10 +47,14 @@ func (k Kind) String() string {
 }
 
 // Owner identifies the signaling connection a WebRTC peer is bound to.
-// Zero is never a valid owner. Owners are opaque to the store; the
-// signaling layer allocates them and they may encode which tracker node
-// holds the connection.
+// Zero is never a valid owner. The signaling layer allocates them; its top
+// 16 bits name the tracker node that holds the connection (0 on a tracker
+// of its own), which lets a store shared by several nodes stop handing
+// out the peers of a node that died. Stores treat the rest as opaque.
 type Owner uint64
+
+// Node returns the tracker node that holds the owner's connection.
+func (o Owner) Node() uint16 { return uint16(o >> 48) }
 
 // Family selects native peers by address family.
 type Family uint8

@@ -12,5 +12,11 @@
 //     only "lo", for browser and WebRTC tests.
 //   - torrenttest makes torrents and anacrolix/torrent clients.
 //   - bencodetest is a strict bencode decoder for checking responses.
+//   - binstrtest converts ids to and from WebTorrent's binary strings.
 //   - certstest writes throw-away TLS certificates.
+//   - redistest starts redis-server instances and Redis Clusters.
+//   - dbtest gives a test a fresh SQLite file and PostgreSQL database.
+//   - policytest builds a bittorrent.Policy out of functions.
+//   - wspeer is a WebTorrent peer over WebSocket (announces with offers,
+//     answers, scrapes), written apart from the tracker's codec.
 package testkit

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -127,7 +128,13 @@ func (w *worker) runBatched(ctx context.Context, conn *net.UDPConn) error {
 			continue
 		}
 		k := 0
+		if w.s.cfg.blocking {
+			k = w.handleConcurrently(ctx, b, n)
+		}
 		for i := range n {
+			if w.s.cfg.blocking {
+				break
+			}
 			m := &b.recv[i]
 			if m.hdr.Flags&unix.MSG_TRUNC != 0 {
 				w.st.inc(cMalformed)
@@ -137,19 +144,7 @@ func (w *worker) runBatched(ctx context.Context, conn *net.UDPConn) error {
 			if !ok {
 				continue
 			}
-			reply := w.handle(ctx, b.bufs[i][:m.len], from)
-			if reply == nil {
-				continue
-			}
-			// Answer the address exactly as received (mapped on a
-			// dual-stack socket) so the kernel picks the same family.
-			b.out[k] = append(b.out[k][:0], reply...)
-			s := &b.send[k]
-			s.hdr.Name = m.hdr.Name
-			s.hdr.Namelen = m.hdr.Namelen
-			b.siov[k].Base = &b.out[k][0]
-			b.siov[k].SetLen(len(b.out[k]))
-			k++
+			k = b.addReply(k, i, w.handle(ctx, b.bufs[i][:m.len], from))
 		}
 		if k > 0 {
 			if done := w.sendBatch(rc, b, k); done {
@@ -157,6 +152,66 @@ func (w *worker) runBatched(ctx context.Context, conn *net.UDPConn) error {
 			}
 		}
 	}
+}
+
+// addReply copies reply, the answer to datagram i, into send slot k and
+// returns the next free slot; a nil reply (a dropped request) takes none.
+func (b *batch) addReply(k, i int, reply []byte) int {
+	if reply == nil {
+		return k
+	}
+	m := &b.recv[i]
+	// Answer the address exactly as received (mapped on a dual-stack
+	// socket) so the kernel picks the same family.
+	b.out[k] = append(b.out[k][:0], reply...)
+	s := &b.send[k]
+	s.hdr.Name = m.hdr.Name
+	s.hdr.Namelen = m.hdr.Namelen
+	b.siov[k].Base = &b.out[k][0]
+	b.siov[k].SetLen(len(b.out[k]))
+	return k + 1
+}
+
+// handleConcurrently answers the n datagrams of b when the store may
+// block: the announces and scrapes each on a goroutine of their own, with
+// a worker state of their own, so that their store calls are in flight
+// together (and share round trips) instead of one after another. Connects
+// need no store and are answered on the spot. Replies go into the send
+// slots in datagram order; it returns how many there are.
+func (w *worker) handleConcurrently(ctx context.Context, b *batch, n int) int {
+	if w.slots == nil {
+		w.slots = make([]*worker, batchSize)
+		w.replies = make([][]byte, batchSize)
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		w.replies[i] = nil
+		m := &b.recv[i]
+		if m.hdr.Flags&unix.MSG_TRUNC != 0 {
+			w.st.inc(cMalformed)
+			continue
+		}
+		from, ok := addrPortOf(&b.names[i])
+		if !ok {
+			continue
+		}
+		pkt := b.bufs[i][:m.len]
+		if w.slots[i] == nil {
+			w.slots[i] = w.s.newWorkerOn(w.st)
+		}
+		slot := w.slots[i]
+		if !needsStore(pkt) {
+			w.replies[i] = slot.handle(ctx, pkt, from)
+			continue
+		}
+		wg.Go(func() { w.replies[i] = slot.handle(ctx, pkt, from) })
+	}
+	wg.Wait()
+	k := 0
+	for i := range n {
+		k = b.addReply(k, i, w.replies[i])
+	}
+	return k
 }
 
 // sendBatch sends the first k replies. A reply the kernel refuses (the

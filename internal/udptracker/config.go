@@ -73,7 +73,11 @@ type Config struct {
 	// called: a datagram names no page and no path.
 	Policy bittorrent.Policy
 	// Workers is the number of goroutines reading the socket in Serve.
-	// Default runtime.GOMAXPROCS(0).
+	// Default runtime.GOMAXPROCS(0). When the store may block
+	// (swarm.Blocking), the announces and scrapes of one batch of
+	// datagrams are answered concurrently, so a batch costs about one
+	// round trip; where there are no batches, the default is 32 readers
+	// per GOMAXPROCS instead.
 	Workers int
 	// Logger receives start-up and failure messages. Nothing is logged per
 	// packet above debug level.
@@ -112,6 +116,9 @@ type settings struct {
 	observer        Observer
 	workers         int
 	log             zerolog.Logger
+	// blocking: the store's calls wait on the network (swarm.MayBlock),
+	// so a batch's requests are answered concurrently.
+	blocking bool
 }
 
 var errConfig = errors.New("udptracker: invalid config")
@@ -188,7 +195,12 @@ func (c *Config) settings() (settings, error) {
 		s.secret = append([]byte(nil), c.Secret...)
 	}
 
+	s.blocking = swarm.MayBlock(s.store)
 	switch {
+	case s.workers == 0 && s.blocking && !batching:
+		// Without batches, each reader waits for one store call at a
+		// time: as many readers as a batched reader has calls in flight.
+		s.workers = runtime.GOMAXPROCS(0) * 32
 	case s.workers == 0:
 		s.workers = runtime.GOMAXPROCS(0)
 	case s.workers < 0:

@@ -29,6 +29,12 @@ type worker struct {
 	st  *shard
 	ids *connIDs
 
+	// When the store may block, a reader's datagrams of one batch are
+	// answered by slots, one per datagram, each with a worker state of its
+	// own (batch_linux.go); replies holds their answers.
+	slots   []*worker
+	replies [][]byte
+
 	ann    announce
 	req    swarm.AnnounceRequest
 	res    swarm.AnnounceResult
@@ -50,9 +56,14 @@ func (s *Server) newWorker() *worker {
 	// Shards are handed out round robin; more workers than shards (several
 	// Serve calls) only share counters, which stay correct.
 	i := int(s.nextShard.Add(1)-1) % len(s.shards)
+	return s.newWorkerOn(&s.shards[i])
+}
+
+// newWorkerOn returns a worker that counts into st.
+func (s *Server) newWorkerOn(st *shard) *worker {
 	return &worker{
 		s:      s,
-		st:     &s.shards[i],
+		st:     st,
 		ids:    newConnIDs(s.cfg.secret),
 		res:    swarm.AnnounceResult{Peers: make([]swarm.Peer, 0, maxPeers4)},
 		hashes: make([]bittorrent.InfoHash, 0, s.cfg.maxScrapeHashes),
@@ -82,6 +93,16 @@ func (w *worker) handle(ctx context.Context, pkt []byte, from netip.AddrPort) []
 		o.Handled(w.obs.action, w.obs.event, time.Since(start))
 	}
 	return out
+}
+
+// needsStore reports whether a datagram may be an announce or a scrape,
+// the requests that call the store; connects (and garbage) do not.
+func needsStore(pkt []byte) bool {
+	if len(pkt) < headerLen {
+		return false
+	}
+	a := uint32(pkt[8])<<24 | uint32(pkt[9])<<16 | uint32(pkt[10])<<8 | uint32(pkt[11])
+	return a == actionAnnounce || a == actionScrape
 }
 
 // dispatch is handle without the observation.

@@ -33,10 +33,14 @@ func (st *Store) Announce(ctx context.Context, req *swarm.AnnounceRequest, res *
 		strconv.Itoa(max(req.NumWant, 0)),
 		familiesArg(req.Families),
 		fmtInt(exp),
+		"",
+	}
+	if req.Peer.Kind == swarm.WebRTC && req.NumWant > 0 {
+		args[14] = st.liveNodes()
 	}
 	ctx, cancel := st.opContext(ctx)
 	defer cancel()
-	reply, err := st.script.Exec(ctx, st.client, st.swarmKeys(req.InfoHash), args).ToArray()
+	reply, err := st.exec(ctx, st.swarmKeys(req.InfoHash), args).ToArray()
 	if err != nil {
 		return fmt.Errorf("redis store: announce for %v: %w", req.InfoHash, err)
 	}
@@ -73,7 +77,7 @@ func (st *Store) Leave(ctx context.Context, ih bittorrent.InfoHash, peer swarm.P
 	}
 	ctx, cancel := st.opContext(ctx)
 	defer cancel()
-	n, err := st.script.Exec(ctx, st.client, st.swarmKeys(ih), args).AsInt64()
+	n, err := st.exec(ctx, st.swarmKeys(ih), args).AsInt64()
 	if err != nil {
 		return false, fmt.Errorf("redis store: leave from %v: %w", ih, err)
 	}

@@ -16,8 +16,10 @@
 // Redis 6.2 or later is needed (the script uses ZRANDMEMBER and ZADD LT).
 // Every call is bounded by the caller's context and by Options.Timeout
 // (2 s by default): an unreachable or hung Redis makes calls fail, never
-// hang, and the same Store recovers once Redis is back. Ping checks every
-// node, for a readiness probe.
+// hang, and the same Store recovers once Redis is back: a call whose
+// pooled connection Redis dropped (it restarted or failed over) is sent
+// again on a fresh one, which is safe because the script is idempotent in
+// effect. Ping checks every node, for a readiness probe.
 //
 // # One script per call
 //
@@ -50,6 +52,17 @@
 //
 // Entries and ids are binary, not hex, to keep Redis memory per peer low
 // (about 135 bytes at 10 peers a swarm, all kinds mixed).
+//
+// # Peers of dead nodes
+//
+// Several tracker nodes share the store; each WebRTC entry's owner names
+// the node that holds its connection in its top 16 bits (swarm.Owner.Node).
+// With SkipDeadNodes, an announce passes the ids of the live nodes to the
+// script, which picks only WebRTC peers bound to them: it samples, drops
+// the entries of other nodes and samples more while too few are left, so
+// a node that died stops getting offers at once, in the same one call.
+// Entries are not deleted for it (a node's view of which nodes are live
+// may lag); they expire, or move when their peers announce elsewhere.
 //
 // # Expiry without a sweeper
 //

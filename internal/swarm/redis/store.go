@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -66,10 +67,12 @@ type Store struct {
 	client  rueidis.Client
 	script  *rueidis.Lua
 	sha     string
+	prefix  string
 	bases   []string
 	now     func() time.Time
 	timeout time.Duration
 	graceMS string
+	live    atomic.Pointer[func() string] // see SkipDeadNodes
 }
 
 var _ swarm.Store = (*Store)(nil)
@@ -130,6 +133,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		client:  client,
 		script:  rueidis.NewLuaScript(scriptSource),
 		sha:     scriptSHA(scriptSource),
+		prefix:  prefix,
 		bases:   makeBases(prefix),
 		now:     now,
 		timeout: timeout,
@@ -145,6 +149,38 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 // Close releases the connections. The Store must not be used after.
 func (st *Store) Close() {
 	st.client.Close()
+}
+
+// MayBlock implements swarm.Blocking: every call is a round trip to Redis.
+func (st *Store) MayBlock() bool { return true }
+
+// Client is the store's Redis client, for what else the tracker keeps in
+// the same Redis (the cluster's node registry and relay channels). It is
+// closed with the store.
+func (st *Store) Client() rueidis.Client { return st.client }
+
+// KeyPrefix is the prefix every key of the store starts with.
+func (st *Store) KeyPrefix() string { return st.prefix }
+
+// Timeout is the bound of every call to Redis.
+func (st *Store) Timeout() time.Duration { return st.timeout }
+
+// SkipDeadNodes makes announces pick only WebRTC peers whose owner's node
+// (swarm.Owner.Node) is live. live returns the live nodes' ids, two
+// big-endian bytes each, and is called once per announce that wants
+// peers, so it must be cheap (an atomic load); "" turns the filter off.
+// The filter runs in the announce's script: still one round trip, and
+// peers of a node that died stop being handed out as soon as live stops
+// naming it, long before their entries expire. Call it before the store
+// is used.
+func (st *Store) SkipDeadNodes(live func() string) { st.live.Store(&live) }
+
+// liveNodes is the argument SkipDeadNodes's function gives, or "".
+func (st *Store) liveNodes() string {
+	if f := st.live.Load(); f != nil {
+		return (*f)()
+	}
+	return ""
 }
 
 // Ping checks that every Redis node answers within ctx and the store's
@@ -194,19 +230,96 @@ func (st *Store) nowMS() int64 {
 	return st.now().UnixMilli()
 }
 
+// brokenConn reports whether err says the call's connection broke (Redis
+// restarted or failed over, or the network dropped it) rather than Redis
+// answering, the call's time running out, or the client being closed.
+// Such a call is sent once more: the script is idempotent in effect (an
+// event applied twice to the same entry leaves it as once: a download is
+// counted once per entry, a stopped removes what is there), so a call
+// Redis did run before the connection broke does no harm when it runs
+// again. After a restart, every idle pooled connection (rueidis keeps up
+// to four per node) fails its first call this way; without the retries,
+// each would cost a client a failure.
+func brokenConn(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, rueidis.ErrClosing) {
+		return false
+	}
+	_, isReply := rueidis.IsRedisErr(err)
+	return !isReply
+}
+
+// brokenRetries is how many times a call whose connection broke is sent
+// again: once per connection a node's pool may hold, plus one.
+const brokenRetries = 5
+
+// exec runs the script, again while its connection broke.
+func (st *Store) exec(ctx context.Context, keys, args []string) rueidis.RedisResult {
+	res := st.script.Exec(ctx, st.client, keys, args)
+	for range brokenRetries {
+		if !brokenConn(ctx, res.Error()) {
+			break
+		}
+		res = st.script.Exec(ctx, st.client, keys, args)
+	}
+	return res
+}
+
 // execMulti runs the script once per exec in one round trip per node, as
-// EVALSHA, and sends the script again (EVAL) only for the calls a node
-// answered with NOSCRIPT.
+// EVALSHA, and again the calls whose connection broke. Calls a node
+// answered with NOSCRIPT (it restarted or failed over, and forgot the
+// script) are sent again after the script is loaded on every node, again
+// in one round trip per node: not one by one, which for Totals' 1024
+// calls would outlast the timeout.
 func (st *Store) execMulti(ctx context.Context, execs []rueidis.LuaExec) []rueidis.RedisResult {
+	build := func(e rueidis.LuaExec) rueidis.Completed {
+		return st.client.B().Evalsha().Sha1(st.sha).Numkeys(int64(len(e.Keys))).Key(e.Keys...).Arg(e.Args...).Build()
+	}
 	cmds := make(rueidis.Commands, len(execs))
 	for i, e := range execs {
-		cmds[i] = st.client.B().Evalsha().Sha1(st.sha).Numkeys(int64(len(e.Keys))).Key(e.Keys...).Arg(e.Args...).Build()
+		cmds[i] = build(e)
 	}
 	res := st.client.DoMulti(ctx, cmds...)
+	var again []int
+	for range brokenRetries {
+		again = again[:0]
+		for i, r := range res {
+			if brokenConn(ctx, r.Error()) {
+				again = append(again, i)
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		cmds = cmds[:0]
+		for _, i := range again {
+			cmds = append(cmds, build(execs[i]))
+		}
+		for k, r := range st.client.DoMulti(ctx, cmds...) {
+			res[again[k]] = r
+		}
+	}
+	again = again[:0]
 	for i, r := range res {
 		if rerr, ok := rueidis.IsRedisErr(r.Error()); ok && rerr.IsNoScript() {
-			res[i] = st.script.Exec(ctx, st.client, execs[i].Keys, execs[i].Args)
+			again = append(again, i)
 		}
+	}
+	if len(again) == 0 {
+		return res
+	}
+	if err := st.loadScript(ctx); err != nil {
+		for _, i := range again {
+			res[i] = st.exec(ctx, execs[i].Keys, execs[i].Args)
+		}
+		return res
+	}
+	cmds = cmds[:0]
+	for _, i := range again {
+		cmds = append(cmds, build(execs[i]))
+	}
+	for k, r := range st.client.DoMulti(ctx, cmds...) {
+		res[again[k]] = r
 	}
 	return res
 }

@@ -21,7 +21,9 @@
 --
 -- ARGV: 1 op, 2 now (ms), 3 key grace (ms), 4 sweep budget, then per op
 --   'a' announce: 5 seed, 6 event, 7 left, 8 list, 9 key, 10 data,
---                 11 client, 12 numwant, 13 families, 14 expiry (ms)
+--                 11 client, 12 numwant, 13 families, 14 expiry (ms),
+--                 15 live nodes ('' or 2 bytes per node id: WebRTC
+--                 entries of other nodes are not picked)
 --   'l' leave:    8 list, 9 key, 10 owner
 --   's' scrape:   nothing more
 --   't' totals:   nothing more (KEYS are the bucket's r and t)
@@ -228,14 +230,65 @@ local function sample(sw, list, k, self)
   return out
 end
 
+-- liveSet reads the live nodes argument: node ids, 2 bytes each, as the
+-- first two bytes of owners are. nil when it is empty (no filtering).
+local function liveSet(s)
+  if not s or s == '' then
+    return nil
+  end
+  local set = {}
+  for i = 1, #s - 1, 2 do
+    set[string.sub(s, i, i + 1)] = true
+  end
+  return set
+end
+
+-- MAXASK bounds the WebRTC entries pickLive looks at in one round.
+local MAXASK = 1024
+
+-- pickLive samples WebRTC entries other than self whose owner's node is
+-- live, asking for more in each round while too few were live, and
+-- returns them with their records (possibly more than want: pick keeps a
+-- random want of them). Every live entry is equally likely to be among
+-- them, since every round samples uniformly.
+local function pickLive(sw, self, want, live)
+  local z = sw.z['w']
+  local n = redis.call('ZCARD', z)
+  local chosen, recs, seen = {}, {}, {}
+  local ask = math.min(want + 1, MAXASK)
+  while ask > 0 do
+    local got = redis.call('ZRANDMEMBER', z, ask)
+    if #got == 0 then
+      break
+    end
+    local rs = redis.call('HMGET', sw.h, unpack(got))
+    for i, m in ipairs(got) do
+      local r = rs[i]
+      if m ~= self and not seen[m] and r and live[string.sub(r, 2, 3)] then
+        seen[m] = true
+        chosen[#chosen + 1] = {'w', m}
+        recs[#recs + 1] = r
+      end
+    end
+    if #chosen >= want or ask >= n or ask >= MAXASK then
+      break
+    end
+    ask = math.min(ask * 4, n, MAXASK)
+  end
+  return chosen, recs
+end
+
 -- pick returns the picked peers as one string of records: the list byte,
--- the entry key, then the owner (WebRTC) or peer id (native).
-local function pick(sw, list, key, want, families)
+-- the entry key, then the owner (WebRTC) or peer id (native). With live
+-- set, WebRTC entries bound to a node that is not live are skipped.
+local function pick(sw, list, key, want, families, live)
   if want <= 0 then
     return ''
   end
-  local chosen = {}
-  if list == 'w' then
+  local chosen, recs = {}, nil
+  if list == 'w' and live then
+    chosen, recs = pickLive(sw, key, want, live)
+  elseif list == 'w' then
     for _, m in ipairs(sample(sw, 'w', want, key)) do
       chosen[#chosen + 1] = {'w', m}
     end
@@ -270,17 +323,22 @@ local function pick(sw, list, key, want, families)
   if #chosen == 0 then
     return ''
   end
-  local fields = {}
-  for i, c in ipairs(chosen) do
-    fields[i] = c[2]
+  if not recs then
+    local fields = {}
+    for i, c in ipairs(chosen) do
+      fields[i] = c[2]
+    end
+    recs = redis.call('HMGET', sw.h, unpack(fields))
   end
-  local recs = redis.call('HMGET', sw.h, unpack(fields))
   local out = {}
   for i = #chosen, 2, -1 do
     local j = math.random(i)
     chosen[i], chosen[j], recs[i], recs[j] = chosen[j], chosen[i], recs[j], recs[i]
   end
   for i, c in ipairs(chosen) do
+    if i > want then
+      break
+    end
     if recs[i] then
       out[#out + 1] = c[1] .. c[2] .. string.sub(recs[i], 2)
     end
@@ -351,7 +409,7 @@ local function announce(sw)
   end
   extend(sw, exp, not rec and z)
   local c = counts(sw)
-  return {c[1], c[2], c[3], rebound, pick(sw, list, key, want, families)}
+  return {c[1], c[2], c[3], rebound, pick(sw, list, key, want, families, liveSet(ARGV[15]))}
 end
 
 local function leave(sw)

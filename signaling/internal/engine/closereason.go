@@ -11,7 +11,7 @@ const (
 	closeReasonNone CloseReason = iota
 	// The reasons, each documented where the relay publishes it
 	// (signaling.CloseReason). The engine chooses them all but CloseAbuse
-	// and CloseRateLimited, which only the relay decides.
+	// CloseRateLimited and CloseInboxFull, which only the relay decides.
 	CloseClient
 	CloseReadError
 	CloseWriteError
@@ -22,6 +22,7 @@ const (
 	CloseShutdown
 	CloseRateLimited
 	CloseIdle
+	CloseInboxFull
 
 	numCloseReasons
 )
@@ -38,6 +39,7 @@ var closeReasonNames = [numCloseReasons]string{
 	CloseShutdown:      "shutdown",
 	CloseRateLimited:   "rate_limited",
 	CloseIdle:          "idle",
+	CloseInboxFull:     "inbox_full",
 }
 
 // String returns the reason's label.
@@ -73,6 +75,8 @@ func (r CloseReason) status() (uint16, string) {
 		return wsproto.ClosePolicyViolation, "rate limit exceeded"
 	case CloseIdle:
 		return wsproto.CloseGoingAway, "idle"
+	case CloseInboxFull:
+		return wsproto.ClosePolicyViolation, "too many messages waiting"
 	case CloseMessageTooBig:
 		return wsproto.CloseMessageTooBig, "message too big"
 	}
