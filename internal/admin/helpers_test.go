@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/testkit/logbuf"
+
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
@@ -84,44 +86,26 @@ func (f *fakeReloader) Reload(context.Context) (string, error) {
 	return "origins: any; info hash allow-list: 2 hashes; private: 5 keys", nil
 }
 
-// syncBuffer collects log lines from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // api is an API served over HTTP for one test, on a fresh SQLite
 // database.
 type api struct {
 	srv      *httptest.Server
 	h        *Handler
 	db       *db.DB
-	logs     *syncBuffer
+	logs     *logbuf.Buffer
 	reloader *fakeReloader
 	stats    *fakeStats
 	mu       sync.Mutex
 	now      time.Time
 	// bodies collects every answer, to check none holds the token.
-	bodies *syncBuffer
+	bodies *logbuf.Buffer
 }
 
 type apiOption func(*Options)
 
 func newAPI(t *testing.T, opts ...apiOption) *api {
 	t.Helper()
-	a := &api{logs: &syncBuffer{}, reloader: &fakeReloader{}, stats: &fakeStats{}, now: epoch, bodies: &syncBuffer{}}
+	a := &api{logs: &logbuf.Buffer{}, reloader: &fakeReloader{}, stats: &fakeStats{}, now: epoch, bodies: &logbuf.Buffer{}}
 	d, err := db.Open(context.Background(), dbtest.SQLite(t), db.WithClock(a.clock))
 	if err != nil {
 		t.Fatal(err)

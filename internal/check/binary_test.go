@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/testkit/logbuf"
+
 	"github.com/swarmbridge/swarmbridge/internal/testkit/certstest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
 )
@@ -62,7 +64,7 @@ func TestBuiltBinary(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(bin, "check", "-watch", "1s", "-metrics-addr", "127.0.0.1:0", urls[1])
 			var stdout bytes.Buffer
-			stderr := &syncBuffer{}
+			stderr := &logbuf.Buffer{}
 			cmd.Stdout, cmd.Stderr = &stdout, stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

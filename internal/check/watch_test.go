@@ -7,30 +7,13 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/testkit/logbuf"
+
 	"github.com/swarmbridge/swarmbridge/internal/testkit/servertest"
 )
-
-// syncBuffer is a bytes.Buffer the command and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // -watch repeats the checks, serves their results as metrics, and returns
 // 0 when its context ends.
@@ -40,7 +23,7 @@ func TestWatchServesMetrics(t *testing.T) {
 	dead := "http://127.0.0.1:1/announce"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut logbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, []string{"-watch", "200ms", "-timeout", "2s", "-metrics-addr", "127.0.0.1:0", "-json", udpURL, dead}, &out, &errOut)

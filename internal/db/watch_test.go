@@ -1,12 +1,12 @@
 package db
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/swarmbridge/swarmbridge/internal/testkit/logbuf"
 
 	"github.com/rs/zerolog"
 
@@ -60,24 +60,6 @@ func (w *watcher) none(t *testing.T, why string) {
 		t.Fatalf("%s, yet a snapshot came: version %d", why, s.Version)
 	case <-time.After(200 * time.Millisecond):
 	}
-}
-
-// syncBuffer collects log lines from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // Writes through a handle reach its own watchers at once, with no poll
@@ -196,7 +178,7 @@ func waitListening(t *testing.T, a *DB, url string) {
 func TestListenerReconnects(t *testing.T) {
 	url := dbtest.Postgres(t)
 	ctx := testCtx(t)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	a := openDB(t, url, WithPollInterval(time.Hour), withReconnectDelay(100*time.Millisecond), WithLogger(zerolog.New(&logs)))
 	b := openDB(t, url)
 	w := startWatch(t, a, -1)
@@ -229,7 +211,7 @@ func TestListenerReconnects(t *testing.T) {
 func TestWatchSurvivesFailedReads(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		ctx := testCtx(t)
-		var logs syncBuffer
+		var logs logbuf.Buffer
 		d := openDB(t, url, WithPollInterval(30*time.Millisecond), WithLogger(zerolog.New(&logs)))
 		w := startWatch(t, d, -1)
 		w.next(t, "the current state", func(Snapshot) bool { return true })

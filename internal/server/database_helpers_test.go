@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/testkit/logbuf"
+
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
@@ -29,7 +31,7 @@ type dbTracker struct {
 	admin string // http://host:port of the API
 	token string
 	api   *admin.Client
-	logs  *syncBuffer
+	logs  *logbuf.Buffer
 	db    *db.DB
 	stop  func() error
 }
@@ -74,7 +76,7 @@ func startDBTracker(t *testing.T, dbURL string, clock *swarmtest.Clock, env ...s
 		now = clock.Now
 		opts = append(opts, db.WithClock(clock.Now))
 	}
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := db.Open(ctx, dbURL, append(opts, db.WithLogger(zerolog.New(logs)))...)
 	if err != nil {

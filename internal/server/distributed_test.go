@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/testkit/logbuf"
+
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
@@ -33,7 +35,7 @@ import (
 type redisNode struct {
 	srv  *server.Server
 	ls   server.Listeners
-	logs *syncBuffer
+	logs *logbuf.Buffer
 	stop func()
 }
 
@@ -68,7 +70,7 @@ func startRedisNode(t *testing.T, url, prefix string, env ...string) *redisNode 
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	log := zerolog.New(logs)
 	b, err := server.OpenBackend(t.Context(), cfg, log)
 	if err != nil {

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/testkit/logbuf"
+
 	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
@@ -22,30 +23,12 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
 )
 
-// syncBuffer is a log sink safe for the tracker's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // running is a tracker started by startRun: Run on real loopback sockets,
 // as main starts it.
 type running struct {
 	srv    *server.Server
 	ls     server.Listeners
-	logs   *syncBuffer
+	logs   *logbuf.Buffer
 	reload chan<- os.Signal
 	// wait waits for Run to return on its own and returns its error;
 	// stop cancels Run's context first.
@@ -72,7 +55,7 @@ func startRun(t *testing.T, env ...string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.New(logs), Store: memory.New(memory.Options{})})
 	if err != nil {
 		t.Fatal(err)

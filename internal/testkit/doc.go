@@ -19,4 +19,5 @@
 //   - policytest builds a bittorrent.Policy out of functions.
 //   - wspeer is a WebTorrent peer over WebSocket (announces with offers,
 //     answers, scrapes), written apart from the tracker's codec.
+//   - logbuf is a buffer several goroutines may write while a test reads.
 package testkit
