@@ -31,6 +31,9 @@ const (
 	CloseRateLimited
 	// CloseIdle: no message within Config.IdleTimeout (1001).
 	CloseIdle
+	// CloseInvalidUTF8: a text message was not valid UTF-8 (1007, as
+	// RFC 6455 §8.1 requires).
+	CloseInvalidUTF8
 )
 
 // String returns the reason's label.

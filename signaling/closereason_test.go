@@ -20,6 +20,7 @@ func TestCloseReasonsAreTheEngines(t *testing.T) {
 		CloseShutdown:      engine.CloseShutdown,
 		CloseRateLimited:   engine.CloseRateLimited,
 		CloseIdle:          engine.CloseIdle,
+		CloseInvalidUTF8:   engine.CloseInvalidUTF8,
 	}
 	for pub, eng := range pairs {
 		if uint8(pub) != uint8(eng) {

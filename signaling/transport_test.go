@@ -59,18 +59,52 @@ func TestProtocolViolationsCloseWith1002(t *testing.T) {
 	}
 }
 
-func TestInvalidUTF8InATextMessageGetsAFailureNotAClose(t *testing.T) {
-	forEachReadPath(t, func(t *testing.T) {
-		tr := newTracker(t, nil)
-		rc := tr.rawDial(t, nil)
-		rc.write(frame(true, opText, []byte("{\"action\":\"scrape\",\"x\":\"\xff\xfe\"}")))
-		if m := rc.next(); !strings.Contains(m.str("failure reason"), "UTF-8") {
-			t.Fatalf("want a UTF-8 failure, got %v", m)
-		}
-		rc.write(textFrame(map[string]any{"action": "scrape", "info_hash": bin(randID())}))
-		if m := rc.next(); m.str("action") != "scrape" || m["failure reason"] != nil {
-			t.Fatalf("the connection no longer works: %v", m)
-		}
+// A text message that is not UTF-8 fails the connection with 1007 (RFC
+// 6455 §8.1), also when its fragments split a code point, and the message
+// never reaches the relay. A binary message carries no text: invalid
+// UTF-8 there only gets the decoder's failure, and the connection stays.
+func TestInvalidUTF8InATextMessageClosesWith1007(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		frames [][]byte
+	}{
+		{"whole", [][]byte{frame(true, opText, []byte("{\"action\":\"scrape\",\"x\":\"\xff\xfe\"}"))}},
+		{"fragmented", [][]byte{
+			frame(false, opText, []byte("{\"action\":\"scrape\",\"x\":\"\xf0\x9f")),
+			frame(true, opCont, []byte("\x98\x80\"}")),      // a valid code point, then
+			frame(true, opText, []byte("\"\xed\xa0\x80\"")), // a surrogate
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachReadPath(t, func(t *testing.T) {
+				obs := &closeObserver{}
+				tr := newTracker(t, func(c *signaling.Config) { c.Observer = obs })
+				rc := tr.rawDial(t, nil)
+				rc.write(tc.frames...)
+				if tc.name == "fragmented" {
+					// The first message, valid once whole, is answered.
+					if m := rc.next(); m.str("action") != "scrape" {
+						t.Fatalf("want the reply to the valid message, got %v", m)
+					}
+				}
+				rc.expectClose(1007)
+				waitFor(t, func() bool { return obs.reason() == signaling.CloseInvalidUTF8 && tr.h.Conns() == 0 })
+			})
+		})
+	}
+	t.Run("binary", func(t *testing.T) {
+		forEachReadPath(t, func(t *testing.T) {
+			tr := newTracker(t, nil)
+			rc := tr.rawDial(t, nil)
+			rc.write(frame(true, opBinary, []byte("{\"action\":\"scrape\",\"x\":\"\xff\xfe\"}")))
+			if m := rc.next(); !strings.Contains(m.str("failure reason"), "UTF-8") {
+				t.Fatalf("want a UTF-8 failure, got %v", m)
+			}
+			rc.write(textFrame(map[string]any{"action": "scrape", "info_hash": bin(randID())}))
+			if m := rc.next(); m.str("action") != "scrape" || m["failure reason"] != nil {
+				t.Fatalf("the connection no longer works: %v", m)
+			}
+		})
 	})
 }
 

@@ -22,6 +22,7 @@ const (
 	CloseShutdown
 	CloseRateLimited
 	CloseIdle
+	CloseInvalidUTF8
 
 	numCloseReasons
 )
@@ -38,6 +39,7 @@ var closeReasonNames = [numCloseReasons]string{
 	CloseShutdown:      "shutdown",
 	CloseRateLimited:   "rate_limited",
 	CloseIdle:          "idle",
+	CloseInvalidUTF8:   "invalid_utf8",
 }
 
 // String returns the reason's label.
@@ -75,6 +77,8 @@ func (r CloseReason) status() (uint16, string) {
 		return wsproto.CloseGoingAway, "idle"
 	case CloseMessageTooBig:
 		return wsproto.CloseMessageTooBig, "message too big"
+	case CloseInvalidUTF8:
+		return wsproto.CloseInvalidPayload, "invalid UTF-8"
 	}
 	return wsproto.CloseInternalError, ""
 }

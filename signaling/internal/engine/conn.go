@@ -55,7 +55,7 @@ type Conn struct {
 	// read side
 	rmu     sync.Mutex
 	fr      wsproto.FrameReader
-	peerEnd readEnd // set when the client's close frame stops fr
+	peerEnd readEnd // set when what the client sent stops fr: its close frame, or a text message that is not UTF-8
 	polled  bool    // registered with poll
 
 	// Activity, in ns since start (a monotonic clock): lastSeen is when

@@ -8,14 +8,10 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// Where the tracker differs from ws on purpose (each case says why):
-//
-//   - Invalid UTF-8 in a text message (6.2, 6.3): ws fails the connection
-//     with 1007, as RFC 6455 §8.1 says; the tracker answers a failure
-//     ("invalid UTF-8 in message") and keeps the connection.
-//   - A 64-bit length with its most significant bit set (1.4.x): both fail
-//     the connection; ws with 1009 (it cannot represent the length), the
-//     tracker with 1002, since §5.2 makes that bit 0.
+// Where the tracker differs from ws on purpose (the case says why): a
+// 64-bit length with its most significant bit set (1.4.x). Both fail the
+// connection; ws with 1009 (it cannot represent the length), the tracker
+// with 1002, since §5.2 makes that bit 0.
 //
 // Where the two agree and the RFC leaves room, the cases state what both do
 // (non-minimal length encodings are accepted, 1.3.x; the close code is

@@ -128,11 +128,12 @@ func skipWithoutNode(t *testing.T) {
 }
 
 // startNodeWS runs the ws package's echo server (testdata/node/echo.mjs)
-// with the same message size limit as the tracker, until the test ends.
+// with the same message size and fragment limits as the tracker, until the
+// test ends.
 func startNodeWS(t *testing.T) *target {
 	t.Helper()
 	skipWithoutNode(t)
-	cmd := exec.Command("node", "echo.mjs", fmt.Sprint(maxMessage))
+	cmd := exec.Command("node", "echo.mjs", fmt.Sprint(maxMessage), fmt.Sprint(maxFragments))
 	cmd.Dir = nodeDir
 	// The server exits when its standard input ends, so it cannot outlive
 	// the test even when the test binary is killed.
