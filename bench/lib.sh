@@ -39,6 +39,9 @@ NULL_HTTP=${NULL_HTTP:-18101}
 NULL_HTTP_CLOSE=${NULL_HTTP_CLOSE:-18103}
 NULL_UDP=${NULL_UDP:-18102}
 NGX_TLS=${NGX_TLS:-18443}
+# nginx worker processes (bench/nginx.conf): one, unless connections need
+# more descriptors than one process may have (ws-memory.sh).
+NGINX_WORKERS=${NGINX_WORKERS:-1}
 if [ -z "${RESULTS:-}" ]; then
   RESULTS="$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S)"
 fi
@@ -291,7 +294,7 @@ start_server() {
       local prefix="$RESULTS/nginx-$ROUND-$$-$START_SEQ"
       mkdir -p "$prefix/logs"
       sed -e "s|@LISTEN@|127.0.0.1:$NGX_TLS|" -e "s|@UPSTREAM@|127.0.0.1:$SB_TCP|" \
-        -e "s|@CERT@|$TLS_CERT|" -e "s|@KEY@|$TLS_KEY|" -e "s|@PREFIX@|$prefix|g" \
+        -e "s|@CERT@|$TLS_CERT|" -e "s|@KEY@|$TLS_KEY|" -e "s|@PREFIX@|$prefix|g" -e "s|@WORKERS@|$NGINX_WORKERS|" \
         "$BENCH_DIR/nginx.conf" >"$prefix/nginx.conf"
       start_bg nginx taskset -c "$SERVER_CPU" nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log"
       wait_tcp "$NGX_TLS"

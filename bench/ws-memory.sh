@@ -18,9 +18,12 @@
 #   SERVERS="swarmbridge swarmbridge-wss nginx-swarmbridge bittorrent-tracker"
 #   CONNS=15000  HOLD=20s  SETTLE=5
 #   OFFERS=0 ANSWER_RATIO=0.5 INFOHASHES=20
-#   SRC_IPS defaults to 127.0.0.1-127.0.0.8 here.
+#   SRC_IPS defaults to 127.0.0.1-127.0.0.8 here, NGINX_WORKERS to 2.
 set -euo pipefail
 SRC_IPS=${SRC_IPS:-127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8}
+# nginx holds two descriptors per proxied connection: spread them over two
+# workers (see bench/nginx.conf).
+NGINX_WORKERS=${NGINX_WORKERS:-2}
 . "$(dirname "$0")/lib.sh"
 
 SERVERS=${SERVERS:-swarmbridge swarmbridge-wss nginx-swarmbridge bittorrent-tracker}

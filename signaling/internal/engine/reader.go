@@ -169,6 +169,9 @@ func (c *Conn) Start(pipelined []byte) {
 		err := c.poll.add(c)
 		if err == nil {
 			c.polled = true
+			if c.sock != nil {
+				c.startTLS()
+			}
 			return
 		}
 		// Still served, by a reader goroutine. abort's shutdown ends its

@@ -49,11 +49,13 @@ func runCases(t *testing.T, tg *target) {
 	}
 }
 
-// TestTrackerConformance runs the suite against the tracker, over plain
-// TCP (read by the pollers on Linux) and over TLS (reader goroutines).
+// TestTrackerConformance runs the suite against the tracker over plain TCP
+// and over TLS, read by the pollers on Linux, and over TLS from a listener
+// the pollers cannot read (reader goroutines, as everywhere without epoll).
 func TestTrackerConformance(t *testing.T) {
-	t.Run("ws", func(t *testing.T) { runCases(t, startTracker(t, false)) })
-	t.Run("wss", func(t *testing.T) { runCases(t, startTracker(t, true)) })
+	t.Run("ws", func(t *testing.T) { runCases(t, startTracker(t, plain)) })
+	t.Run("wss", func(t *testing.T) { runCases(t, startTracker(t, tlsPolled)) })
+	t.Run("wss-reader-goroutines", func(t *testing.T) { runCases(t, startTracker(t, tlsGoroutines)) })
 }
 
 // TestWSAgreesWithTheSuite runs the same cases against the ws npm
