@@ -2,7 +2,11 @@ package signaling_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -270,44 +274,75 @@ func TestReaderGoroutinesServeEveryConnectionWhenAsked(t *testing.T) {
 	}
 }
 
-func TestTLSConnectionsAreServedByReaderGoroutines(t *testing.T) {
-	h, err := signaling.New(signaling.Config{
-		Swarms: signalstore.New(memory.New(memory.Options{}), 5*time.Minute),
-		Logger: zerolog.Nop(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewTLSServer(h)
-	defer srv.Close()
-	defer func() {
-		if err := h.Shutdown(context.Background()); err != nil {
-			t.Error(err)
-		}
-	}()
-	tr := &tracker{url: "wss" + strings.TrimPrefix(srv.URL, "https"), h: h}
-	opts := &websocket.DialOptions{HTTPClient: srv.Client()}
-	a, b := tr.dialWith(t, opts), tr.dialWith(t, opts)
-	waitFor(t, func() bool { return h.Conns() == 2 })
-	if signaling.PolledConns(h) != 0 {
-		t.Fatalf("%d of %d TLS connections polled", signaling.PolledConns(h), h.Conns())
-	}
-	ih, aID, bID := randID(), randID(), randID()
-	a.send(announce(ih, aID, "started", 0))
-	expectAnnounceResponse(t, a, ih)
-	offer := relayOne(t, ih, bID, b, a)
-	a.send(answerMsg(ih, aID, bID, offer.id, "v=0\r\n"))
-	if m := b.next(); m["answer"] == nil {
-		t.Fatalf("want the answer, got %v", m)
-	}
-	// Many frames at once go out over TLS as well.
-	for range 50 {
-		b.send(map[string]any{"action": "scrape", "info_hash": bin(ih)})
-	}
-	for range 50 {
-		if m := b.next(); m.str("action") != "scrape" {
-			t.Fatalf("want a scrape response, got %v", m)
-		}
+// TLS connections work the same whichever listener they come from: those
+// of NewTLSListener are read by the pollers (on Linux), those of
+// tls.NewListener by a reader goroutine each, since crypto/tls reading a
+// plain TCP connection would block a poller.
+func TestTLSConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		polled bool
+	}{{"NewTLSListener", runtime.GOOS == "linux"}, {"tls.NewListener", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := signaling.New(signaling.Config{
+				Swarms: signalstore.New(memory.New(memory.Options{}), 5*time.Minute),
+				Logger: zerolog.Nop(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewUnstartedServer(h)
+			srv.StartTLS()
+			cert := srv.Certificate()
+			if tc.name == "NewTLSListener" {
+				// The same certificate, served through the relay's listener.
+				cfg := srv.TLS
+				srv.Listener.Close()
+				srv.Close()
+				srv = httptest.NewUnstartedServer(h)
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				srv.Listener = signaling.NewTLSListener(ln, cfg)
+				srv.TLS = cfg
+				srv.Start()
+			}
+			defer srv.Close()
+			defer func() {
+				if err := h.Shutdown(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}()
+			host := strings.TrimPrefix(strings.TrimPrefix(srv.URL, "https://"), "http://")
+			tr := &tracker{url: "wss://" + host, h: h}
+			roots := x509.NewCertPool()
+			roots.AddCert(cert)
+			client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+			opts := &websocket.DialOptions{HTTPClient: client}
+			a, b := tr.dialWith(t, opts), tr.dialWith(t, opts)
+			waitFor(t, func() bool { return h.Conns() == 2 })
+			if polled := signaling.PolledConns(h); (polled == 2) != tc.polled || (polled == 0) == tc.polled {
+				t.Fatalf("%d of %d TLS connections polled", polled, h.Conns())
+			}
+			ih, aID, bID := randID(), randID(), randID()
+			a.send(announce(ih, aID, "started", 0))
+			expectAnnounceResponse(t, a, ih)
+			offer := relayOne(t, ih, bID, b, a)
+			a.send(answerMsg(ih, aID, bID, offer.id, "v=0\r\n"))
+			if m := b.next(); m["answer"] == nil {
+				t.Fatalf("want the answer, got %v", m)
+			}
+			// Many frames at once go out over TLS as well.
+			for range 50 {
+				b.send(map[string]any{"action": "scrape", "info_hash": bin(ih)})
+			}
+			for range 50 {
+				if m := b.next(); m.str("action") != "scrape" {
+					t.Fatalf("want a scrape response, got %v", m)
+				}
+			}
+		})
 	}
 }
 
