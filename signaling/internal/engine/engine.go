@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -146,9 +147,14 @@ func (e *Engine) attach(c *Conn) {
 	if e.noPoll {
 		return
 	}
-	raw, err := tc.SyscallConn()
-	if err != nil {
-		return
+	var raw syscall.RawConn
+	if sock != nil {
+		raw = sock.raw // the same socket; saves an allocation per connection
+	} else {
+		var err error
+		if raw, err = tc.SyscallConn(); err != nil {
+			return
+		}
 	}
 	if e.pollers == nil {
 		ps, err := startPollers(e, runtime.GOMAXPROCS(0))

@@ -15,9 +15,6 @@ import (
 // connection holds no buffer after one to two tlsIdleAfter, and a busy one
 // costs a flag per turn.
 
-// tlsIdleAfter is how often a poller looks for idle TLS connections.
-const tlsIdleAfter = time.Second
-
 // noteTLSBusy records a turn of c's read side; it runs there, on p.
 func (p *poller) noteTLSBusy(c *Conn) {
 	c.sock.busy = true

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,10 @@ func (wouldBlock) Temporary() bool { return true }
 // them (key updates) without reading.
 var errBacklogFull = errors.New("signaling: TLS send backlog full")
 
+// tlsIdleAfter is how often a poller looks for idle TLS connections, whose
+// crypto/tls buffers then go (tlsidle_linux.go).
+const tlsIdleAfter = time.Second
+
 // backlogSlack is what a backlog may hold beyond the send queue's bytes:
 // TLS record overhead of one batch, and crypto/tls's own small writes.
 const backlogSlack = 64 << 10
@@ -79,37 +84,40 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 }
 
 // tlsSocket is the TCP connection under a *tls.Conn of NewTLSListener.
+// Every idle wss:// connection holds one: its fields fit 80 bytes.
 type tlsSocket struct {
 	tcp *net.TCPConn
 	raw syscall.RawConn
 
 	// Read side, touched only by whoever reads the connection: net/http's
 	// goroutine until the upgrade, then the connection's read side.
-	polled  bool       // reads never block
-	rd      *rawReader // the reader of this turn; nil between turns
-	reads   int        // raw reads left in this turn
-	drained bool       // the socket was found empty or short this turn
-	busy    bool       // a turn came since the poller last looked (tlsidle_linux.go)
-	listed  bool       // on its poller's list of connections to look at
+	rd *rawReader // the reader of this turn; nil between turns
+
+	backlog []byte // ciphertext the socket has not taken yet; under wmu
+	limit   int32  // most bytes backlog may hold
+	wmu     sync.Mutex
 
 	nonblock atomic.Bool // writes never block (the engine took the connection)
 
-	wmu     sync.Mutex
-	backlog []byte // ciphertext the socket has not taken yet
-	limit   int    // most bytes backlog may hold
+	// More of the read side.
+	reads   uint8 // raw reads left in this turn
+	polled  bool  // reads never block
+	drained bool  // the socket was found empty or short this turn
+	busy    bool  // a turn came since the poller last looked (tlsidle_linux.go)
+	listed  bool  // on its poller's list of connections to look at
 }
 
 // takeOver makes writes non-blocking. It runs when the engine takes the
 // connection, before any frame is written; queueBytes bounds the engine's
 // own share of a backlog.
 func (s *tlsSocket) takeOver(queueBytes int) {
-	s.limit = queueBytes + backlogSlack
+	s.limit = int32(min(queueBytes, math.MaxInt32-backlogSlack) + backlogSlack)
 	s.nonblock.Store(true)
 }
 
 // beginTurn starts a read turn of the read side with rd, which may make
 // up to maxReads raw reads; endTurn ends it.
-func (s *tlsSocket) beginTurn(rd *rawReader, maxReads int) {
+func (s *tlsSocket) beginTurn(rd *rawReader, maxReads uint8) {
 	s.polled, s.rd, s.reads, s.drained = true, rd, maxReads, false
 }
 
@@ -156,7 +164,7 @@ func (s *tlsSocket) Write(p []byte) (int, error) {
 		rest = p[n:]
 	}
 	if len(rest) > 0 {
-		if len(s.backlog)+len(rest) > s.limit {
+		if len(s.backlog)+len(rest) > int(s.limit) {
 			return 0, errBacklogFull
 		}
 		s.backlog = append(s.backlog, rest...)
