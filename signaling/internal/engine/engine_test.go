@@ -82,16 +82,20 @@ type server struct {
 type path int
 
 const (
-	pollers          path = iota // ws://, read by the pollers (reader goroutines where there is no epoll)
-	readerGoroutines             // ws://, a reader goroutine per connection
-	tlsPollers                   // wss:// through NewTLSListener, read by the pollers
-	tlsGoroutines                // wss:// through tls.NewListener: crypto/tls on a plain TCP connection, a reader goroutine each
+	pollers               path = iota // ws://, read by the pollers (reader goroutines where there is no epoll)
+	readerGoroutines                  // ws://, a reader goroutine per connection
+	tlsPollers                        // wss:// through NewTLSListener, read by the pollers
+	tlsListenerGoroutines             // wss:// through NewTLSListener, a reader goroutine each (as where there is no epoll)
+	tlsGoroutines                     // wss:// through tls.NewListener: crypto/tls on a plain TCP connection, a reader goroutine each
 )
 
 var paths = []struct {
 	name string
 	p    path
-}{{"pollers", pollers}, {"reader-goroutines", readerGoroutines}, {"tls-pollers", tlsPollers}, {"tls-reader-goroutines", tlsGoroutines}}
+}{
+	{"pollers", pollers}, {"reader-goroutines", readerGoroutines}, {"tls-pollers", tlsPollers},
+	{"tls-listener-reader-goroutines", tlsListenerGoroutines}, {"tls-reader-goroutines", tlsGoroutines},
+}
 
 // everyPath runs test on every path.
 func everyPath(t *testing.T, test func(t *testing.T, p path)) {
@@ -104,11 +108,11 @@ func everyPath(t *testing.T, test func(t *testing.T, p path)) {
 // every message unless mute.
 func newServer(t *testing.T, cfg engine.Config, p path, mute bool) *server {
 	t.Helper()
-	s := newEngine(t, cfg, p == readerGoroutines)
+	s := newEngine(t, cfg, p == readerGoroutines || p == tlsListenerGoroutines)
 	srv := httptest.NewUnstartedServer(s.handler(mute))
 	scheme := "ws"
 	switch p {
-	case tlsPollers:
+	case tlsPollers, tlsListenerGoroutines:
 		cert, roots := testCertificate(t)
 		srv.Listener = engine.NewTLSListener(srv.Listener, &tls.Config{Certificates: []tls.Certificate{cert}})
 		srv.Start()
