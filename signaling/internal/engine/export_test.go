@@ -19,3 +19,7 @@ const TLSIdleAfter = tlsIdleAfter
 
 // Polled reports whether c's read side is served by a poller.
 func Polled(c *Conn) bool { return c.poll != nil }
+
+// TLSBacklogged reports whether c's TLS socket keeps bytes the socket did
+// not take yet.
+func TLSBacklogged(c *Conn) bool { return c.sock != nil && c.sock.backlogged() }

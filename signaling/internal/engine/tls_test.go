@@ -346,6 +346,11 @@ func TestTLSSlowReaderGetsEverythingInOrderAndAStuckOneIsDropped(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("queueing %d frames for a client that does not read took %v", n, d)
 	}
+	// The socket is full: its backlog holds what crypto/tls encrypted, and
+	// a writer goroutine waits to drain it.
+	if !engine.TLSBacklogged(ss.c) {
+		t.Fatal("no backlog while the client does not read")
+	}
 	time.Sleep(100 * time.Millisecond)
 	for i := range n {
 		got, err := c.ReadMessage()
@@ -396,8 +401,8 @@ func TestTLSBuffersAreReleasedWhenIdle(t *testing.T) {
 	}
 	start := time.Now()
 	waitFor(t, "an idle connection's buffers to go", func() bool { return engine.TLSBuffered(ss.c) == 0 })
-	if d := time.Since(start); d > 3*engine.TLSIdleAfter {
-		t.Fatalf("buffers went after %v, want at most twice %v", d, engine.TLSIdleAfter)
+	if d := time.Since(start); d > 4*engine.TLSIdleAfter {
+		t.Fatalf("buffers went after %v, want about twice %v at most", d, engine.TLSIdleAfter)
 	}
 	echo(t, c, "and it goes on")
 }
