@@ -8,8 +8,14 @@
 #   RESULTS=dir              where results.jsonl and logs go (default bench/results/<time>)
 #   ROUND=1                  tag of the round (run-all.sh sets it)
 #   SRC_IPS=127.0.0.1,...    source addresses of the generator's sockets
-#   SB_TCP/SB_UDP, BT_TCP/BT_UDP, OT_TCP/OT_UDP, NULL_WS/NULL_HTTP/NULL_HTTP_CLOSE/NULL_UDP: ports
+#   SB_TCP/SB_UDP, BT_TCP/BT_UDP, OT_TCP/OT_UDP, NGX_TLS, NULL_WS/NULL_HTTP/NULL_HTTP_CLOSE/NULL_UDP: ports
 #   SWARMBRIDGE_*            passed to Swarmbridge as usual (abuse limits are off by default here)
+#
+# Servers (start_server): swarmbridge, bittorrent-tracker, opentracker,
+# nullserver, nullserver-close; and for wss://, swarmbridge-wss (Swarmbridge
+# terminating TLS itself, SWARMBRIDGE_TLS_CERT/_KEY) and nginx-swarmbridge
+# (Debian's nginx terminating TLS in front of Swarmbridge's plain ws://,
+# with bench/nginx.conf; both pinned to SERVER_CPU, and both counted).
 
 set -euo pipefail
 
@@ -32,6 +38,10 @@ NULL_WS=${NULL_WS:-18100}
 NULL_HTTP=${NULL_HTTP:-18101}
 NULL_HTTP_CLOSE=${NULL_HTTP_CLOSE:-18103}
 NULL_UDP=${NULL_UDP:-18102}
+NGX_TLS=${NGX_TLS:-18443}
+# nginx worker processes (bench/nginx.conf): one, unless connections need
+# more descriptors than one process may have (ws-memory.sh).
+NGINX_WORKERS=${NGINX_WORKERS:-1}
 if [ -z "${RESULTS:-}" ]; then
   RESULTS="$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S)"
 fi
@@ -170,13 +180,78 @@ start_bg() {
   "$@" >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   STARTED_PIDS+=("$SERVER_PID")
+  SERVER_PIDS+=("$SERVER_PID")
 }
 
+# SERVER_PIDS: every process started for the server under test (the
+# tracker, and nginx in front of it).
+SERVER_PIDS=()
+
 stop_server() {
-  if [ -n "${SERVER_PID:-}" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
+  local p
+  for p in "${SERVER_PIDS[@]}"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${SERVER_PIDS[@]}"; do
+    wait "$p" 2>/dev/null || true
+  done
+  SERVER_PIDS=()
+  SERVER_PID=
+  GEN_TLS=()
+}
+
+# server_pids prints the processes whose CPU time and memory count for the
+# server under test, comma-separated: what start_bg started and their
+# children (nginx's worker).
+server_pids() {
+  local p c out=()
+  for p in "${SERVER_PIDS[@]}"; do
+    out+=("$p")
+    for c in $(pgrep -P "$p" 2>/dev/null || true); do out+=("$c"); done
+  done
+  (IFS=,; echo "${out[*]}")
+}
+
+# server_rss prints the VmRSS, in KiB, of every process of server_pids.
+server_rss() {
+  local p sum=0 v
+  for p in $(server_pids | tr , ' '); do
+    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+    sum=$((sum + ${v:-0}))
+  done
+  echo "$sum"
+}
+
+# GEN_TLS: the generator's flags for the server's wss:// target (set by
+# start_server).
+GEN_TLS=()
+
+# ensure_tls_cert makes a self-signed P-256 certificate for 127.0.0.1 (once,
+# in $BIN/tls) and sets TLS_CERT and TLS_KEY.
+ensure_tls_cert() {
+  TLS_CERT="$BIN/tls/cert.pem"
+  TLS_KEY="$BIN/tls/key.pem"
+  if [ -s "$TLS_CERT" ] && [ -s "$TLS_KEY" ]; then return; fi
+  mkdir -p "$BIN/tls"
+  run openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj /CN=swarmbridge-bench -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$TLS_KEY" -out "$TLS_CERT" 2>/dev/null
+}
+
+ensure_nginx() {
+  if command -v nginx >/dev/null; then return; fi
+  say "== installing Debian's nginx"
+  if [ "$(id -u)" -ne 0 ]; then
+    say "nginx is missing: apt-get install nginx (as root)"
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  run apt-get install -y --no-install-recommends nginx >/dev/null ||
+    { run apt-get update >/dev/null && run apt-get install -y --no-install-recommends nginx >/dev/null; }
+  # The package enables a service on port 80; where systemd runs, stop it:
+  # the benchmark starts its own, on loopback, with its own configuration.
+  if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+    systemctl disable --now nginx >/dev/null 2>&1 || true
   fi
 }
 
@@ -194,6 +269,39 @@ start_server() {
       TARGET_WS="ws://127.0.0.1:$SB_TCP"
       TARGET_HTTP="http://127.0.0.1:$SB_TCP/announce"
       TARGET_UDP="127.0.0.1:$SB_UDP"
+      ;;
+    swarmbridge-wss)
+      ensure_tls_cert
+      start_bg "$name" env SWARMBRIDGE_HTTP_ADDR="127.0.0.1:$SB_TCP" SWARMBRIDGE_UDP_ADDR="127.0.0.1:$SB_UDP" \
+        SWARMBRIDGE_TLS_CERT="$TLS_CERT" SWARMBRIDGE_TLS_KEY="$TLS_KEY" \
+        SWARMBRIDGE_LOG_LEVEL=warn taskset -c "$SERVER_CPU" "$BIN/swarmbridge"
+      wait_tcp "$SB_TCP"
+      wait_udp "$SB_UDP"
+      TARGET_WS="wss://127.0.0.1:$SB_TCP"
+      TARGET_HTTP="https://127.0.0.1:$SB_TCP/announce"
+      TARGET_UDP="127.0.0.1:$SB_UDP"
+      GEN_TLS=(-ca-file "$TLS_CERT")
+      ;;
+    nginx-swarmbridge)
+      # nginx terminates TLS and proxies to Swarmbridge's plain port, as
+      # the README's reverse-proxy section configures it.
+      ensure_tls_cert
+      ensure_nginx
+      start_bg swarmbridge env SWARMBRIDGE_HTTP_ADDR="127.0.0.1:$SB_TCP" SWARMBRIDGE_UDP_ADDR="127.0.0.1:$SB_UDP" \
+        SWARMBRIDGE_TRUSTED_PROXIES=127.0.0.1 SWARMBRIDGE_LOG_LEVEL=warn taskset -c "$SERVER_CPU" "$BIN/swarmbridge"
+      wait_tcp "$SB_TCP"
+      wait_udp "$SB_UDP"
+      local prefix="$RESULTS/nginx-$ROUND-$$-$START_SEQ"
+      mkdir -p "$prefix/logs"
+      sed -e "s|@LISTEN@|127.0.0.1:$NGX_TLS|" -e "s|@UPSTREAM@|127.0.0.1:$SB_TCP|" \
+        -e "s|@CERT@|$TLS_CERT|" -e "s|@KEY@|$TLS_KEY|" -e "s|@PREFIX@|$prefix|g" -e "s|@WORKERS@|$NGINX_WORKERS|" \
+        "$BENCH_DIR/nginx.conf" >"$prefix/nginx.conf"
+      start_bg nginx taskset -c "$SERVER_CPU" nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log"
+      wait_tcp "$NGX_TLS"
+      TARGET_WS="wss://127.0.0.1:$NGX_TLS"
+      TARGET_HTTP="https://127.0.0.1:$NGX_TLS/announce"
+      TARGET_UDP="127.0.0.1:$SB_UDP"
+      GEN_TLS=(-ca-file "$TLS_CERT")
       ;;
     bittorrent-tracker)
       ensure_node
@@ -255,7 +363,7 @@ start_server() {
 gen() {
   local server=$1 workload=$2
   shift 2
-  local cmd=(taskset -c "$GEN_CPU" "$BIN/swarmbridge-load" "$@" -pid "$SERVER_PID"
+  local cmd=(taskset -c "$GEN_CPU" "$BIN/swarmbridge-load" "$@" "${GEN_TLS[@]}" -pid "$(server_pids)"
     -tag "server=$server,workload=$workload,round=$ROUND" -json)
   show_cmd "${cmd[@]}"
   local out

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# WebSocket memory: RSS of the tracker with 15,000 idle connections.
+# WebSocket memory: RSS of the tracker with 15,000 idle connections, over
+# ws:// and over wss:// (Swarmbridge terminating TLS itself, and nginx
+# terminating it in front of Swarmbridge's ws://, where the RSS of both
+# counts).
 #
 # For each tracker: start it, read VmRSS, open CONNS connections spread
 # over several 127.0.0.x source addresses (one address has ~28k ephemeral
@@ -12,14 +15,18 @@
 # of 150,000 offers leaves in the heap.
 #
 # Settings: see bench/lib.sh, plus
-#   SERVERS="swarmbridge bittorrent-tracker"  CONNS=15000  HOLD=20s  SETTLE=5
+#   SERVERS="swarmbridge swarmbridge-wss nginx-swarmbridge bittorrent-tracker"
+#   CONNS=15000  HOLD=20s  SETTLE=5
 #   OFFERS=0 ANSWER_RATIO=0.5 INFOHASHES=20
-#   SRC_IPS defaults to 127.0.0.1-127.0.0.8 here.
+#   SRC_IPS defaults to 127.0.0.1-127.0.0.8 here, NGINX_WORKERS to 2.
 set -euo pipefail
 SRC_IPS=${SRC_IPS:-127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8}
+# nginx holds two descriptors per proxied connection: spread them over two
+# workers (see bench/nginx.conf).
+NGINX_WORKERS=${NGINX_WORKERS:-2}
 . "$(dirname "$0")/lib.sh"
 
-SERVERS=${SERVERS:-swarmbridge bittorrent-tracker}
+SERVERS=${SERVERS:-swarmbridge swarmbridge-wss nginx-swarmbridge bittorrent-tracker}
 CONNS=${CONNS:-15000}
 HOLD=${HOLD:-20s}
 SETTLE=${SETTLE:-5}
@@ -36,18 +43,16 @@ if [ "$limit" -lt $((CONNS + 200)) ]; then
   exit 1
 fi
 
-rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-
 for server in $SERVERS; do
   say "== $server: ws-memory ($CONNS idle connections)"
   start_server "$server" ws
   sleep 1
-  before=$(rss "$SERVER_PID")
+  before=$(server_rss)
   say "RSS before: $before KiB"
   log="$RESULTS/ws-memory-$server-$ROUND.log"
   cmd=(taskset -c "$GEN_CPU" "$BIN/swarmbridge-load" -transport ws -target "$TARGET_WS" -idle -conns "$CONNS"
     -offers "$OFFERS" -answer-ratio "$ANSWER_RATIO" -infohashes "$INFOHASHES" -seed "$SEED" -source-ips "$SRC_IPS"
-    -duration "$HOLD" -timeout 30s -pid "$SERVER_PID" -tag "server=$server,workload=ws-memory,round=$ROUND" -json)
+    -duration "$HOLD" -timeout 30s "${GEN_TLS[@]}" -pid "$(server_pids)" -tag "server=$server,workload=ws-memory,round=$ROUND" -json)
   show_cmd "${cmd[@]}"
   "${cmd[@]}" >"$log.json" 2>"$log" &
   genpid=$!
@@ -57,7 +62,7 @@ for server in $SERVERS; do
     sleep 0.5
   done
   sleep "$SETTLE"
-  after=$(rss "$SERVER_PID")
+  after=$(server_rss)
   say "RSS after: $after KiB"
   wait "$genpid" || say "generator failed: $(tail -3 "$log")"
   cat "$log" >&2

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# WebSocket (WebTorrent signaling): Swarmbridge vs bittorrent-tracker.
+# WebSocket (WebTorrent signaling): Swarmbridge vs bittorrent-tracker, and
+# Swarmbridge over wss:// (terminating TLS itself: swarmbridge-wss; behind
+# nginx terminating TLS: nginx-swarmbridge, where the CPU of both counts).
 #
 #   ws-fixed:  1,000 announces/s from 1,000 connections, 10 offers each,
 #              half of the relayed offers answered; compare server CPU per
@@ -9,12 +11,13 @@
 #
 # Each workload runs on a fresh tracker pinned to CPU $SERVER_CPU, the
 # generator on CPU $GEN_CPU. Settings: see bench/lib.sh, plus
-#   SERVERS="swarmbridge bittorrent-tracker"  CONNS=1000 RATE=1000
+#   SERVERS="swarmbridge swarmbridge-wss nginx-swarmbridge bittorrent-tracker"
+#   CONNS=1000 RATE=1000
 #   OFFERS=10 ANSWER_RATIO=0.5 SDP_SIZE=1500 INFOHASHES=20 INFLIGHT=1
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-SERVERS=${SERVERS:-swarmbridge bittorrent-tracker}
+SERVERS=${SERVERS:-swarmbridge swarmbridge-wss nginx-swarmbridge bittorrent-tracker}
 CONNS=${CONNS:-1000}
 RATE=${RATE:-1000}
 OFFERS=${OFFERS:-10}

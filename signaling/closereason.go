@@ -35,6 +35,9 @@ const (
 	// took them, until more than Config.InboxLen or Config.InboxBytes
 	// waited (1008). Only when Swarms may block (see Blocking).
 	CloseInboxFull
+	// CloseInvalidUTF8: a text message was not valid UTF-8 (1007, as
+	// RFC 6455 §8.1 requires).
+	CloseInvalidUTF8
 )
 
 // String returns the reason's label.

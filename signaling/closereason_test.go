@@ -21,6 +21,7 @@ func TestCloseReasonsAreTheEngines(t *testing.T) {
 		CloseRateLimited:   engine.CloseRateLimited,
 		CloseIdle:          engine.CloseIdle,
 		CloseInboxFull:     engine.CloseInboxFull,
+		CloseInvalidUTF8:   engine.CloseInvalidUTF8,
 	}
 	for pub, eng := range pairs {
 		if uint8(pub) != uint8(eng) {

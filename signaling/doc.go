@@ -19,12 +19,13 @@
 // The Handler speaks RFC 6455 itself (no subprotocol, no extensions) and
 // takes each connection over from net/http once upgraded, so ServeHTTP
 // returns at once. An idle connection costs no goroutine and no buffer: on
-// Linux, plain TCP connections are read by a few poller goroutines of the
-// Handler (one per GOMAXPROCS), each with its own epoll instance; a
-// connection belongs to one poller, which reads it when it is readable and
-// handles its messages one at a time, in order. TLS connections, and every
-// connection where there is no epoll, get a reader goroutine each instead;
-// both ways share one frame parser and one message path.
+// Linux, plain TCP connections, and TLS connections from NewTLSListener,
+// are read by a few poller goroutines of the Handler (one per GOMAXPROCS),
+// each with its own epoll instance; a connection belongs to one poller,
+// which reads it when it is readable and handles its messages one at a
+// time, in order. Other TLS connections, and every connection where there
+// is no epoll, get a reader goroutine each instead; both ways share one
+// frame parser and one message path.
 //
 // Frames for a connection (responses, relayed offers and answers) go to a
 // bounded queue. Enqueueing never blocks: a sender writes the frame itself

@@ -2,7 +2,11 @@ package signaling_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -59,18 +63,52 @@ func TestProtocolViolationsCloseWith1002(t *testing.T) {
 	}
 }
 
-func TestInvalidUTF8InATextMessageGetsAFailureNotAClose(t *testing.T) {
-	forEachReadPath(t, func(t *testing.T) {
-		tr := newTracker(t, nil)
-		rc := tr.rawDial(t, nil)
-		rc.write(frame(true, opText, []byte("{\"action\":\"scrape\",\"x\":\"\xff\xfe\"}")))
-		if m := rc.next(); !strings.Contains(m.str("failure reason"), "UTF-8") {
-			t.Fatalf("want a UTF-8 failure, got %v", m)
-		}
-		rc.write(textFrame(map[string]any{"action": "scrape", "info_hash": bin(randID())}))
-		if m := rc.next(); m.str("action") != "scrape" || m["failure reason"] != nil {
-			t.Fatalf("the connection no longer works: %v", m)
-		}
+// A text message that is not UTF-8 fails the connection with 1007 (RFC
+// 6455 §8.1), also when its fragments split a code point, and the message
+// never reaches the relay. A binary message carries no text: invalid
+// UTF-8 there only gets the decoder's failure, and the connection stays.
+func TestInvalidUTF8InATextMessageClosesWith1007(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		frames [][]byte
+	}{
+		{"whole", [][]byte{frame(true, opText, []byte("{\"action\":\"scrape\",\"x\":\"\xff\xfe\"}"))}},
+		{"fragmented", [][]byte{
+			frame(false, opText, []byte("{\"action\":\"scrape\",\"x\":\"\xf0\x9f")),
+			frame(true, opCont, []byte("\x98\x80\"}")),      // a valid code point, then
+			frame(true, opText, []byte("\"\xed\xa0\x80\"")), // a surrogate
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachReadPath(t, func(t *testing.T) {
+				obs := &closeObserver{}
+				tr := newTracker(t, func(c *signaling.Config) { c.Observer = obs })
+				rc := tr.rawDial(t, nil)
+				rc.write(tc.frames...)
+				if tc.name == "fragmented" {
+					// The first message, valid once whole, is answered.
+					if m := rc.next(); m.str("action") != "scrape" {
+						t.Fatalf("want the reply to the valid message, got %v", m)
+					}
+				}
+				rc.expectClose(1007)
+				waitFor(t, func() bool { return obs.reason() == signaling.CloseInvalidUTF8 && tr.h.Conns() == 0 })
+			})
+		})
+	}
+	t.Run("binary", func(t *testing.T) {
+		forEachReadPath(t, func(t *testing.T) {
+			tr := newTracker(t, nil)
+			rc := tr.rawDial(t, nil)
+			rc.write(frame(true, opBinary, []byte("{\"action\":\"scrape\",\"x\":\"\xff\xfe\"}")))
+			if m := rc.next(); !strings.Contains(m.str("failure reason"), "UTF-8") {
+				t.Fatalf("want a UTF-8 failure, got %v", m)
+			}
+			rc.write(textFrame(map[string]any{"action": "scrape", "info_hash": bin(randID())}))
+			if m := rc.next(); m.str("action") != "scrape" || m["failure reason"] != nil {
+				t.Fatalf("the connection no longer works: %v", m)
+			}
+		})
 	})
 }
 
@@ -236,44 +274,75 @@ func TestReaderGoroutinesServeEveryConnectionWhenAsked(t *testing.T) {
 	}
 }
 
-func TestTLSConnectionsAreServedByReaderGoroutines(t *testing.T) {
-	h, err := signaling.New(signaling.Config{
-		Swarms: signalstore.New(memory.New(memory.Options{}), 5*time.Minute),
-		Logger: zerolog.Nop(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewTLSServer(h)
-	defer srv.Close()
-	defer func() {
-		if err := h.Shutdown(context.Background()); err != nil {
-			t.Error(err)
-		}
-	}()
-	tr := &tracker{url: "wss" + strings.TrimPrefix(srv.URL, "https"), h: h}
-	opts := &websocket.DialOptions{HTTPClient: srv.Client()}
-	a, b := tr.dialWith(t, opts), tr.dialWith(t, opts)
-	waitFor(t, func() bool { return h.Conns() == 2 })
-	if signaling.PolledConns(h) != 0 {
-		t.Fatalf("%d of %d TLS connections polled", signaling.PolledConns(h), h.Conns())
-	}
-	ih, aID, bID := randID(), randID(), randID()
-	a.send(announce(ih, aID, "started", 0))
-	expectAnnounceResponse(t, a, ih)
-	offer := relayOne(t, ih, bID, b, a)
-	a.send(answerMsg(ih, aID, bID, offer.id, "v=0\r\n"))
-	if m := b.next(); m["answer"] == nil {
-		t.Fatalf("want the answer, got %v", m)
-	}
-	// Many frames at once go out over TLS as well.
-	for range 50 {
-		b.send(map[string]any{"action": "scrape", "info_hash": bin(ih)})
-	}
-	for range 50 {
-		if m := b.next(); m.str("action") != "scrape" {
-			t.Fatalf("want a scrape response, got %v", m)
-		}
+// TLS connections work the same whichever listener they come from: those
+// of NewTLSListener are read by the pollers (on Linux), those of
+// tls.NewListener by a reader goroutine each, since crypto/tls reading a
+// plain TCP connection would block a poller.
+func TestTLSConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		polled bool
+	}{{"NewTLSListener", runtime.GOOS == "linux"}, {"tls.NewListener", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := signaling.New(signaling.Config{
+				Swarms: signalstore.New(memory.New(memory.Options{}), 5*time.Minute),
+				Logger: zerolog.Nop(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewUnstartedServer(h)
+			srv.StartTLS()
+			cert := srv.Certificate()
+			if tc.name == "NewTLSListener" {
+				// The same certificate, served through the relay's listener.
+				cfg := srv.TLS
+				srv.Listener.Close()
+				srv.Close()
+				srv = httptest.NewUnstartedServer(h)
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				srv.Listener = signaling.NewTLSListener(ln, cfg)
+				srv.TLS = cfg
+				srv.Start()
+			}
+			defer srv.Close()
+			defer func() {
+				if err := h.Shutdown(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}()
+			host := strings.TrimPrefix(strings.TrimPrefix(srv.URL, "https://"), "http://")
+			tr := &tracker{url: "wss://" + host, h: h}
+			roots := x509.NewCertPool()
+			roots.AddCert(cert)
+			client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+			opts := &websocket.DialOptions{HTTPClient: client}
+			a, b := tr.dialWith(t, opts), tr.dialWith(t, opts)
+			waitFor(t, func() bool { return h.Conns() == 2 })
+			if polled := signaling.PolledConns(h); (polled == 2) != tc.polled || (polled == 0) == tc.polled {
+				t.Fatalf("%d of %d TLS connections polled", polled, h.Conns())
+			}
+			ih, aID, bID := randID(), randID(), randID()
+			a.send(announce(ih, aID, "started", 0))
+			expectAnnounceResponse(t, a, ih)
+			offer := relayOne(t, ih, bID, b, a)
+			a.send(answerMsg(ih, aID, bID, offer.id, "v=0\r\n"))
+			if m := b.next(); m["answer"] == nil {
+				t.Fatalf("want the answer, got %v", m)
+			}
+			// Many frames at once go out over TLS as well.
+			for range 50 {
+				b.send(map[string]any{"action": "scrape", "info_hash": bin(ih)})
+			}
+			for range 50 {
+				if m := b.next(); m.str("action") != "scrape" {
+					t.Fatalf("want a scrape response, got %v", m)
+				}
+			}
+		})
 	}
 }
 

@@ -162,7 +162,7 @@ func (s *wsSession) startBody() []byte {
 	return append(s.body[:0], room[:]...)
 }
 
-func (s *wsSession) FrameMessage(payload []byte) bool {
+func (s *wsSession) FrameMessage(_ wsproto.Opcode, payload []byte) bool {
 	r := &s.r
 	if err := s.dec.Decode(payload, r); err != nil {
 		var ih *bittorrent.InfoHash

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +148,52 @@ func TestSmokeAgainstInProcessTracker(t *testing.T) {
 		cfg.rate = 300
 		if res := runSmoke(t, cfg); res.Responses == 0 {
 			t.Errorf("responses: %v", res.Counts)
+		}
+	})
+}
+
+// Over wss:// the generator trusts a CA file or, with -insecure, anything;
+// it counts and times every handshake apart from the messages, and with
+// -tls-resume every connection after the first resumes a TLS session.
+func TestSmokeOverWSS(t *testing.T) {
+	tr := servertest.Start(t, trackerEnv, nil)
+	ts := httptest.NewUnstartedServer(tr.Server)
+	ts.Config = tr.Server.HTTPServer()
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	target := "wss://" + strings.TrimPrefix(ts.URL, "https://")
+
+	t.Run("fixed rate, CA file, session resumption", func(t *testing.T) {
+		cfg := smokeConfig("ws", target)
+		cfg.rate, cfg.scrapeRatio = 200, 0
+		cfg.caFile, cfg.tlsResume = ca, true
+		res := runSmoke(t, cfg)
+		if res.Responses == 0 || res.Counts["offers_received"] == 0 {
+			t.Errorf("counts: %v", res.Counts)
+		}
+		// The first connections race for the session cache; the rest resume.
+		if res.Handshakes != int64(cfg.conns) || res.HandshakesResumed == 0 || res.HandshakeP50ms <= 0 || res.ConnectSrvCPUPerHsUs <= 0 {
+			t.Errorf("handshakes %d (resumed %d), p50 %v ms, server CPU %v µs each", res.Handshakes, res.HandshakesResumed, res.HandshakeP50ms, res.ConnectSrvCPUPerHsUs)
+		}
+	})
+	t.Run("idle, insecure", func(t *testing.T) {
+		cfg := smokeConfig("ws", target)
+		cfg.idle, cfg.insecure = true, true
+		cfg.duration = 300 * time.Millisecond
+		res := runSmoke(t, cfg)
+		if res.ConnsOpen != cfg.conns || res.Counts["announce_responses"] != int64(cfg.conns) || res.HandshakesResumed != 0 {
+			t.Errorf("idle: open %d, counts %v, resumed %d", res.ConnsOpen, res.Counts, res.HandshakesResumed)
+		}
+	})
+	t.Run("untrusted certificate", func(t *testing.T) {
+		cfg := smokeConfig("ws", target)
+		cfg.conns = 1
+		if _, err := run(cfg, io.Discard); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("a certificate nobody trusts: %v", err)
 		}
 	})
 }

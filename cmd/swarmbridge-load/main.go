@@ -60,6 +60,9 @@ type config struct {
 	tags         map[string]string
 	jsonOut      bool
 	cpuProfile   string
+	insecure     bool
+	caFile       string
+	tlsResume    bool
 }
 
 // loadRun is one transport's driver.
@@ -76,6 +79,7 @@ const usageHead = `swarmbridge-load: load generator for WebTorrent (WebSocket), 
 
 Usage:
   swarmbridge-load -transport ws   -target ws://127.0.0.1:8000 [flags]
+  swarmbridge-load -transport ws   -target wss://127.0.0.1:8443 -insecure|-ca-file cert.pem [flags]
   swarmbridge-load -transport http -target http://127.0.0.1:8000/announce [flags]
   swarmbridge-load -transport udp  -target 127.0.0.1:6969 [flags]
   swarmbridge-load -print-infohashes [-infohashes N] [-seed S]   (hex, one a line: an opentracker whitelist)
@@ -99,7 +103,10 @@ a random torrent of the pool per request (event started the first time).
 Counted: responses (announce + scrape responses), relayed offers and answers
 received, latency from request to response, errors by kind (connect, failure
 replies, timeout, close, protocol); errors never count as responses. Figures
-cover only the measured window of -duration after -warmup.
+cover only the measured window of -duration after -warmup. WebSocket
+handshakes (TCP, TLS for wss://, the upgrade) are counted and timed apart,
+with the CPU time both sides spent while connecting; they happen before
+the window.
 
 Flags:
 `
@@ -154,7 +161,7 @@ func parseFlags(args []string, out io.Writer) (*config, bool, error) {
 	var seed uint64
 	var printHashes bool
 	fs.StringVar(&cfg.transport, "transport", "ws", "`ws`, http or udp")
-	fs.StringVar(&cfg.target, "target", "", "tracker address: ws://host:port[/path], http://host:port/announce, or host:port for udp")
+	fs.StringVar(&cfg.target, "target", "", "tracker address: ws://host:port[/path] or wss://…, http://host:port/announce, or host:port for udp")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "length of the measured window (idle: how long connections are held)")
 	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "load before the measured window, not counted")
 	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Second, "a request without a response after this long counts as a timeout")
@@ -178,6 +185,9 @@ func parseFlags(args []string, out io.Writer) (*config, bool, error) {
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print one JSON result line on stdout (the human summary goes to stderr)")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the generator to this `file`")
 	fs.BoolVar(&printHashes, "print-infohashes", false, "print the info hash pool in hex, one a line, and exit")
+	fs.BoolVar(&cfg.insecure, "insecure", false, "wss://: accept any server certificate (a test certificate)")
+	fs.StringVar(&cfg.caFile, "ca-file", "", "wss://: trust the PEM certificates in this `file` instead of the system's")
+	fs.BoolVar(&cfg.tlsResume, "tls-resume", false, "wss://: share one TLS session cache, so connections after the first resume a session")
 	if err := fs.Parse(args); err != nil {
 		return nil, false, err
 	}
@@ -263,6 +273,18 @@ type Result struct {
 	SourceIPs   []string          `json:"source_ips,omitempty"`
 	ConnectSecs float64           `json:"connect_s"`
 	Seconds     float64           `json:"duration_s"`
+
+	// WebSocket handshakes (TCP connect, TLS for wss://, the upgrade),
+	// all made before the measured window: how many succeeded, how many
+	// of them resumed a TLS session, how long one took, and the CPU both
+	// sides spent while connecting (per handshake, so per connection).
+	Handshakes           int64   `json:"handshakes,omitempty"`
+	HandshakesResumed    int64   `json:"handshakes_resumed,omitempty"`
+	HandshakeP50ms       float64 `json:"handshake_p50_ms,omitempty"`
+	HandshakeP99ms       float64 `json:"handshake_p99_ms,omitempty"`
+	HandshakeMaxms       float64 `json:"handshake_max_ms,omitempty"`
+	ConnectGenCPUPerHsUs float64 `json:"connect_generator_cpu_per_handshake_us,omitempty"`
+	ConnectSrvCPUPerHsUs float64 `json:"connect_server_cpu_per_handshake_us,omitempty"`
 
 	Counts map[string]int64 `json:"counts"`
 	Errors map[string]int64 `json:"errors"`
@@ -361,8 +383,12 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 	if cfg.idle {
 		st.recording.Store(true)
 	}
+	connGen0 := cpuSelf()
+	connSrv0, connSrvOK := pidsCPU(cfg.pids)
 	lr.connect()
 	connectSecs := time.Since(t0).Seconds()
+	connGen := cpuSelf() - connGen0
+	connSrv1, connSrvOK1 := pidsCPU(cfg.pids)
 	fmt.Fprintf(log, "swarmbridge-load: %s %s: %d of %d connections up in %.2fs\n", cfg.transport, mode, lr.n(), cfg.conns, connectSecs)
 	if lr.n() == 0 {
 		lr.stop()
@@ -429,6 +455,18 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 	}
 	if cfg.transport == "ws" {
 		res.Offers, res.SDPSize, res.AnswerRatio = cfg.offers, cfg.sdpSize, cfg.answerRatio
+		hs := &st.handshakes
+		res.Handshakes, res.HandshakesResumed = hs.n.Load(), hs.resumed.Load()
+		q, _ := hs.quantiles(0.5, 0.99)
+		res.HandshakeP50ms = round(q[0].Seconds()*1000, 3)
+		res.HandshakeP99ms = round(q[1].Seconds()*1000, 3)
+		res.HandshakeMaxms = round(time.Duration(hs.max.Load()).Seconds()*1000, 3)
+		if res.Handshakes > 0 {
+			res.ConnectGenCPUPerHsUs = round(connGen.Seconds()*1e6/float64(res.Handshakes), 3)
+			if connSrvOK && connSrvOK1 && len(cfg.pids) > 0 {
+				res.ConnectSrvCPUPerHsUs = round((connSrv1-connSrv0).Seconds()*1e6/float64(res.Handshakes), 3)
+			}
+		}
 	}
 	for c := range nCounters {
 		v := st.total(c)
@@ -541,6 +579,15 @@ func printHuman(w io.Writer, r *Result) {
 		fmt.Fprintf(w, " (%.0f/s)", r.Rate)
 	}
 	fmt.Fprintf(w, "  conns %d (open at end %d)  window %.2fs\n", r.Conns, r.ConnsOpen, r.Seconds)
+	if r.Handshakes > 0 {
+		fmt.Fprintf(w, "  handshakes     %10d  in %.2fs before the window  (TLS resumed %d)  p50 %.3f ms  p99 %.3f ms  max %.3f ms\n",
+			r.Handshakes, r.ConnectSecs, r.HandshakesResumed, r.HandshakeP50ms, r.HandshakeP99ms, r.HandshakeMaxms)
+		fmt.Fprintf(w, "                 CPU per handshake: generator %.1f µs", r.ConnectGenCPUPerHsUs)
+		if r.ConnectSrvCPUPerHsUs > 0 {
+			fmt.Fprintf(w, ", server %.1f µs", r.ConnectSrvCPUPerHsUs)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "  responses      %10d  %10.1f/s  (announce %d, scrape %d)\n", r.Responses, r.ResponsesPerS, r.Counts["announce_responses"], r.Counts["scrape_responses"])
 	if r.Transport == "ws" {
 		fmt.Fprintf(w, "  offers recv    %10d  %10.1f/s  (sent in announces %d)\n", r.Counts["offers_received"], r.OffersPerS, r.Counts["offers_sent"])

@@ -62,6 +62,38 @@ type Stats struct {
 
 	mu       sync.Mutex
 	failures map[string]int64 // failure reasons, for the report
+
+	handshakes handshakeStats
+}
+
+// handshakeStats times the connections' opening handshakes. They are
+// recorded whether or not the window is open: they all come before it.
+type handshakeStats struct {
+	h       histogram
+	n       atomic.Int64
+	resumed atomic.Int64 // wss:// handshakes that resumed a TLS session
+	max     atomic.Int64 // nanoseconds
+}
+
+// add records one successful handshake that took d.
+func (s *handshakeStats) add(d time.Duration, resumed bool) {
+	s.n.Add(1)
+	if resumed {
+		s.resumed.Add(1)
+	}
+	s.h.add(int64(d))
+	for {
+		m := s.max.Load()
+		if int64(d) <= m || s.max.CompareAndSwap(m, int64(d)) {
+			break
+		}
+	}
+}
+
+// quantiles returns the handshake times at the given quantiles and the
+// number of handshakes.
+func (s *handshakeStats) quantiles(qs ...float64) ([]time.Duration, int64) {
+	return quantilesOf([]*histogram{&s.h}, qs)
 }
 
 func newStats() *Stats { return &Stats{failures: make(map[string]int64)} }
@@ -149,11 +181,21 @@ func (h *histogram) add(ns int64) { h.b[histBucket(ns)].Add(1) }
 // quantiles returns the values at the given quantiles (0..1) over all
 // shards, and the number of samples.
 func (s *Stats) quantiles(qs ...float64) ([]time.Duration, int64) {
+	hs := make([]*histogram, len(s.shards))
+	for i := range s.shards {
+		hs[i] = &s.shards[i].h
+	}
+	return quantilesOf(hs, qs)
+}
+
+// quantilesOf returns the values at the given quantiles over the sum of
+// hs, and the number of samples.
+func quantilesOf(hs []*histogram, qs []float64) ([]time.Duration, int64) {
 	var sum [len(histogram{}.b)]int64
 	var n int64
-	for i := range s.shards {
+	for _, h := range hs {
 		for j := range sum {
-			v := s.shards[i].h.b[j].Load()
+			v := h.b[j].Load()
 			sum[j] += v
 			n += v
 		}

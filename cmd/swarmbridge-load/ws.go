@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ type wsRun struct {
 	cfg *config
 	st  *Stats
 	u   *url.URL
+	tls *tls.Config // wss:// only
 
 	pool       [][]byte // info hash pool as binary string tokens
 	offerSDPs  [][]byte
@@ -65,12 +67,17 @@ type wsClient struct {
 func newWSRun(cfg *config, st *Stats) (*wsRun, error) {
 	u, err := url.Parse(cfg.target)
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-		return nil, fmt.Errorf("-target %q: want ws://host:port[/path]", cfg.target)
-	}
-	if u.Scheme == "wss" {
-		return nil, errors.New("-target: wss:// is not supported; benchmark the tracker's plain ws:// port")
+		return nil, fmt.Errorf("-target %q: want ws://host:port[/path] or wss://host:port[/path]", cfg.target)
 	}
 	r := &wsRun{cfg: cfg, st: st, u: u, done: make(chan struct{})}
+	switch {
+	case u.Scheme == "wss":
+		if r.tls, err = wssConfig(cfg); err != nil {
+			return nil, err
+		}
+	case cfg.insecure || cfg.caFile != "" || cfg.tlsResume:
+		return nil, errors.New("-insecure, -ca-file and -tls-resume are for wss:// targets")
+	}
 	for _, h := range infoHashPool(cfg.infohashes, cfg.seed) {
 		r.pool = append(r.pool, binTok(h[:]))
 	}
@@ -102,12 +109,14 @@ func (r *wsRun) connect() {
 			if len(srcs) > 0 {
 				src = srcs[i%len(srcs)]
 			}
-			c, err := dialWS(r.u, src, cfg.dialTimeout, r.readBufSize())
+			start := time.Now()
+			c, err := dialWS(r.u, src, cfg.dialTimeout, r.readBufSize(), r.tls)
 			if err != nil {
 				r.st.add(i, cErrConnect, 1)
 				noteConnectError(err)
 				return
 			}
+			r.st.handshakes.add(time.Since(start), resumed(c))
 			r.clients[i] = r.newClient(i, c)
 		}()
 	}
@@ -408,11 +417,17 @@ func isConnReset(err error) bool {
 }
 
 // dialWS connects to u from the local address src (host only, "" for any)
-// and performs the opening handshake, within timeout.
-func dialWS(u *url.URL, src string, timeout time.Duration, readBuf int) (*wsproto.Conn, error) {
+// and performs the opening handshakes (TLS with tc for wss://), within
+// timeout.
+func dialWS(u *url.URL, src string, timeout time.Duration, readBuf int, tc *tls.Config) (*wsproto.Conn, error) {
+	origin := "http://" + u.Host
+	if u.Scheme == "wss" {
+		origin = "https://" + u.Host
+	}
 	opts := wsproto.DialOptions{
-		Header:         http.Header{"Origin": {"http://" + u.Host}, "User-Agent": {"swarmbridge-load"}},
+		Header:         http.Header{"Origin": {origin}, "User-Agent": {"swarmbridge-load"}},
 		ReadBufferSize: readBuf,
+		TLSConfig:      tc,
 	}
 	if src != "" {
 		opts.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
@@ -420,6 +435,13 @@ func dialWS(u *url.URL, src string, timeout time.Duration, readBuf int) (*wsprot
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return wsproto.Dial(ctx, u, opts)
+}
+
+// resumed reports whether c is a wss:// connection that resumed a TLS
+// session.
+func resumed(c *wsproto.Conn) bool {
+	tc, ok := c.NetConn().(*tls.Conn)
+	return ok && tc.ConnectionState().DidResume
 }
 
 // wsBufPool holds the buffers messages are built in: wsproto.MaxClientHeader

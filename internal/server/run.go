@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/swarmbridge/swarmbridge/signaling"
 )
 
 // sweepEvery is how often a store that sweeps itself forgets expired peers.
@@ -48,7 +49,8 @@ func (s *Server) Run(ctx context.Context, ls Listeners, reload <-chan os.Signal)
 	}
 	tcp := ls.HTTP
 	if s.certs != nil {
-		tcp = tls.NewListener(tcp, s.certs.TLSConfig())
+		// wss:// connections are then read by the relay's pollers.
+		tcp = signaling.NewTLSListener(tcp, s.certs.TLSConfig())
 	}
 	httpSrv := s.HTTPServer()
 	var metricsSrv *http.Server

@@ -22,6 +22,10 @@ var (
 	errCloseTooShort     = &ProtocolError{CloseProtocolError, "close frame payload of one byte"}
 	errCloseCode         = &ProtocolError{CloseProtocolError, "invalid close code"}
 	errCloseUTF8         = &ProtocolError{CloseInvalidPayload, "close reason not UTF-8"}
+	// Too many frames in one message is no violation of RFC 6455 but of
+	// the reader's policy (MaxFragments), as the ws npm package also
+	// closes it: 1008, not 1009, since the message need not be big.
+	errTooManyFragments = &ProtocolError{ClosePolicyViolation, "too many fragments"}
 
 	// ErrTooBig is a message longer than the reader's limit (1009).
 	ErrTooBig = &ProtocolError{CloseMessageTooBig, "message too big"}

@@ -35,6 +35,14 @@ const (
 // MaxControlPayload bounds ping, pong and close payloads (§5.5).
 const MaxControlPayload = 125
 
+// MaxFragments bounds the frames of one data message. RFC 6455 sets no
+// limit, but every frame costs a header to parse, and without a bound a
+// client could keep one message open for ever with empty continuation
+// frames, which never reach the size limit. No browser fragments what it
+// sends; 4096 frames leave room for any client that does (the ws npm
+// package stops at 16,384).
+const MaxFragments = 4096
+
 // MaxServerHeader is the longest header of a frame a server sends: two
 // bytes and a 64-bit length, never a mask. Outgoing messages are encoded
 // behind this much free space so the header can be put in front without

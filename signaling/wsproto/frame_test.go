@@ -130,12 +130,12 @@ func TestFrameReaderMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{`{"action":"announce"}`, "bin", "", mid, big, "long form"}
+	want := []tfEvent{{OpText, `{"action":"announce"}`}, {OpBinary, "bin"}, {OpText, ""}, {OpText, mid}, {OpText, big}, {OpText, "long form"}}
 	if len(s.events) != len(want) {
 		t.Fatalf("events %v", s)
 	}
 	for i, w := range want {
-		if s.events[i] != (tfEvent{payload: w}) {
+		if s.events[i] != w {
 			t.Fatalf("event %d: %v", i, s.events[i])
 		}
 	}
@@ -159,8 +159,8 @@ func TestFrameReaderHandsWholeMessagesOverInPlace(t *testing.T) {
 
 type funcSink struct{ msg func([]byte) }
 
-func (s *funcSink) FrameMessage(p []byte) bool       { s.msg(p); return true }
-func (s *funcSink) FrameControl(Opcode, []byte) bool { return true }
+func (s *funcSink) FrameMessage(_ Opcode, p []byte) bool { s.msg(p); return true }
+func (s *funcSink) FrameControl(Opcode, []byte) bool     { return true }
 
 func TestFrameReaderFragmentsAndControlFramesBetweenThem(t *testing.T) {
 	k := [4]byte{0xaa, 0x55, 0x0f, 0xf0}
@@ -179,7 +179,8 @@ func TestFrameReaderFragmentsAndControlFramesBetweenThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `ctl9("p1") ctla("") msg("fragmented") msg("after an empty first fragment") msg("next")`
+	// A fragmented message has the opcode of its first frame.
+	want := `ctl9("p1") ctla("") text("fragmented") binary("after an empty first fragment") text("next")`
 	if s.String() != want {
 		t.Fatalf("got  %s\nwant %s", s, want)
 	}
@@ -272,10 +273,40 @@ func TestFrameReaderMessageSizeLimit(t *testing.T) {
 	}
 }
 
+// A message may have MaxFragments frames, however small; one more fails
+// with 1008 as soon as its header is read. Control frames between
+// fragments do not count, and each message counts afresh.
+func TestFrameReaderBoundsTheFragmentsOfAMessage(t *testing.T) {
+	k := [4]byte{9, 8, 7, 6}
+	message := func(frames int, ping bool) []tfFrame {
+		fs := []tfFrame{{op: OpText, payload: []byte("a"), key: k}}
+		for i := 1; i < frames; i++ {
+			if ping {
+				fs = append(fs, tfFrame{fin: true, op: OpPing, key: k})
+			}
+			fs = append(fs, tfFrame{fin: i == frames-1, op: OpContinuation, key: k})
+		}
+		return fs
+	}
+	at := tfEncode(append(message(MaxFragments, true), message(MaxFragments, false)...)...)
+	s, err, _ := tfFeed(1024, at)
+	if err != nil || len(s.events) != MaxFragments+1 || s.events[len(s.events)-1] != (tfEvent{OpText, "a"}) {
+		t.Fatalf("two messages of %d frames: %v, %d events", MaxFragments, err, len(s.events))
+	}
+	over := tfEncode(message(MaxFragments+1, false)...)
+	s, err, _ = tfFeed(1024, over[:len(over)-4]) // the last header, less its key
+	if err != errTooManyFragments || err.Code != ClosePolicyViolation {
+		t.Fatalf("a message of %d frames: %v, want %v", MaxFragments+1, err, errTooManyFragments)
+	}
+	if len(s.events) != 0 {
+		t.Fatalf("events: %v", s)
+	}
+}
+
 func TestFrameReaderStopsWhenTheSinkSaysSo(t *testing.T) {
 	stream := tfEncode(tfText("one"), tfFrame{fin: true, op: OpClose, payload: []byte{0x03, 0xe8}, key: [4]byte{1, 1, 1, 1}}, tfText("after close"))
 	s, err, _ := tfFeed(1024, stream)
-	if err != nil || !s.stopped || s.String() != `msg("one") ctl8("\x03\xe8")` {
+	if err != nil || !s.stopped || s.String() != `text("one") ctl8("\x03\xe8")` {
 		t.Fatalf("%v: %v", err, s)
 	}
 	s, err, _ = tfFeed(1024, tfEncode(tfText("a"), tfText("b"), tfText("c")))

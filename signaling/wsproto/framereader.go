@@ -2,10 +2,10 @@ package wsproto
 
 // FrameSink receives what a FrameReader parses.
 type FrameSink interface {
-	// FrameMessage is called with each complete data message, text or
-	// binary. payload is only valid during the call. It returns false to
-	// stop reading.
-	FrameMessage(payload []byte) bool
+	// FrameMessage is called with each complete data message and its
+	// opcode, OpText or OpBinary (that of its first frame). payload is only
+	// valid during the call. It returns false to stop reading.
+	FrameMessage(op Opcode, payload []byte) bool
 	// FrameControl is called with each ping, pong and close frame, which
 	// may come between the fragments of a message. It returns false to
 	// stop reading.
@@ -19,8 +19,10 @@ type FrameSink interface {
 // into a pooled buffer that is given back as soon as it is complete. An
 // idle FrameReader owns no buffer, and its zero value is ready to use.
 //
-// Text messages are not checked for UTF-8 here: a message decoder can do
-// that and answer with an error reply rather than closing.
+// Text messages are not checked for UTF-8 here: the sink learns each
+// message's opcode and decides (RFC 6455 §8.1 has a server fail the
+// connection with 1007; the tracker's engine does). A message may consist
+// of at most MaxFragments frames.
 //
 // A FrameReader is not safe for concurrent use.
 type FrameReader struct {
@@ -32,6 +34,8 @@ type FrameReader struct {
 	fragmented bool   // a message began with FIN clear; continuations follow
 	stopped    bool   // the sink asked to stop
 	op         Opcode // the current frame's opcode
+	msgOp      Opcode // the current data message's opcode, from its first frame
+	frames     uint16 // data frames of the current message so far
 	key        uint32 // its masking key, rotated to the next payload byte
 	left       uint64 // payload bytes of the current frame still to come
 
@@ -128,13 +132,22 @@ func (r *FrameReader) parseHeader(b []byte, max int64) (int, *ProtocolError) {
 			return 0, errContinuation
 		case h.Op != OpContinuation && r.fragmented:
 			return 0, errNotContinuation
+		case h.Op == OpContinuation && r.frames >= MaxFragments:
+			return 0, errTooManyFragments
 		}
 	}
 	if n == 0 {
 		return 0, nil
 	}
-	if !h.Op.IsControl() && h.Length+uint64(r.buffered()) > uint64(max) {
-		return 0, ErrTooBig
+	if !h.Op.IsControl() {
+		if h.Length+uint64(r.buffered()) > uint64(max) {
+			return 0, ErrTooBig
+		}
+		if h.Op == OpContinuation {
+			r.frames++
+		} else {
+			r.msgOp, r.frames = h.Op, 1
+		}
 	}
 	r.key = h.Key
 	r.op, r.fin, r.left, r.inFrame = h.Op, h.Fin, h.Length, true
@@ -182,10 +195,10 @@ func (r *FrameReader) complete(tail []byte, s FrameSink) bool {
 	r.fragmented = false
 	if r.msg == nil {
 		// The common case: a whole message in one frame in one piece.
-		return s.FrameMessage(tail)
+		return s.FrameMessage(r.msgOp, tail)
 	}
 	*r.msg = append(*r.msg, tail...)
-	ok := s.FrameMessage(*r.msg)
+	ok := s.FrameMessage(r.msgOp, *r.msg)
 	putBuf(r.msg)
 	r.msg = nil
 	return ok

@@ -3,6 +3,7 @@ package wsproto
 import (
 	"bytes"
 	"encoding/binary"
+	"strings"
 	"testing"
 )
 
@@ -26,9 +27,11 @@ func FuzzFrameReader(f *testing.F) {
 		r.Release()
 		for _, e := range whole.events {
 			switch {
-			case e.op == 0 && len(e.payload) > max:
+			case !e.op.IsControl() && len(e.payload) > max:
 				t.Fatalf("message of %d bytes, limit %d", len(e.payload), max)
-			case e.op != 0 && (len(e.payload) > MaxControlPayload || (e.op != OpClose && e.op != OpPing && e.op != OpPong)):
+			case !e.op.IsControl() && e.op != OpText && e.op != OpBinary:
+				t.Fatalf("message with opcode %x", e.op)
+			case e.op.IsControl() && (len(e.payload) > MaxControlPayload || (e.op != OpClose && e.op != OpPing && e.op != OpPong)):
 				t.Fatalf("bad control event %v", e)
 			}
 		}
@@ -95,15 +98,58 @@ func FuzzFrameRoundTrip(f *testing.F) {
 			t.Fatal(err)
 		}
 		var got []byte
+		var op Opcode
 		n := 0
 		for _, e := range s.events {
-			if e.op == 0 {
-				got = []byte(e.payload)
+			if !e.op.IsControl() {
+				got, op = []byte(e.payload), e.op
 				n++
 			}
 		}
-		if n != 1 || !bytes.Equal(got, msg) {
-			t.Fatalf("%d messages, got %q, want %q", n, got, msg)
+		if n != 1 || !bytes.Equal(got, msg) || op != frames[0].op {
+			t.Fatalf("%d messages, got %q (opcode %x), want %q (opcode %x)", n, got, op, msg, frames[0].op)
+		}
+	})
+}
+
+// FuzzFrameReaderPieces: whatever a client sends, cut into pieces of any
+// sizes (as reads from a socket, or TLS records, cut it), the frame reader
+// delivers the same messages with the same opcodes, the same control
+// frames, and the same error as when the stream comes whole. sizes gives
+// the length of each piece in turn (a byte b is b+1 bytes), repeated to
+// the end of the stream.
+//
+// The seed corpus is testdata/fuzz/FuzzFrameReaderPieces (fragmented
+// messages with control frames between them, headers of every length
+// form, protocol violations midway, too many fragments), plus the streams
+// below.
+func FuzzFrameReaderPieces(f *testing.F) {
+	k := [4]byte{0x0f, 0xf0, 0x3c, 0xc3}
+	f.Add(tfEncode(
+		tfFrame{op: OpText, payload: []byte("first "), key: k},
+		tfFrame{fin: true, op: OpPing, payload: []byte("between"), key: k},
+		tfFrame{fin: true, op: OpContinuation, payload: []byte("last"), key: k},
+		tfFrame{fin: true, op: OpBinary, payload: bytes.Repeat([]byte{0xAB}, 300), key: k},
+	), []byte{0, 6, 1, 200})
+	f.Add(tfEncode(tfText(strings.Repeat("é", 200)), tfFrame{fin: true, op: OpClose, payload: []byte{0x03, 0xe8}, key: k}), []byte{2})
+	f.Add(tfEncode(tfFrame{fin: true, op: OpText, payload: []byte("long form"), lenForm: 64, key: k}), []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13})
+	const max = 1024
+	f.Fuzz(func(t *testing.T, stream, sizes []byte) {
+		whole, werr, r := tfFeed(max, stream)
+		r.Release()
+		if len(sizes) == 0 {
+			sizes = []byte{0}
+		}
+		var pieces [][]byte
+		for i, at := 0, 0; at < len(stream); i++ {
+			n := min(int(sizes[i%len(sizes)])+1, len(stream)-at)
+			pieces = append(pieces, stream[at:at+n])
+			at += n
+		}
+		got, gerr, r := tfFeed(max, pieces...)
+		r.Release()
+		if gerr != werr || got.String() != whole.String() {
+			t.Fatalf("in %d pieces: %v %s\nwhole: %v %s", len(pieces), gerr, got, werr, whole)
 		}
 	})
 }

@@ -60,15 +60,19 @@ func tfText(s string) tfFrame {
 	return tfFrame{fin: true, op: OpText, payload: []byte(s), key: [4]byte{0x37, 0xfa, 0x21, 0x3d}}
 }
 
-// tfEvent is what the sink saw: a message, or a control frame by opcode.
+// tfEvent is what the sink saw: a data message (OpText or OpBinary) or a
+// control frame, by opcode.
 type tfEvent struct {
-	op      Opcode // 0 for a data message
+	op      Opcode
 	payload string
 }
 
 func (e tfEvent) String() string {
-	if e.op == 0 {
-		return fmt.Sprintf("msg(%q)", e.payload)
+	switch e.op {
+	case OpText:
+		return fmt.Sprintf("text(%q)", e.payload)
+	case OpBinary:
+		return fmt.Sprintf("binary(%q)", e.payload)
 	}
 	return fmt.Sprintf("ctl%x(%q)", e.op, e.payload)
 }
@@ -81,8 +85,8 @@ type tfSink struct {
 	stopped   bool
 }
 
-func (s *tfSink) FrameMessage(p []byte) bool {
-	s.events = append(s.events, tfEvent{payload: string(p)})
+func (s *tfSink) FrameMessage(op Opcode, p []byte) bool {
+	s.events = append(s.events, tfEvent{op: op, payload: string(p)})
 	s.stopped = s.stopAfter != 0 && len(s.events) >= s.stopAfter
 	return !s.stopped
 }

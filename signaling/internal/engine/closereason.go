@@ -23,6 +23,7 @@ const (
 	CloseRateLimited
 	CloseIdle
 	CloseInboxFull
+	CloseInvalidUTF8
 
 	numCloseReasons
 )
@@ -40,6 +41,7 @@ var closeReasonNames = [numCloseReasons]string{
 	CloseRateLimited:   "rate_limited",
 	CloseIdle:          "idle",
 	CloseInboxFull:     "inbox_full",
+	CloseInvalidUTF8:   "invalid_utf8",
 }
 
 // String returns the reason's label.
@@ -79,6 +81,8 @@ func (r CloseReason) status() (uint16, string) {
 		return wsproto.ClosePolicyViolation, "too many messages waiting"
 	case CloseMessageTooBig:
 		return wsproto.CloseMessageTooBig, "message too big"
+	case CloseInvalidUTF8:
+		return wsproto.CloseInvalidPayload, "invalid UTF-8"
 	}
 	return wsproto.CloseInternalError, ""
 }

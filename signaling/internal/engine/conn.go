@@ -42,42 +42,48 @@ type Session interface {
 //
 // The read side ends the connection (finish); the socket is closed by
 // whichever of it and a running writer comes last (finalize).
+//
+// Every idle connection holds one, so the fields are ordered to leave no
+// padding: it fits the allocator's 320-byte size class.
 type Conn struct {
 	e       *Engine
-	id      uint64
 	session Session
 	nc      net.Conn        // *net.TCPConn, or *tls.Conn when the tracker terminates TLS
-	raw     syscall.RawConn // plain TCP: for reads and writes that must not block
-	inline  bool            // senders may write to the socket without blocking (rawio_linux.go)
+	raw     syscall.RawConn // the TCP socket, when polled: for epoll, and reads and writes that must not block
+	sock    *tlsSocket      // polled TLS: the socket under nc, whose reads and writes never block (tlssock.go)
 	poll    *poller         // the poller that serves the read side; nil for a reader goroutine
-	fd      int             // nc's descriptor, for poll
+	id      uint64
+	fd      int32 // the socket's descriptor, for poll
+	inline  bool  // plain TCP: senders may write to the socket without blocking (rawio_linux.go)
 
 	// read side
+	polled  bool // registered with poll
+	ended   bool // finish has run: epoll may still report the socket
 	rmu     sync.Mutex
 	fr      wsproto.FrameReader
-	peerEnd readEnd // set when the client's close frame stops fr
-	polled  bool    // registered with poll
+	peerEnd readEnd // set when what the client sent stops fr: its close frame, or a text message that is not UTF-8
 
-	// Activity, in ns since start (a monotonic clock): lastSeen is when
-	// bytes last came (PingInterval + PongTimeout), lastMsg when a message
-	// did (IdleTimeout). closing is set once a close handshake began:
-	// messages that still arrive are not handled.
-	start    time.Time
+	// Activity, in ns since the connection opened (start, on the engine's
+	// monotonic clock): lastSeen is when bytes last came (PingInterval +
+	// PongTimeout), lastMsg when a message did (IdleTimeout). closing is
+	// set once a close handshake began: messages that still arrive are not
+	// handled.
+	start    int64
 	lastSeen atomic.Int64
 	lastMsg  atomic.Int64
 	closing  atomic.Bool
 
 	mu           sync.Mutex
-	queue        []outFrame // frames waiting for the writer
-	spare        []outFrame // the writer's drained batch, kept for reuse
-	queuedFrames int        // in queue, not counting the tracker's pings
-	queuedBytes  int
 	writing      bool        // a sender or a writer goroutine is writing
 	writeFailed  bool        // the socket cannot be written any more
-	closeFrame   outFrame    // a close frame to send after what is being written
-	reason       CloseReason // first reason the connection is ending, if any
 	done         bool        // the read side is finishing: no new frames or writers
 	readDone     bool        // the read side has finished; see finalize
+	reason       CloseReason // first reason the connection is ending, if any
+	queuedFrames int32       // in queue, not counting the tracker's pings
+	queuedBytes  int32       // bounded by SendQueueBytes (at most 64 MiB)
+	queue        []outFrame  // frames waiting for the writer
+	spare        []outFrame  // the writer's drained batch, kept for reuse
+	closeFrame   outFrame    // a close frame to send after what is being written
 	timer        *time.Timer // keepalive.go
 	nextPing     int64       // ns since start
 	closeBy      int64       // ns since start: when a close handshake gives up
@@ -90,7 +96,7 @@ func (c *Conn) ID() uint64 { return c.id }
 func (c *Conn) Session() Session { return c.session }
 
 // since is the connection's clock: ns since it opened, monotonic.
-func (c *Conn) since() int64 { return int64(time.Since(c.start)) }
+func (c *Conn) since() int64 { return c.e.now() - c.start }
 
 // finish ends the connection once the read side has stopped, for end's
 // reason unless the tracker had already chosen one. It runs on the read
@@ -98,6 +104,7 @@ func (c *Conn) since() int64 { return int64(time.Since(c.start)) }
 // it as a target any longer; then the socket, unless a writer is still
 // sending the close frame, in which case the writer closes it.
 func (c *Conn) finish(end readEnd) {
+	c.ended = true
 	if end.sendClose {
 		// The read side ends on the client's close frame or on its
 		// protocol error. What is queued answers what the client sent

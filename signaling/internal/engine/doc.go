@@ -18,13 +18,17 @@
 // # Concurrency
 //
 // An idle connection costs no goroutine and no buffer. On Linux, plain TCP
-// connections are read by a few poller goroutines that the Engine owns (one
-// per GOMAXPROCS, each with its own epoll instance, started with the first
-// connection and stopped by Shutdown); a connection belongs to one poller
-// for its whole life. TLS connections, and every connection where there is
-// no epoll, get a reader goroutine each, owned by the connection and gone
-// when it ends. Either way the read side of one connection runs on one
-// goroutine at a time, in order, holding the connection's read lock:
+// connections, and TLS connections from NewTLSListener, are read by a few
+// poller goroutines that the Engine owns (one per GOMAXPROCS, each with its
+// own epoll instance, started with the first connection and stopped by
+// Shutdown); a connection belongs to one poller for its whole life. For
+// TLS the poller reads through crypto/tls over a socket that never blocks
+// (tlssock.go); the TLS handshake is over before the engine sees the
+// connection, done in net/http's goroutine. Other TLS connections, and
+// every connection where there is no epoll, get a reader goroutine each,
+// owned by the connection and gone when it ends. Either way the read side
+// of one connection runs on one goroutine at a time, in order, holding the
+// connection's read lock:
 //
 //   - Session.Message and Session.Finish run on the read side. They may
 //     block only briefly: a poller serves many connections, and while one
@@ -34,10 +38,11 @@
 //   - Conn.Enqueue, Conn.Flush and Conn.Close may be called from any
 //     goroutine at any time, also after the connection ended (they then do
 //     nothing), and never block on the network: Enqueue only queues, Flush
-//     writes a lone frame only if the socket takes it at once, and Close
-//     queues a close frame. A frame the socket does not take at once goes to
-//     a writer goroutine that exists only while frames wait, writes
-//     everything queued with one system call and exits.
+//     writes a lone frame only if the socket takes it at once (on polled
+//     TLS, what is queued, encrypted; the socket keeps what it does not
+//     take), and Close queues a close frame. A frame the socket does not
+//     take at once goes to a writer goroutine that exists only while frames
+//     wait, writes everything queued with one system call and exits.
 //   - One timer per connection (a runtime timer, no goroutine while idle)
 //     sends pings and closes connections that are silent, idle or do not
 //     finish a close handshake.

@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"math"
 	"net"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -39,8 +41,9 @@ const connShards = 64
 // Engine serves WebSocket connections for one relay. It is safe for
 // concurrent use.
 type Engine struct {
-	cfg Config
-	log zerolog.Logger
+	cfg   Config
+	log   zerolog.Logger
+	epoch time.Time // the engine's clock starts here (now)
 
 	nextID atomic.Uint64
 	open   atomic.Int64
@@ -62,12 +65,19 @@ type connShard struct {
 
 // New returns an Engine for cfg.
 func New(cfg Config) *Engine {
-	e := &Engine{cfg: cfg, log: cfg.Logger}
+	// A connection counts its queue in 32 bits; a bound past that would
+	// be a per-connection queue of gigabytes anyway.
+	cfg.SendQueueLen = min(cfg.SendQueueLen, math.MaxInt32)
+	cfg.SendQueueBytes = min(cfg.SendQueueBytes, math.MaxInt32)
+	e := &Engine{cfg: cfg, log: cfg.Logger, epoch: time.Now()}
 	for i := range e.shards {
 		e.shards[i].m = make(map[uint64]*Conn)
 	}
 	return e
 }
+
+// now is the engine's clock: ns since New, monotonic.
+func (e *Engine) now() int64 { return int64(time.Since(e.epoch)) }
 
 // Conns returns the number of open connections.
 func (e *Engine) Conns() int { return int(e.open.Load()) }
@@ -97,7 +107,7 @@ func (e *Engine) NewConn(nc net.Conn) *Conn {
 		e:     e,
 		id:    e.nextID.Add(1),
 		nc:    nc,
-		start: time.Now(),
+		start: e.now(),
 	}
 }
 
@@ -123,12 +133,13 @@ func (e *Engine) Register(c *Conn, s Session) bool {
 	return true
 }
 
-// attach chooses how c is served: plain TCP connections by the pollers,
-// where there are any; TLS connections, which cannot be read by
-// descriptor, by a reader goroutine each. It runs before c is published.
+// attach chooses how c is served: by the pollers, where there are any,
+// when it is plain TCP or TLS over a NewTLSListener socket; otherwise (TLS
+// that crypto/tls reads from a plain TCP connection, which would block a
+// poller) by a reader goroutine. It runs before c is published.
 func (e *Engine) attach(c *Conn) {
-	tc, ok := c.nc.(*net.TCPConn)
-	if !ok {
+	tc, sock := pollable(c.nc)
+	if tc == nil {
 		return
 	}
 	e.pollMu.Lock()
@@ -136,9 +147,14 @@ func (e *Engine) attach(c *Conn) {
 	if e.noPoll {
 		return
 	}
-	raw, err := tc.SyscallConn()
-	if err != nil {
-		return
+	var raw syscall.RawConn
+	if sock != nil {
+		raw = sock.raw // the same socket; saves an allocation per connection
+	} else {
+		var err error
+		if raw, err = tc.SyscallConn(); err != nil {
+			return
+		}
 	}
 	if e.pollers == nil {
 		ps, err := startPollers(e, runtime.GOMAXPROCS(0))
@@ -151,7 +167,13 @@ func (e *Engine) attach(c *Conn) {
 		}
 		e.pollers = ps
 	}
-	c.raw, c.inline, c.poll = raw, inlineWrites, e.pollers.pick(c.id)
+	c.raw, c.poll = raw, e.pollers.pick(c.id)
+	if sock != nil {
+		c.sock = sock
+		sock.takeOver(e.cfg.SendQueueBytes)
+		return
+	}
+	c.inline = inlineWrites
 }
 
 // stopPollers stops the pollers for good, once no connection is left.

@@ -2,10 +2,13 @@ package engine_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
+	"github.com/swarmbridge/swarmbridge/internal/testkit/certstest"
 	"github.com/swarmbridge/swarmbridge/signaling/internal/engine"
 	"github.com/swarmbridge/swarmbridge/signaling/wsproto"
 )
@@ -70,10 +74,81 @@ func (s *session) Closed(r engine.CloseReason) {
 type server struct {
 	e        *engine.Engine
 	u        *url.URL
+	tls      *tls.Config // for wss:// clients: trusts the server's certificate
 	sessions chan *session
 }
 
-func newServer(t *testing.T, cfg engine.Config, readerGoroutines, mute bool) *server {
+// path is how a test server's connections are served.
+type path int
+
+const (
+	pollers               path = iota // ws://, read by the pollers (reader goroutines where there is no epoll)
+	readerGoroutines                  // ws://, a reader goroutine per connection
+	tlsPollers                        // wss:// through NewTLSListener, read by the pollers
+	tlsListenerGoroutines             // wss:// through NewTLSListener, a reader goroutine each (as where there is no epoll)
+	tlsGoroutines                     // wss:// through tls.NewListener: crypto/tls on a plain TCP connection, a reader goroutine each
+)
+
+var paths = []struct {
+	name string
+	p    path
+}{
+	{"pollers", pollers}, {"reader-goroutines", readerGoroutines}, {"tls-pollers", tlsPollers},
+	{"tls-listener-reader-goroutines", tlsListenerGoroutines}, {"tls-reader-goroutines", tlsGoroutines},
+}
+
+// everyPath runs test on every path.
+func everyPath(t *testing.T, test func(t *testing.T, p path)) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) { test(t, p.p) })
+	}
+}
+
+// newServer serves an engine with cfg on path p, with sessions that echo
+// every message unless mute.
+func newServer(t *testing.T, cfg engine.Config, p path, mute bool) *server {
+	t.Helper()
+	s := newEngine(t, cfg, p == readerGoroutines || p == tlsListenerGoroutines)
+	srv := httptest.NewUnstartedServer(s.handler(mute))
+	scheme := "ws"
+	switch p {
+	case tlsPollers, tlsListenerGoroutines:
+		cert, roots := testCertificate(t)
+		srv.Listener = engine.NewTLSListener(srv.Listener, &tls.Config{Certificates: []tls.Certificate{cert}})
+		srv.Start()
+		s.tls, scheme = &tls.Config{RootCAs: roots}, "wss"
+	case tlsGoroutines:
+		srv.StartTLS()
+		s.tls, scheme = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone(), "wss"
+	default:
+		srv.Start()
+	}
+	s.serve(t, srv, scheme)
+	return s
+}
+
+// testCertificate returns a throw-away certificate for 127.0.0.1 and a
+// pool that trusts it.
+func testCertificate(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	certstest.WriteSelfSigned(t, certFile, keyFile, "engine.test")
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(leaf)
+	return cert, roots
+}
+
+// newEngine returns a server whose engine has cfg, defaults filled in.
+func newEngine(t *testing.T, cfg engine.Config, readerGoroutines bool) *server {
 	t.Helper()
 	cfg.Logger = zerolog.Nop()
 	if cfg.MaxMessageSize == 0 {
@@ -92,7 +167,13 @@ func newServer(t *testing.T, cfg engine.Config, readerGoroutines, mute bool) *se
 	if readerGoroutines {
 		s.e.ServeWithReaderGoroutines()
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s
+}
+
+// handler upgrades requests to connections of s's engine, served by
+// sessions that echo every message unless mute.
+func (s *server) handler(mute bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.e.BeginUpgrade() {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 			return
@@ -115,7 +196,13 @@ func newServer(t *testing.T, cfg engine.Config, readerGoroutines, mute bool) *se
 		}
 		s.sessions <- ss
 		c.Start(pipelined)
-	}))
+	})
+}
+
+// serve records srv's URL (with scheme) and shuts the engine and srv down
+// when the test ends.
+func (s *server) serve(t *testing.T, srv *httptest.Server, scheme string) {
+	t.Helper()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -124,19 +211,18 @@ func newServer(t *testing.T, cfg engine.Config, readerGoroutines, mute bool) *se
 		}
 		srv.Close()
 	})
-	u, err := url.Parse("ws" + strings.TrimPrefix(srv.URL, "http"))
+	u, err := url.Parse(scheme + "://" + srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.u = u
-	return s
 }
 
 func (s *server) dial(t *testing.T) (*wsproto.Conn, *session) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := wsproto.Dial(ctx, s.u, wsproto.DialOptions{ReadBufferSize: 64 << 10})
+	c, err := wsproto.Dial(ctx, s.u, wsproto.DialOptions{ReadBufferSize: 64 << 10, TLSConfig: s.tls})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,16 +255,11 @@ func closedWith(t *testing.T, ss *session) engine.CloseReason {
 	}
 }
 
-func bothReadPaths(t *testing.T, test func(t *testing.T, readerGoroutines bool)) {
-	t.Run("pollers", func(t *testing.T) { test(t, false) })
-	t.Run("reader-goroutines", func(t *testing.T) { test(t, true) })
-}
-
 // Messages reach the Session in order, frames it queues reach the client
 // in order, and at the end Finish comes before Closed, once each.
 func TestSessionSeesMessagesInOrderThenFinishThenClosed(t *testing.T) {
-	bothReadPaths(t, func(t *testing.T, readerGoroutines bool) {
-		srv := newServer(t, engine.Config{}, readerGoroutines, false)
+	everyPath(t, func(t *testing.T, p path) {
+		srv := newServer(t, engine.Config{}, p, false)
 		c, ss := srv.dial(t)
 		for i := range 100 {
 			send(t, c, "m"+strconv.Itoa(i))
@@ -216,8 +297,8 @@ func TestSessionSeesMessagesInOrderThenFinishThenClosed(t *testing.T) {
 // not fit is refused with DropFull, the connection closes as a slow
 // consumer, and later frames are refused with DropGone. Nothing blocks.
 func TestAFullSendQueueDropsTheFrameAndClosesTheConnection(t *testing.T) {
-	bothReadPaths(t, func(t *testing.T, readerGoroutines bool) {
-		srv := newServer(t, engine.Config{SendQueueLen: 8}, readerGoroutines, true)
+	everyPath(t, func(t *testing.T, p path) {
+		srv := newServer(t, engine.Config{SendQueueLen: 8}, p, true)
 		c, ss := srv.dial(t)
 		big := strings.Repeat("x", 60<<10)
 		full := false
@@ -249,7 +330,7 @@ func TestAFullSendQueueDropsTheFrameAndClosesTheConnection(t *testing.T) {
 // Messages over MaxMessageSize close the connection with 1009 before the
 // Session sees them.
 func TestOversizedMessagesNeverReachTheSession(t *testing.T) {
-	srv := newServer(t, engine.Config{MaxMessageSize: 1024}, false, false)
+	srv := newServer(t, engine.Config{MaxMessageSize: 1024}, pollers, false)
 	c, ss := srv.dial(t)
 	send(t, c, strings.Repeat("y", 1025))
 	if _, err := c.ReadMessage(); !errors.Is(err, wsproto.ErrClosed) {

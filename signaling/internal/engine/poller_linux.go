@@ -56,7 +56,13 @@ type poller struct {
 	n      int   // events collected by collect
 	err    error // epoll_wait's error
 	wait   func(uintptr) bool
-	rd     *rawReader
+	rd     *rawReader // reads plain connections into its buffer
+	tlsRd  *rawReader // reads TLS connections into crypto/tls's buffers
+
+	// TLS connections read lately, whose crypto/tls buffers go once they
+	// are idle, and whether a sweep is due (tlsidle_linux.go).
+	tlsBusy    []*Conn
+	sweepArmed bool
 }
 
 // startPollers starts n pollers for e.
@@ -110,6 +116,7 @@ func newPoller(e *Engine) (*poller, error) {
 		raw:    raw,
 		events: make([]unix.EpollEvent, 128),
 		rd:     newRawReader(pollReadSize),
+		tlsRd:  newRawReader(0),
 	}
 	p.wait = p.collect
 	return p, nil
@@ -133,6 +140,10 @@ func (s *pollerSet) stop() {
 func (p *poller) run() {
 	for {
 		if err := p.raw.Read(p.wait); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				p.sweepTLS()
+				continue
+			}
 			return // stopped
 		}
 		if p.err != nil {
@@ -143,7 +154,7 @@ func (p *poller) run() {
 		}
 		for i := range p.events[:p.n] {
 			if c := p.e.Lookup(eventConn(&p.events[i])); c != nil {
-				c.readable(p.rd)
+				p.serve(c)
 			}
 		}
 	}
@@ -168,7 +179,7 @@ func (p *poller) add(c *Conn) error {
 	if err := c.raw.Control(func(s uintptr) { fd = int(s) }); err != nil {
 		return fmt.Errorf("signaling: socket descriptor: %w", err)
 	}
-	c.fd = fd
+	c.fd = int32(fd)
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP}
 	setEventConn(&ev, c.id)
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
@@ -181,7 +192,7 @@ func (p *poller) add(c *Conn) error {
 // closed: after that the descriptor number may belong to another socket.
 func (p *poller) remove(c *Conn) {
 	var ev unix.EpollEvent
-	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, c.fd, &ev)
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(c.fd), &ev)
 }
 
 // setEventConn and eventConn keep a connection id in the 64 bits of user data of
@@ -195,13 +206,31 @@ func eventConn(ev *unix.EpollEvent) uint64 {
 	return uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
 }
 
-// readable serves c after epoll reported its socket readable (or closed).
-func (c *Conn) readable(rd *rawReader) {
+// serve serves c after epoll reported its socket readable (or closed).
+func (p *poller) serve(c *Conn) {
 	c.rmu.Lock()
-	if end, more := c.readAvailable(rd); !more {
-		c.finish(end)
+	if c.ended {
+		// Ended on another goroutine (Start) after this event was
+		// collected.
+		c.rmu.Unlock()
+		return
 	}
+	if c.sock == nil {
+		if end, more := c.readAvailable(p.rd); !more {
+			c.finish(end)
+		}
+		c.rmu.Unlock()
+		return
+	}
+	end, more := c.readTLS(p.rd.buf, p.tlsRd)
+	if !more {
+		c.finish(end)
+		c.rmu.Unlock()
+		return
+	}
+	p.noteTLSBusy(c)
 	c.rmu.Unlock()
+	c.afterTLSRead()
 }
 
 // readAvailable reads and consumes what the socket holds.

@@ -9,6 +9,8 @@ type pollerSet struct{}
 
 type poller struct{}
 
+const maxReadsPerWake = 4
+
 // startPollers reports that there are no pollers here.
 func startPollers(*Engine, int) (*pollerSet, error) { return nil, nil }
 

@@ -49,6 +49,19 @@ func (r *rawReader) read(raw syscall.RawConn) (int, error) {
 	return r.n, r.err
 }
 
+// errRawEmpty is readInto's error when the socket holds nothing.
+var errRawEmpty = unix.EAGAIN
+
+// readInto is read into p instead of the reader's buffer: a TLS
+// connection's reads land in crypto/tls's own buffer (tlssock.go).
+func (r *rawReader) readInto(raw syscall.RawConn, p []byte) (int, error) {
+	buf := r.buf
+	r.buf = p
+	n, err := r.read(raw)
+	r.buf = buf
+	return n, err
+}
+
 // rawWriter writes without blocking; senders borrow one from the pool.
 type rawWriter struct {
 	b   []byte

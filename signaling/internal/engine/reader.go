@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/swarmbridge/swarmbridge/signaling/wsproto"
 )
@@ -34,7 +35,7 @@ func (c *Conn) consume(data []byte) (readEnd, bool) {
 	err := c.fr.Feed(data, c.e.cfg.MaxMessageSize, (*sink)(c))
 	switch {
 	case err == nil && c.peerEnd.reason != closeReasonNone:
-		return c.peerEnd, false // the client's close frame stopped the reader
+		return c.peerEnd, false // the sink stopped the reader: see peerEnd
 	case err == nil:
 		return readEnd{}, true
 	case err == wsproto.ErrTooBig:
@@ -52,12 +53,19 @@ func (c *Conn) consume(data []byte) (readEnd, bool) {
 // sink's methods stay off Conn's own.
 type sink Conn
 
-// FrameMessage hands one message to the Session.
-func (s *sink) FrameMessage(payload []byte) bool {
+// FrameMessage hands one message to the Session, unless it is a text
+// message that is not UTF-8: RFC 6455 §8.1 has the server fail the
+// connection then, with 1007.
+func (s *sink) FrameMessage(op wsproto.Opcode, payload []byte) bool {
 	c := (*Conn)(s)
 	if c.closing.Load() {
 		// The close handshake has begun; keep reading for its answer.
 		return true
+	}
+	if op == wsproto.OpText && !utf8.Valid(payload) {
+		code, text := CloseInvalidUTF8.status()
+		c.peerEnd = readEnd{reason: CloseInvalidUTF8, sendClose: true, code: code, text: text}
+		return false
 	}
 	if c.e.cfg.IdleTimeout > 0 {
 		c.lastMsg.Store(c.since())
@@ -161,6 +169,9 @@ func (c *Conn) Start(pipelined []byte) {
 		err := c.poll.add(c)
 		if err == nil {
 			c.polled = true
+			if c.sock != nil {
+				c.startTLS()
+			}
 			return
 		}
 		// Still served, by a reader goroutine. abort's shutdown ends its

@@ -20,9 +20,12 @@ import (
 //     writes a lone frame without blocking when the socket takes it (plain
 //     TCP on Linux), which is almost always, and is done. The relay flushes
 //     the frames a client message caused once it has handled it.
-//   - Anything else (a frame the socket did not take, several frames, TLS)
-//     goes to a writer goroutine that exists only while frames wait. It
-//     writes all that is queued with one system call.
+//   - A polled TLS connection's writer encrypts what is queued and writes
+//     it without blocking too: its socket keeps what it does not take
+//     (tlssock.go), and only then is a writer goroutine needed, to drain it.
+//   - Anything else (a frame the socket did not take, several frames, TLS
+//     that is not polled) goes to a writer goroutine that exists only while
+//     frames wait. It writes all that is queued with one system call.
 //
 // Frames are never sent while a store lock is held: Swarms returns its
 // picks, then the relay enqueues.
@@ -89,7 +92,7 @@ func (c *Conn) enqueue(f *[]byte, op wsproto.Opcode, counted bool) Outcome {
 		FreeFrame(f)
 		return DropGone
 	}
-	if counted && (c.queuedFrames >= c.e.cfg.SendQueueLen || c.queuedBytes+size > c.e.cfg.SendQueueBytes) {
+	if counted && (int(c.queuedFrames) >= c.e.cfg.SendQueueLen || int(c.queuedBytes)+size > c.e.cfg.SendQueueBytes) {
 		c.mu.Unlock()
 		FreeFrame(f)
 		c.Close(CloseSlowConsumer)
@@ -98,7 +101,7 @@ func (c *Conn) enqueue(f *[]byte, op wsproto.Opcode, counted bool) Outcome {
 	c.queue = append(c.queue, fr)
 	if counted {
 		c.queuedFrames++
-		c.queuedBytes += size
+		c.queuedBytes += int32(size)
 	}
 	idle := !c.writing
 	c.mu.Unlock()
@@ -127,6 +130,10 @@ func (c *Conn) Flush() {
 // frame without blocking if the socket takes it, which is almost always;
 // the rest, or a batch, it leaves to a writer goroutine.
 func (c *Conn) write(batch []outFrame) {
+	if c.sock != nil {
+		c.writeTLS(batch)
+		return
+	}
 	if c.inline && len(batch) == 1 {
 		fr := &batch[0]
 		b := fr.bytes()
@@ -147,12 +154,43 @@ func (c *Conn) write(batch []outFrame) {
 	go c.writeLoop(batch)
 }
 
-// writerDone ends a writer's turn. Frames queued meanwhile get a writer
-// goroutine; otherwise, when the read side has finished, the last one out
-// closes the socket.
+// writeTLS is write for a polled TLS connection: crypto/tls encrypts the
+// batch and the socket takes it or keeps the rest, without blocking; a
+// writer goroutine drains what it keeps.
+func (c *Conn) writeTLS(batch []outFrame) {
+	err := c.writeBatch(batch)
+	c.recycle(batch)
+	if err != nil {
+		c.failWrite()
+	}
+	c.writerDone()
+}
+
+// kickWriter starts a writer goroutine for what a TLS socket keeps, when
+// no writer is at work (crypto/tls wrote on its own, on the read side).
+func (c *Conn) kickWriter() {
+	c.mu.Lock()
+	if c.writing || c.readDone || c.writeFailed {
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
+	c.mu.Unlock()
+	go c.writeLoop(nil)
+}
+
+// backloggedLocked reports whether a TLS socket keeps bytes that a writer
+// must drain.
+func (c *Conn) backloggedLocked() bool {
+	return c.sock != nil && !c.writeFailed && c.sock.backlogged()
+}
+
+// writerDone ends a writer's turn. Frames queued meanwhile, or bytes a TLS
+// socket keeps, get a writer goroutine; otherwise, when the read side has
+// finished, the last one out closes the socket.
 func (c *Conn) writerDone() {
 	c.mu.Lock()
-	if batch := c.takeLocked(); len(batch) > 0 {
+	if batch := c.takeLocked(); len(batch) > 0 || c.backloggedLocked() {
 		c.mu.Unlock()
 		go c.writeLoop(batch)
 		return
@@ -167,17 +205,27 @@ func (c *Conn) writerDone() {
 
 // writeLoop writes batch, then everything queued until the queue is empty,
 // blocking as the socket requires, then exits; the next flush starts a new
-// one if frames wait again.
+// one if frames wait again. On a polled TLS connection it first drains
+// what the socket keeps, and writes nothing else meanwhile.
 func (c *Conn) writeLoop(batch []outFrame) {
 	for {
-		err := c.writeBatch(batch)
+		var err error
+		if c.sock != nil {
+			err = c.sock.drain()
+		}
+		if err == nil {
+			err = c.writeBatch(batch)
+		}
+		if err == nil && c.sock != nil {
+			err = c.sock.drain()
+		}
 		c.recycle(batch)
 		if err != nil {
 			c.failWrite()
 		}
 		c.mu.Lock()
 		batch = c.takeLocked()
-		if len(batch) == 0 {
+		if len(batch) == 0 && !c.backloggedLocked() {
 			c.writing = false
 			last := c.readDone
 			c.mu.Unlock()
@@ -192,6 +240,9 @@ func (c *Conn) writeLoop(batch []outFrame) {
 
 // recycle gives a written batch's buffers back and keeps the slice.
 func (c *Conn) recycle(batch []outFrame) {
+	if batch == nil {
+		return
+	}
 	for i := range batch {
 		FreeFrame(batch[i].buf)
 		batch[i] = outFrame{}
@@ -227,7 +278,10 @@ var buffersPool = sync.Pool{New: func() any { return new(net.Buffers) }}
 // writeBatch writes frames with one system call: writev on a TCP socket; on
 // TLS, one buffer, so that they go out in as few records as they fit.
 func (c *Conn) writeBatch(batch []outFrame) error {
-	if len(batch) == 1 {
+	switch len(batch) {
+	case 0:
+		return nil
+	case 1:
 		_, err := c.nc.Write(batch[0].bytes())
 		return err
 	}

@@ -2,10 +2,30 @@ package wsconformance
 
 import "time"
 
+// maxFragments is the most frames one message may have on both servers.
+const maxFragments = 4096
+
+// manyFragments is m in n frames: its payload in the first, then empty
+// continuations, the last one final.
+func manyFragments(m message, n int) []frame {
+	fs := []frame{fragment(m.op, false, m.payload)}
+	for i := 1; i < n; i++ {
+		fs = append(fs, fragment(opCont, i == n-1, nil))
+	}
+	return fs
+}
+
 // Section 5: fragmentation (RFC 6455 §5.4). A message may come in any
 // number of frames, control frames may come between them, and control
 // frames themselves are never fragmented. A continuation without a message
 // and a new message inside a fragmented one fail the connection with 1002.
+//
+// RFC 6455 does not bound the frames of a message, but both servers do, so
+// that a client cannot keep a message open for ever with empty
+// continuation frames: a message of more than maxFragments frames fails
+// the connection with 1008 (policy violation: the message need not be
+// big). The tracker allows wsproto.MaxFragments; ws is started with the
+// same bound (its maxFragments option; its default is 16,384).
 
 func fragmentationCases() []testCase {
 	return []testCase{
@@ -183,6 +203,32 @@ func fragmentationCases() []testCase {
 			s.send(append(a.fragments(17), b.fragments(23)...)...)
 			s.expectReply(a)
 			s.expectReply(b)
+		}),
+		onConn("5.28 message in as many frames as allowed, with pings between, twice", func(s *session) {
+			a, b := scrape(), scrape()
+			var fs []frame
+			for i, f := range manyFragments(a, maxFragments) {
+				if i%512 == 1 {
+					fs = append(fs, pingFrame([]byte{byte('0' + i/512)})) // control frames do not count
+				}
+				fs = append(fs, f)
+			}
+			s.send(append(fs, manyFragments(b, maxFragments)...)...)
+			for i := range maxFragments / 512 {
+				s.expectPong([]byte{byte('0' + i)})
+			}
+			s.expectReply(a)
+			s.expectReply(b) // each message counts its own frames
+		}),
+		onConn("5.29 message in one frame more than allowed", func(s *session) {
+			s.send(manyFragments(scrape(), maxFragments+1)...)
+			s.expectClose(1008)
+		}),
+		onConn("5.30 one frame too many, the last two a byte at a time", func(s *session) {
+			fs := manyFragments(scrape(), maxFragments+1)
+			s.send(fs[:maxFragments-1]...)
+			s.drip(fs[maxFragments-1:]...)
+			s.expectClose(1008)
 		}),
 	}
 }

@@ -6,19 +6,11 @@ import (
 )
 
 // Section 6: UTF-8 in text messages (RFC 6455 §5.6, §8.1). Valid UTF-8 must
-// arrive whatever code points it holds and wherever fragments split it.
-//
-// DIFFERENCE: §8.1 has an endpoint fail the connection (1007, §7.4.1) on a
-// text message that is not valid UTF-8, and ws does. The tracker answers
-// it instead, like any message it cannot decode, with a failure reply
-// ("invalid UTF-8 in message") and keeps the connection: one socket
-// carries every torrent of a page, the failure tells the client what is
-// wrong, and Config.MaxInvalidPerMinute closes (1008) a client that keeps
-// sending such messages. The decoder checks every byte of a message, so
-// the tracker never relays invalid UTF-8 to another peer, which is what
-// the rule protects: a browser drops a WebSocket that receives it.
-// Browsers cannot send invalid UTF-8 in a text message at all (they encode
-// strings), so only non-browser clients see the difference.
+// arrive whatever code points it holds and wherever fragments split it; a
+// text message that is not valid UTF-8 fails the connection with 1007
+// (§7.4.1), in both implementations. Validity is a property of the whole
+// message: both check it once the message is complete, so what came
+// before it is answered first.
 
 // utf8Message is a scrape with text (UTF-8 or not) in an extra string
 // field, which the tracker must take as JSON and an echo server sends back.
@@ -108,15 +100,8 @@ func utf8Cases() []testCase {
 }
 
 // expectInvalidText is what follows a text message that is not valid
-// UTF-8: see the DIFFERENCE above.
+// UTF-8: a close frame with 1007, and the end of the connection.
 func expectInvalidText(s *session) {
 	s.t.Helper()
-	if !s.tracker() {
-		s.expectClose(1007)
-		return
-	}
-	s.expectFailure("invalid UTF-8")
-	m := scrape() // the connection still works
-	s.send(m.frame())
-	s.expectReply(m)
+	s.expectClose(1007)
 }

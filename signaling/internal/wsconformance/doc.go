@@ -5,8 +5,10 @@
 // close codes, masking, and bytes that arrive slowly or pipelined.
 //
 // It has no code outside its tests. The tests are black-box: they serve
-// signaling.New behind a plain listener (ws://, read by the epoll pollers)
-// and behind crypto/tls (wss://, read by reader goroutines), and speak to
+// signaling.New behind a plain listener (ws://) and behind
+// signaling.NewTLSListener (wss://), both read by the epoll pollers on
+// Linux, and behind tls.NewListener (wss://, read by reader goroutines, as
+// on every platform without epoll), and speak to
 // it over real sockets with a small frame writer and reader of their own
 // that shares no code with the engine, so that the engine is never checked
 // against itself.

@@ -241,19 +241,6 @@ func (s *session) expectReply(m message) {
 	}
 }
 
-// expectFailure checks that the tracker answered a message with a failure
-// whose reason contains part, and so kept the connection.
-func (s *session) expectFailure(part string) {
-	s.t.Helper()
-	f := s.must("a failure reply")
-	var reply struct {
-		Failure string `json:"failure reason"`
-	}
-	if f.op != opText || json.Unmarshal(f.payload, &reply) != nil || !bytes.Contains([]byte(reply.Failure), []byte(part)) {
-		s.t.Fatalf("want a failure naming %q, got %s", part, describe(f))
-	}
-}
-
 // expectPong checks that the next frame is a pong with payload p.
 func (s *session) expectPong(p []byte) {
 	s.t.Helper()

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/certstest"
 
 	"github.com/rs/zerolog"
 
@@ -50,11 +53,18 @@ func (swarms) Scrape(_ context.Context, hashes []bittorrent.InfoHash, dst []bitt
 	return append(dst, make([]bittorrent.Counts, len(hashes))...), nil
 }
 
-// startTracker serves a tracker over ws:// (a plain listener: on Linux its
-// connections are read by the epoll pollers) or wss:// (crypto/tls: reader
-// goroutines) until the test ends, and checks then that every connection
-// the cases opened is gone.
-func startTracker(t *testing.T, useTLS bool) *target {
+// transport is how a tracker under test is served.
+type transport int
+
+const (
+	plain         transport = iota // ws://, a plain listener: read by the pollers on Linux
+	tlsPolled                      // wss:// through signaling.NewTLSListener: read by the pollers on Linux
+	tlsGoroutines                  // wss:// through tls.NewListener: a reader goroutine per connection
+)
+
+// startTracker serves a tracker over tr until the test ends, and checks
+// then that every connection the cases opened is gone.
+func startTracker(t *testing.T, tr transport) *target {
 	t.Helper()
 	h, err := signaling.New(signaling.Config{
 		Swarms:          swarms{},
@@ -70,12 +80,20 @@ func startTracker(t *testing.T, useTLS bool) *target {
 	}
 	tg := &target{name: "tracker over ws://", impl: implTracker, maxMessage: maxMessage, maxHashes: maxScrapeHashes}
 	var srv *httptest.Server
-	if useTLS {
+	switch tr {
+	case tlsPolled:
+		srv = httptest.NewUnstartedServer(h)
+		cert, roots := testCertificate(t)
+		srv.Listener = signaling.NewTLSListener(srv.Listener, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+		srv.Start()
+		tg.name = "tracker over wss:// (pollers)"
+		tg.tls = &tls.Config{RootCAs: roots}
+	case tlsGoroutines:
 		srv = httptest.NewTLSServer(h)
-		tg.name = "tracker over wss://"
+		tg.name = "tracker over wss:// (reader goroutines)"
 		// The test server's client trusts its certificate.
 		tg.tls = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
-	} else {
+	default:
 		srv = httptest.NewServer(h)
 	}
 	tg.addr = srv.Listener.Addr().String()
@@ -97,6 +115,26 @@ func startTracker(t *testing.T, useTLS bool) *target {
 		srv.Close()
 	})
 	return tg
+}
+
+// testCertificate returns a throw-away certificate for 127.0.0.1 and a
+// pool that trusts it.
+func testCertificate(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	certstest.WriteSelfSigned(t, certFile, keyFile, "conformance.test")
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(leaf)
+	return cert, roots
 }
 
 // requireNodeVar, when "1", turns a missing node or missing npm packages
@@ -128,11 +166,12 @@ func skipWithoutNode(t *testing.T) {
 }
 
 // startNodeWS runs the ws package's echo server (testdata/node/echo.mjs)
-// with the same message size limit as the tracker, until the test ends.
+// with the same message size and fragment limits as the tracker, until the
+// test ends.
 func startNodeWS(t *testing.T) *target {
 	t.Helper()
 	skipWithoutNode(t)
-	cmd := exec.Command("node", "echo.mjs", fmt.Sprint(maxMessage))
+	cmd := exec.Command("node", "echo.mjs", fmt.Sprint(maxMessage), fmt.Sprint(maxFragments))
 	cmd.Dir = nodeDir
 	// The server exits when its standard input ends, so it cannot outlive
 	// the test even when the test binary is killed.
