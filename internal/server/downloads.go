@@ -18,9 +18,11 @@ import (
 // the tally holds the total stored at start-up plus every download this
 // process's store counted since, so for the in-memory store it is never
 // below the store's own count, which starts from zero at each start and
-// again each time a swarm empties. The larger of the two is reported, so
-// a store whose downloads the tally was not told of (one that does not
-// report CountedDownload) still shows its own count, never less.
+// again each time a swarm empties. With the Redis store several nodes
+// share one swarm, and its count includes the downloads the other nodes
+// counted (each node adds its own to the database), which this node's
+// tally learns of only at its next start. The larger of the two is
+// reported, so neither source is ever shown less than it knows.
 type downloadTallyStore struct {
 	swarm.Store
 	tally *db.Tally

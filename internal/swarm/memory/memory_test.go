@@ -39,7 +39,6 @@ func TestConformance(t *testing.T) {
 				return memory.New(opts)
 			}
 			swarmtest.Run(t, newStore)
-			t.Run("DownloadReports", func(t *testing.T) { swarmtest.RunDownloadReports(t, newStore) })
 		})
 	}
 }

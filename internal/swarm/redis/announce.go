@@ -20,6 +20,7 @@ func (st *Store) Announce(ctx context.Context, req *swarm.AnnounceRequest, res *
 	}
 	res.Counts = bittorrent.Counts{}
 	res.Rebound = 0
+	res.CountedDownload = false
 	now := st.nowMS()
 	exp := min(now+max(req.TTL.Milliseconds(), 1), maxMS)
 	list, key, data := entryOf(&req.Peer)
@@ -44,7 +45,7 @@ func (st *Store) Announce(ctx context.Context, req *swarm.AnnounceRequest, res *
 	if err != nil {
 		return fmt.Errorf("redis store: announce for %v: %w", req.InfoHash, err)
 	}
-	if len(reply) != 5 {
+	if len(reply) != 6 {
 		return fmt.Errorf("redis store: announce for %v: %w: %d values", req.InfoHash, errReply, len(reply))
 	}
 	if res.Counts, err = countsOf(reply[:3]); err != nil {
@@ -55,6 +56,11 @@ func (st *Store) Announce(ctx context.Context, req *swarm.AnnounceRequest, res *
 	if err1 != nil || err2 != nil || (len(rebound) != 0 && len(rebound) != 8) {
 		return fmt.Errorf("redis store: announce for %v: %w: rebound or picks", req.InfoHash, errReply)
 	}
+	counted, err := reply[5].AsInt64()
+	if err != nil {
+		return fmt.Errorf("redis store: announce for %v: %w: counted flag", req.InfoHash, errReply)
+	}
+	res.CountedDownload = counted == 1
 	if len(rebound) == 8 {
 		res.Rebound = swarm.Owner(binary.BigEndian.Uint64([]byte(rebound)))
 	}

@@ -28,6 +28,9 @@
 --   's' scrape:   nothing more
 --   't' totals:   nothing more (KEYS are the bucket's r and t)
 -- KEYS: h, w, 4, 6, r, t of one swarm ('t' op: r, t).
+-- An announce returns seeders, leechers, downloaded, the owner it took the
+-- entry from ('' if none), the picks (see pick) and 1 if it counted a
+-- download (else 0).
 
 local op = ARGV[1]
 local now = tonumber(ARGV[2])
@@ -360,14 +363,17 @@ local function announce(sw)
       redis.call('ZREM', z, key)
       if sw.n <= 0 then
         drop(sw)
-        return {0, 0, 0, '', ''}
+        return {0, 0, 0, '', '', 0}
       end
     end
     local c = counts(sw)
-    return {c[1], c[2], c[3], '', ''}
+    return {c[1], c[2], c[3], '', '', 0}
   end
 
   local seeder, counted, rebound = false, false, ''
+  -- now: this announce counted the download (the caller's tally hears
+  -- of each one exactly once).
+  local countedNow = 0
   local f = 0
   if rec then
     f = string.byte(rec, 1)
@@ -387,6 +393,7 @@ local function announce(sw)
   end
   if ev == EVENT_COMPLETED and nowSeeder and not counted then
     counted = true
+    countedNow = 1
     sw.d = sw.d + 1
     bump(sw.h, 'd', 1)
   end
@@ -409,7 +416,7 @@ local function announce(sw)
   end
   extend(sw, exp, not rec and z)
   local c = counts(sw)
-  return {c[1], c[2], c[3], rebound, pick(sw, list, key, want, families, liveSet(ARGV[15]))}
+  return {c[1], c[2], c[3], rebound, pick(sw, list, key, want, families, liveSet(ARGV[15])), countedNow}
 end
 
 local function leave(sw)

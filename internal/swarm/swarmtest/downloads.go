@@ -1,31 +1,12 @@
 package swarmtest
 
 import (
-	"testing"
-	"time"
-
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 )
 
-// RunDownloadReports checks the contract's clause on
-// AnnounceResult.CountedDownload: exactly the announces that count a
-// download say so. It is part of the contract like the rest of Run and
-// will move into Run once every store reports it; the Redis store's
-// script does not return its counted flag yet (that change belongs to the
-// distributed-mode work on internal/swarm/redis), so until then each store
-// that reports it calls this as well as Run.
-func RunDownloadReports(t *testing.T, newStore func(t *testing.T, clock *Clock) swarm.Store) {
-	t.Helper()
-	for _, c := range downloadReportChecks() {
-		t.Run(c.name, func(t *testing.T) {
-			clock := NewClock(time.Now())
-			f := &fixture{t: t, ctx: t.Context(), clock: clock}
-			f.st = newStore(t, clock)
-			c.run(f)
-		})
-	}
-}
+// The checks of the contract's clause on AnnounceResult.CountedDownload:
+// exactly the announces that count a download say so.
 
 // wantReported fails unless an announce's CountedDownload is want.
 func (f *fixture) wantReported(what string, res swarm.AnnounceResult, want bool) {

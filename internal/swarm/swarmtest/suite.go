@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T, clock *Clock) swarm.Store) {
 		{"Totals", totalsChecks()},
 		{"Invalid", invalidChecks()},
 		{"Concurrency", concurrencyChecks()},
+		{"DownloadReports", downloadReportChecks()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
