@@ -19,7 +19,6 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/db"
 	"github.com/swarmbridge/swarmbridge/internal/server"
-	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/swarmtest"
 )
 
@@ -89,15 +88,24 @@ func startDBTracker(t *testing.T, dbURL string, clock *swarmtest.Clock, env ...s
 		d.Close()
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.New(logs), Store: memory.New(memory.Options{}), Database: database})
+	// The store the configuration names: memory unless env says redis.
+	b, err := server.OpenBackend(ctx, cfg, zerolog.New(logs))
 	if err != nil {
 		cancel()
+		d.Close()
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.New(logs), Store: b.Store, Cluster: b.Cluster, Database: database})
+	if err != nil {
+		cancel()
+		b.Close()
 		d.Close()
 		t.Fatal(err)
 	}
 	ls, err := server.Listen(ctx, cfg)
 	if err != nil {
 		cancel()
+		b.Close()
 		d.Close()
 		t.Fatal(err)
 	}
@@ -117,6 +125,7 @@ func startDBTracker(t *testing.T, dbURL string, clock *swarmtest.Clock, env ...s
 			runErr = errors.New("Run did not return within 20s")
 			<-done
 		}
+		b.Close()
 		d.Close()
 		return runErr
 	}

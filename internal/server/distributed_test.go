@@ -23,6 +23,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/server"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/redis"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/dbtest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/wspeer"
 	"github.com/swarmbridge/swarmbridge/trackerclient"
@@ -454,4 +455,45 @@ func grepLines(s, part string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// With several nodes on one Redis and one PostgreSQL database, each
+// download is added to the database once, by the node whose store counted
+// it, so a node that starts after the swarm is gone still reports them all.
+func TestDownloadsOfRedisNodesAddUp(t *testing.T) {
+	url := redistest.Shared(t)
+	pg := dbtest.Postgres(t)
+	nodeEnv := func() []string {
+		prefix := redistest.Prefix(t)
+		deleteKeys(t, url, prefix)
+		return []string{"SWARMBRIDGE_STORE=redis", "SWARMBRIDGE_REDIS_URL=" + url, "SWARMBRIDGE_REDIS_KEY_PREFIX=" + prefix}
+	}
+	shared := nodeEnv()
+	a := startDBTracker(t, pg, nil, shared...)
+	b := startDBTracker(t, pg, nil, shared...)
+	ih := hash20(0x15)
+	if n := completed(t, a.base, ih, peerID('a'), "6881"); n != 1 {
+		t.Fatalf("first download, on node A: announce says %d", n)
+	}
+	if n := completed(t, b.base, ih, peerID('b'), "6882"); n != 2 {
+		t.Fatalf("second download, on node B: announce says %d, want 2 (one swarm for both nodes)", n)
+	}
+	if n := completed(t, a.base, ih, peerID('b'), "6882"); n != 2 {
+		t.Fatalf("the second peer completing again, now on node A: %d, want 2", n)
+	}
+	for _, n := range []*dbTracker{a, b} {
+		if err := n.stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A key prefix of its own: the swarm is not in Redis, only the
+	// database remembers its downloads.
+	c := startDBTracker(t, pg, nil, nodeEnv()...)
+	if n := httpDownloaded(t, c.base, ih); n != 2 {
+		t.Fatalf("a node started later: HTTP scrape says %d downloads, want 2", n)
+	}
+	st, err := c.api.Torrent(t.Context(), hexOf(ih))
+	if err != nil || st.Downloaded != 2 {
+		t.Fatalf("the API's torrent: %+v, %v", st, err)
+	}
 }
