@@ -258,57 +258,6 @@ func heapOf(b *testing.B, swarms, webrtc, v4, v6 int) uint64 {
 	return after.HeapAlloc - before.HeapAlloc
 }
 
-func TestScrapeAllListsEveryLiveSwarm(t *testing.T) {
-	clock := swarmtest.NewClock(time.Unix(1_700_000_000, 0))
-	st := memory.New(memory.Options{Now: clock.Now})
-	ctx := t.Context()
-	want := map[bittorrent.InfoHash]bittorrent.Counts{}
-	for i := range 50 {
-		var ih bittorrent.InfoHash
-		ih[0], ih[19] = byte(i), byte(i*7)
-		ttl := time.Hour
-		if i%10 == 0 {
-			ttl = time.Minute // these expire before the scrape
-		}
-		for p := range i%3 + 1 {
-			var id bittorrent.PeerID
-			id[0] = byte(p)
-			left := int64(p) // the first peer of each swarm is a seeder
-			req := swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{ID: id, Kind: swarm.WebRTC, Owner: 1}, Left: left, TTL: ttl}
-			if err := st.Announce(ctx, &req, &swarm.AnnounceResult{}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if i%10 != 0 {
-			want[ih] = bittorrent.Counts{Complete: 1, Incomplete: i % 3}
-		}
-	}
-	clock.Advance(2 * time.Minute)
-	got := map[bittorrent.InfoHash]bittorrent.Counts{}
-	if err := st.ScrapeAll(ctx, func(ih bittorrent.InfoHash, c bittorrent.Counts) bool {
-		if _, dup := got[ih]; dup {
-			t.Errorf("%s listed twice", ih)
-		}
-		got[ih] = c
-		return true
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("listed %d swarms, want %d", len(got), len(want))
-	}
-	for ih, c := range want {
-		if got[ih] != c {
-			t.Errorf("%s: %+v, want %+v", ih, got[ih], c)
-		}
-	}
-	n := 0
-	_ = st.ScrapeAll(ctx, func(bittorrent.InfoHash, bittorrent.Counts) bool { n++; return n < 3 })
-	if n != 3 {
-		t.Fatalf("fn returning false did not stop the walk: %d calls", n)
-	}
-}
-
 func TestPeersByKind(t *testing.T) {
 	clock := swarmtest.NewClock(time.Now())
 	st := memory.New(memory.Options{Now: clock.Now})

@@ -1,7 +1,6 @@
 package redis_test
 
 import (
-	"encoding/binary"
 	"net/netip"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/swarmbridge/swarmbridge/internal/swarm"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/redis"
-	"github.com/swarmbridge/swarmbridge/internal/swarm/swarmtest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 )
 
@@ -105,102 +103,6 @@ func TestEveryKeyHasTTL(t *testing.T) {
 	}
 	if keys == 0 || persistent != 0 {
 		t.Errorf("%d keys, %d of them without a TTL; want keys, all with a TTL", keys, persistent)
-	}
-}
-
-// TestExpiredSwarmsLeaveTotals checks that swarms whose entries all
-// expired, and that nobody announces to again, leave Totals and Redis
-// without any node sweeping the whole store.
-func TestExpiredSwarmsLeaveTotals(t *testing.T) {
-	url := redistest.Shared(t)
-	clock := swarmtest.NewClock(time.Now())
-	st, prefix := newStore(t, url, clock.Now)
-	before, err := st.Totals(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	kept := bittorrent.InfoHash{0xff, 0xfe}
-	announce(t, st, swarm.AnnounceRequest{InfoHash: kept, Peer: swarm.Peer{ID: bittorrent.PeerID{1}, Kind: swarm.WebRTC, Owner: 1}, TTL: time.Hour})
-	const gone = 200
-	for i := range gone {
-		var ih bittorrent.InfoHash
-		binary.BigEndian.PutUint32(ih[:], uint32(i)*2654435761)
-		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{ID: bittorrent.PeerID{2}, Kind: swarm.WebRTC, Owner: 1}, TTL: time.Minute})
-		announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{Kind: swarm.Native, Addr: netip.MustParseAddrPort("192.0.2.1:1")}, Left: 3, TTL: time.Minute})
-	}
-	tot, err := st.Totals(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := tot.Swarms - before.Swarms; d != gone+1 {
-		t.Fatalf("Totals counts %d new swarms, want %d", d, gone+1)
-	}
-	clock.Advance(2 * time.Minute)
-	tot, err = st.Totals(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tot.Swarms-before.Swarms != 1 || tot.Seeders-before.Seeders != 1 || tot.Leechers-before.Leechers != 0 ||
-		tot.PeersByKind[swarm.WebRTC]-before.PeersByKind[swarm.WebRTC] != 1 || tot.PeersByKind[swarm.Native]-before.PeersByKind[swarm.Native] != 0 {
-		t.Errorf("after expiry: Totals = %+v (before %+v), want only the kept swarm's seeder added", tot, before)
-	}
-	keys, _, err := st.CountKeys(t.Context(), prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The kept swarm (hash, WebRTC list), and its bucket's registry and
-	// totals; the other buckets keep only their totals hashes.
-	if keys > 4+gone {
-		t.Errorf("%d keys left after %d swarms expired", keys, gone)
-	}
-}
-
-func TestScrapeAllListsEveryLiveSwarm(t *testing.T) {
-	url := redistest.Shared(t)
-	clock := swarmtest.NewClock(time.Now())
-	st, _ := newStore(t, url, clock.Now)
-	ctx := t.Context()
-	want := map[bittorrent.InfoHash]bittorrent.Counts{}
-	for i := range 300 {
-		var ih bittorrent.InfoHash
-		binary.BigEndian.PutUint32(ih[:], uint32(i)*2654435761)
-		ih[19] = byte(i)
-		ttl := time.Hour
-		if i%10 == 0 {
-			ttl = time.Minute // these expire before the scrape
-		}
-		for p := range i%3 + 1 {
-			announce(t, st, swarm.AnnounceRequest{InfoHash: ih, Peer: swarm.Peer{ID: bittorrent.PeerID{byte(p)}, Kind: swarm.WebRTC, Owner: 1}, Left: int64(p), TTL: ttl})
-		}
-		if i%10 != 0 {
-			want[ih] = bittorrent.Counts{Complete: 1, Incomplete: i % 3}
-		}
-	}
-	clock.Advance(2 * time.Minute)
-	got := map[bittorrent.InfoHash]bittorrent.Counts{}
-	if err := st.ScrapeAll(ctx, func(ih bittorrent.InfoHash, c bittorrent.Counts) bool {
-		if _, dup := got[ih]; dup {
-			t.Errorf("%s listed twice", ih)
-		}
-		got[ih] = c
-		return true
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Errorf("listed %d swarms, want %d", len(got), len(want))
-	}
-	for ih, c := range want {
-		if got[ih] != c {
-			t.Errorf("%s: %+v, want %+v", ih, got[ih], c)
-		}
-	}
-	n := 0
-	if err := st.ScrapeAll(ctx, func(bittorrent.InfoHash, bittorrent.Counts) bool { n++; return n < 3 }); err != nil {
-		t.Fatal(err)
-	}
-	if n != 3 {
-		t.Errorf("fn returning false did not stop the walk: %d calls", n)
 	}
 }
 

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T, clock *Clock) swarm.Store) {
 		{"Invalid", invalidChecks()},
 		{"Concurrency", concurrencyChecks()},
 		{"DownloadReports", downloadReportChecks()},
+		{"FullScrape", fullScrapeChecks()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
