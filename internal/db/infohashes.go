@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -39,25 +38,14 @@ func (d *DB) AddInfoHashes(ctx context.Context, hashes [][20]byte, note string) 
 	if err := checkNote(note); err != nil {
 		return 0, err
 	}
+	hexes := make([]string, len(hashes))
+	for i, ih := range hashes {
+		hexes[i] = hexHash(ih)
+	}
 	now := unix(d.opts.now())
 	err = d.write(ctx, func(tx *sql.Tx) (bool, error) {
-		added = 0
-		for chunk := range slices.Chunk(hashes, insertChunk) {
-			q, args := valuesInsert(`INSERT INTO info_hashes (info_hash, note, added_at) VALUES `, len(chunk), 3, ` ON CONFLICT (info_hash) DO NOTHING`)
-			for _, ih := range chunk {
-				args = append(args, hexHash(ih), note, now)
-			}
-			res, err := tx.ExecContext(ctx, q, args...)
-			if err != nil {
-				return false, err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return false, err
-			}
-			added += int(n)
-		}
-		return added > 0, nil
+		added, err = insertNewRows(ctx, tx, "info_hashes", "info_hash, note, added_at", "info_hash", hexes, note, now)
+		return added > 0, err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("adding info hashes: %w", err)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -134,23 +133,8 @@ func (d *DB) ImportKeys(ctx context.Context, keys []string, note string) (added 
 	}
 	now := unix(d.opts.now())
 	err = d.write(ctx, func(tx *sql.Tx) (bool, error) {
-		added = 0
-		for chunk := range slices.Chunk(keys, insertChunk) {
-			q, args := valuesInsert(`INSERT INTO access_keys (key, note, created_at) VALUES `, len(chunk), 3, ` ON CONFLICT (key) DO NOTHING`)
-			for _, k := range chunk {
-				args = append(args, k, note, now)
-			}
-			res, err := tx.ExecContext(ctx, q, args...)
-			if err != nil {
-				return false, err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return false, err
-			}
-			added += int(n)
-		}
-		return added > 0, nil
+		added, err = insertNewRows(ctx, tx, "access_keys", "key, note, created_at", "key", keys, note, now)
+		return added > 0, err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("importing keys: %w", err)

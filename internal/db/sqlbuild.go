@@ -1,6 +1,9 @@
 package db
 
 import (
+	"context"
+	"database/sql"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -33,4 +36,28 @@ func valuesInsert(prefix string, rows, cols int, suffix string) (string, []any) 
 	}
 	b.WriteString(suffix)
 	return b.String(), make([]any, 0, rows*cols)
+}
+
+// insertNewRows inserts one (value, note, at) row per value into table,
+// whose columns are cols and whose unique column is unique, in chunks
+// of insertChunk; values already stored are left as they are. It returns
+// how many rows were new.
+func insertNewRows(ctx context.Context, tx *sql.Tx, table, cols, unique string, values []string, note string, at int64) (int, error) {
+	added := 0
+	for chunk := range slices.Chunk(values, insertChunk) {
+		q, args := valuesInsert("INSERT INTO "+table+" ("+cols+") VALUES ", len(chunk), 3, " ON CONFLICT ("+unique+") DO NOTHING")
+		for _, v := range chunk {
+			args = append(args, v, note, at)
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return added, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return added, err
+		}
+		added += int(n)
+	}
+	return added, nil
 }
