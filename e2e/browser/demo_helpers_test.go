@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
@@ -144,6 +145,89 @@ func noConsoleErrors(t *testing.T, tabs ...*tab) {
 	for _, tb := range tabs {
 		if errs := tb.consoleErrors(); len(errs) > 0 {
 			t.Errorf("%s: console errors:\n%s", tb.name, strings.Join(errs, "\n"))
+		}
+	}
+}
+
+// shareLink waits until the tab seeds a picked file and returns the share
+// link the page shows for it.
+func shareLink(tb *tab) string {
+	tb.t.Helper()
+	return waitFor[string](tb, `document.querySelector('.transfer[data-state="seeding"] .share-url')?.value`, 60*time.Second)
+}
+
+// savedFile is a downloaded file as the page hands it to the user.
+type savedFile struct {
+	SHA  string `json:"sha"` // hex SHA-256
+	Size int    `json:"size"`
+}
+
+// saveFile fetches the file named name through the page's own download
+// link, as a user saving it would, and hashes it.
+func saveFile(tb *tab, name string) savedFile {
+	tb.t.Helper()
+	link := `[...document.querySelectorAll('.transfer a[download]')].find(a => a.download === ` + jsString(name) + `)`
+	waitFor[bool](tb, link+` !== undefined`, 30*time.Second)
+	return eval[savedFile](tb, `(async () => {
+		const buf = await (await fetch(`+link+`.href)).arrayBuffer()
+		const d = new Uint8Array(await crypto.subtle.digest('SHA-256', buf))
+		return { sha: Array.from(d, x => x.toString(16).padStart(2, '0')).join(''), size: buf.byteLength }
+	})()`)
+}
+
+// swarmCounts is one swarm's counts in the tracker's /stats.
+type swarmCounts struct{ Complete, Incomplete, Downloaded int }
+
+// trackerCounts asks the tracker at base for the swarm's counts.
+func trackerCounts(t *testing.T, base, infoHash string) swarmCounts {
+	t.Helper()
+	var stats struct {
+		Torrents map[string]swarmCounts `json:"torrents"`
+	}
+	getJSON(t, base+"/stats?info_hash="+infoHash, &stats)
+	return stats.Torrents[infoHash]
+}
+
+// getJSON decodes the JSON body of a GET of url into v.
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// recordWebSockets makes every page the tab opens from now on note the
+// URL of each WebSocket it opens, for onlyWebSocketsTo.
+func (tb *tab) recordWebSockets() {
+	tb.t.Helper()
+	tb.beforeLoad(`{
+		const W = WebSocket
+		globalThis.__sockets = []
+		globalThis.WebSocket = class extends W {
+			constructor (url, protocols) { super(url, protocols); globalThis.__sockets.push(String(url)) }
+		}
+	}`)
+}
+
+// onlyWebSocketsTo fails the test unless the page (after
+// recordWebSockets) opened WebSockets, all of them to wsURL.
+func onlyWebSocketsTo(tb *tab, wsURL string) {
+	tb.t.Helper()
+	sockets := eval[[]string](tb, `globalThis.__sockets`)
+	if len(sockets) == 0 {
+		tb.t.Errorf("%s: the page opened no WebSocket", tb.name)
+	}
+	for _, s := range sockets {
+		if strings.TrimSuffix(s, "/") != wsURL {
+			tb.t.Errorf("%s: page opened a WebSocket to %s; want only %s", tb.name, s, wsURL)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package browser_test
 
 import (
-	"encoding/json"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -37,7 +35,7 @@ func TestDemoPageSharesAFileBetweenTabs(t *testing.T) {
 		t.Error("globalThis.WEBTORRENT_ANNOUNCE is set: WebTorrent would announce to other trackers")
 	}
 	seed.setFiles("#file-input", payload, picture)
-	link := waitFor[string](seed, `document.querySelector('.transfer[data-state="seeding"] .share-url')?.value`, 60*time.Second)
+	link := shareLink(seed)
 	infoHash := eval[string](seed, `document.querySelector('.transfer .infohash code').textContent`)
 
 	// The share link is this page carrying a magnet that names this
@@ -64,18 +62,7 @@ func TestDemoPageSharesAFileBetweenTabs(t *testing.T) {
 	}
 
 	// Save the file through the page's own download link and hash it.
-	saveLink := `[...document.querySelectorAll('.transfer a[download]')].find(a => a.download === 'random-3MiB.bin')`
-	waitFor[bool](leech, saveLink+` !== undefined`, 30*time.Second)
-	type saved struct {
-		SHA  string `json:"sha"`
-		Size int    `json:"size"`
-	}
-	got := eval[saved](leech, `(async () => {
-		const buf = await (await fetch(`+saveLink+`.href)).arrayBuffer()
-		const d = new Uint8Array(await crypto.subtle.digest('SHA-256', buf))
-		return { sha: Array.from(d, x => x.toString(16).padStart(2, '0')).join(''), size: buf.byteLength }
-	})()`)
-	if got.Size != size || got.SHA != want {
+	if got := saveFile(leech, "random-3MiB.bin"); got.Size != size || got.SHA != want {
 		t.Fatalf("saved file: %d bytes with sha256 %s, want %d bytes with %s", got.Size, got.SHA, size, want)
 	}
 	// The picture plays in the page on both sides.
@@ -89,19 +76,7 @@ func TestDemoPageSharesAFileBetweenTabs(t *testing.T) {
 			t.Errorf("%s: transfer shows %d peers", tb.name, peers)
 		}
 	}
-	var stats struct {
-		Torrents map[string]struct{ Complete, Incomplete, Downloaded int } `json:"torrents"`
-	}
-	resp, err := http.Get(tr.HTTPURL() + "/stats?info_hash=" + infoHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = json.NewDecoder(resp.Body).Decode(&stats)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := stats.Torrents[infoHash]; c.Complete < 2 || c.Downloaded < 1 {
+	if c := trackerCounts(t, tr.HTTPURL(), infoHash); c.Complete < 2 || c.Downloaded < 1 {
 		t.Errorf("tracker counts for %s: %+v, want 2 seeders and a download", infoHash, c)
 	}
 	seed.screenshot("demo-seeder.png")
@@ -128,7 +103,7 @@ func TestDemoPageFitsAPhone(t *testing.T) {
 	}
 	path, _ := randomFile(t, t.TempDir(), "a-rather-long-file-name-from-a-phone-camera-20240101-123456.bin", 64<<10)
 	phone.setFiles("#file-input", path)
-	waitFor[string](phone, `document.querySelector('.transfer[data-state="seeding"] .share-url')?.value`, 60*time.Second)
+	shareLink(phone)
 	// A file dropped on the drop zone is shared too.
 	eval[bool](phone, `(() => {
 		const dt = new DataTransfer()
@@ -217,14 +192,7 @@ func TestDemoPageExplainsProblems(t *testing.T) {
 		tr := trackerproc.Start(t, trackerBin)
 		b := newBrowser(t)
 		tb := b.newTab("page")
-		// Record every WebSocket the page opens.
-		tb.beforeLoad(`{
-			const W = WebSocket
-			globalThis.__sockets = []
-			globalThis.WebSocket = class extends W {
-				constructor (url, protocols) { super(url, protocols); globalThis.__sockets.push(String(url)) }
-			}
-		}`)
+		tb.recordWebSockets()
 		const ih = "0123456789abcdef0123456789abcdef01234567"
 		magnet := "magnet:?xt=urn:btih:" + ih + "&dn=nothing.bin" +
 			"&tr=" + url.QueryEscape("wss://tracker.example.org") + "&tr=" + url.QueryEscape("udp://tracker.example.org:6969") +
@@ -236,15 +204,7 @@ func TestDemoPageExplainsProblems(t *testing.T) {
 		}
 		// The download announced to this tracker and to no tracker the link named.
 		waitFor[bool](tb, `/1 leecher/.test(document.querySelector('[data-metric="swarm"]').textContent)`, 15*time.Second)
-		sockets := eval[[]string](tb, `globalThis.__sockets`)
-		if len(sockets) == 0 {
-			t.Error("the page opened no WebSocket")
-		}
-		for _, s := range sockets {
-			if strings.TrimSuffix(s, "/") != tr.WSURL() {
-				t.Errorf("page opened a WebSocket to %s; want only %s", s, tr.WSURL())
-			}
-		}
+		onlyWebSocketsTo(tb, tr.WSURL())
 		tb.screenshot("demo-no-peers.png")
 		noConsoleErrors(t, tb)
 	})

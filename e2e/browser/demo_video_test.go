@@ -83,7 +83,7 @@ func TestDemoPageStreamsVideo(t *testing.T) {
 	}
 	t.Logf("recorded %s: %d bytes", filepath.Base(clip), st.Size())
 	seed.setFiles("#file-input", clip)
-	link := waitFor[string](seed, `document.querySelector('.transfer[data-state="seeding"] .share-url')?.value`, 60*time.Second)
+	link := shareLink(seed)
 	// The seeder previews its own file from the local copy.
 	waitFor[bool](seed, `document.querySelector('.transfer .preview video')?.readyState >= 1`, 20*time.Second)
 
