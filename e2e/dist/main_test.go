@@ -20,6 +20,7 @@ import (
 
 	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
+	"github.com/swarmbridge/swarmbridge/trackerclient"
 )
 
 // trackerBin is the swarmbridge binary TestMain builds once.
@@ -154,3 +155,19 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 		t.Fatalf("waited %v for %s", within, what)
 	}
 }
+
+// newClient returns a trackerclient for announceURL, closed when the test
+// ends. UDP requests are sent twice, a second apart, before they fail.
+func newClient(t *testing.T, announceURL string) trackerclient.Client {
+	t.Helper()
+	c, err := trackerclient.New(announceURL, trackerclient.Options{Retransmit: trackerclient.Schedule{First: time.Second, Attempts: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// httpAnnounce and udpAnnounce are a node's announce URLs.
+func httpAnnounce(n *trackerproc.Tracker) string { return n.HTTPURL() + "/announce" }
+func udpAnnounce(n *trackerproc.Tracker) string  { return "udp://" + n.UDPAddr }
