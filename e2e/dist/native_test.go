@@ -16,6 +16,9 @@ import (
 // swarm; and a scrape on node C, over HTTP, UDP and WebSocket alike, counts
 // every one of them, completions included.
 func TestNativeAndBrowserPeersShareSwarmsAcrossNodes(t *testing.T) {
+	// Nothing here depends on timing: it may share the machine with
+	// the other parallel test.
+	t.Parallel()
 	nodes := startNodes(t, redistest.StartServer(t).URL())
 	ctx := t.Context()
 	ih := wspeer.NewID()

@@ -17,6 +17,9 @@ import (
 // answer comes back to B, and the two open a data channel and pass bytes
 // both ways.
 func TestWebRTCPeersOnTwoNodesConnect(t *testing.T) {
+	// Nothing here depends on timing: it may share the machine with
+	// the other parallel test.
+	t.Parallel()
 	nodes := startNodes(t, redistest.StartServer(t).URL())
 	tr := wtpeer.NewTranscript(t)
 	// Generous: DTLS and SCTP under -race on a busy 2-core machine. The
