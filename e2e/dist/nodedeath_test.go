@@ -1,6 +1,7 @@
 package dist_test
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -57,9 +58,12 @@ func TestKilledNodeCostsTheOthersNothing(t *testing.T) {
 	}
 	httpPeer := newClient(t, httpAnnounce(a))
 	udpPeer := newClient(t, udpAnnounce(c))
+	// Each native peer is its port; its peer id stays the same.
 	native := func(cl trackerclient.Client, port uint16, other netip.AddrPort, ev bittorrent.Event) {
 		t.Helper()
-		r, err := cl.Announce(t.Context(), trackerclient.AnnounceRequest{InfoHash: bittorrent.InfoHash(ih), PeerID: bittorrent.PeerID(wspeer.NewID()), Port: port, Left: 5, Event: ev})
+		var id bittorrent.PeerID
+		copy(id[:], fmt.Sprintf("-XX0001-port%08d", port))
+		r, err := cl.Announce(t.Context(), trackerclient.AnnounceRequest{InfoHash: bittorrent.InfoHash(ih), PeerID: id, Port: port, Left: 5, Event: ev})
 		if err != nil {
 			t.Fatalf("native announce of port %d: %v", port, err)
 		}

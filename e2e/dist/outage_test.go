@@ -3,6 +3,7 @@ package dist_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -41,12 +42,15 @@ func TestNodesRideOutARedisRestart(t *testing.T) {
 	nativeAnnounce := func(cl trackerclient.Client, port uint16) (*trackerclient.AnnounceResponse, error) {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
-		return cl.Announce(ctx, trackerclient.AnnounceRequest{InfoHash: bittorrent.InfoHash(ih), PeerID: bittorrent.PeerID(wspeer.NewID()), Port: port, Left: 5})
+		var id bittorrent.PeerID // each native peer is its port
+		copy(id[:], fmt.Sprintf("-XX0001-port%08d", port))
+		return cl.Announce(ctx, trackerclient.AnnounceRequest{InfoHash: bittorrent.InfoHash(ih), PeerID: id, Port: port, Left: 5})
 	}
-	for _, cl := range []trackerclient.Client{httpPeer, udpPeer} {
-		if _, err := nativeAnnounce(cl, 6001); err != nil {
-			t.Fatalf("before the outage: %v", err)
-		}
+	if _, err := nativeAnnounce(httpPeer, 6001); err != nil {
+		t.Fatalf("HTTP, before the outage: %v", err)
+	}
+	if r, err := nativeAnnounce(udpPeer, 6002); err != nil || len(r.Peers) != 1 {
+		t.Fatalf("UDP, before the outage: %v %+v", err, r)
 	}
 
 	srv.Stop()
