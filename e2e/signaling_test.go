@@ -16,14 +16,15 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/wtpeer"
 	"github.com/swarmbridge/swarmbridge/trackerclient"
 )
 
 // trickyInfoHash returns an info hash whose binary string needs every JSON
 // form of docs/protocol.md §3.2: a quote, a backslash, control bytes (short
 // and \u escapes), DEL, bytes ≥ 0x80 (two-byte UTF-8) and a random tail.
-func trickyInfoHash() id20 {
-	var ih id20
+func trickyInfoHash() wtpeer.ID {
+	var ih wtpeer.ID
 	n := copy(ih[:], []byte{'"', '\\', 0x00, 0x1c, '\b', '\n', 0x7f, 0x80, 0xa9, 0xff, '<', '&'})
 	_, _ = rand.Read(ih[n:])
 	return ih
@@ -32,7 +33,7 @@ func trickyInfoHash() id20 {
 func int64p(v int64) *int64 { return &v }
 
 // announceAndWait sends an announce and returns its response.
-func announceAndWait(ctx context.Context, t *testing.T, p *wtPeer, o announceOptions) *trackerclient.AnnounceResponse {
+func announceAndWait(ctx context.Context, t *testing.T, p *wtpeer.Peer, o wtpeer.AnnounceOptions) *trackerclient.AnnounceResponse {
 	t.Helper()
 	resp, err := p.Announce(ctx, o)
 	if err != nil {
@@ -51,15 +52,6 @@ func checkCounts(t *testing.T, who string, resp *trackerclient.AnnounceResponse,
 	if resp.Counts.Complete != complete || resp.Counts.Incomplete != incomplete {
 		t.Errorf("%s: announce response counts complete=%d incomplete=%d, want %d and %d",
 			who, resp.Counts.Complete, resp.Counts.Incomplete, complete, incomplete)
-	}
-}
-
-func checkNoProblems(t *testing.T, peers ...*wtPeer) {
-	t.Helper()
-	for _, p := range peers {
-		for _, pr := range p.Problems() {
-			t.Errorf("%s: %s", p.name, pr)
-		}
 	}
 }
 
@@ -104,32 +96,10 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// openedLinks returns an OnOpen hook and the channel it reports on.
-func openedLinks() (func(*link), chan *link) {
-	ch := make(chan *link, 64)
-	return func(l *link) {
-		select {
-		case ch <- l:
-		default:
-		}
-	}, ch
-}
-
-func waitOpened(ctx context.Context, t *testing.T, who string, ch chan *link) *link {
-	t.Helper()
-	select {
-	case l := <-ch:
-		return l
-	case <-ctx.Done():
-		t.Fatalf("%s: no data channel opened: %v", who, ctx.Err())
-	}
-	return nil
-}
-
 func TestTwoPeersTransferOneMiBEachWay(t *testing.T) {
 	const size = 1 << 20
 	trk := startTracker(t)
-	tr := newTranscript(t)
+	tr := wtpeer.NewTranscript(t)
 	// Generous: under -race on a busy 2-core machine pion's SCTP moves
 	// only ~100 KB/s. The test never asserts on speed.
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
@@ -137,22 +107,22 @@ func TestTwoPeersTransferOneMiBEachWay(t *testing.T) {
 	start := time.Now()
 
 	ih := trickyInfoHash()
-	onOpenA, openedA := openedLinks()
-	onOpenB, openedB := openedLinks()
-	idA := webTorrentPeerID()
-	idB := randomID() // arbitrary bytes, as other clients may send
-	a := dialPeer(ctx, t, trk.WSURL(), tr, peerOptions{Name: "A", InfoHash: ih, PeerID: idA, OnOpen: onOpenA})
-	b := dialPeer(ctx, t, trk.WSURL(), tr, peerOptions{Name: "B", InfoHash: ih, PeerID: idB, OnOpen: onOpenB})
+	onOpenA, openedA := wtpeer.OpenedLinks()
+	onOpenB, openedB := wtpeer.OpenedLinks()
+	idA := wtpeer.WebTorrentPeerID()
+	idB := wtpeer.NewID() // arbitrary bytes, as other clients may send
+	a := wtpeer.Dial(ctx, t, trk.WSURL(), tr, wtpeer.Options{Name: "A", InfoHash: ih, PeerID: idA, OnOpen: onOpenA})
+	b := wtpeer.Dial(ctx, t, trk.WSURL(), tr, wtpeer.Options{Name: "B", InfoHash: ih, PeerID: idB, OnOpen: onOpenB})
 
 	// A joins first as a seeder; its offers find nobody. B joins as a
 	// magnet-link leecher ("left": null) and its offers reach A.
-	checkCounts(t, "A", announceAndWait(ctx, t, a, announceOptions{Event: bittorrent.EventStarted, Left: int64p(0), Offers: 5}), 1, 0)
-	checkCounts(t, "B", announceAndWait(ctx, t, b, announceOptions{Event: bittorrent.EventStarted, Left: nil, Offers: 5}), 1, 1)
+	checkCounts(t, "A", announceAndWait(ctx, t, a, wtpeer.AnnounceOptions{Event: bittorrent.EventStarted, Left: int64p(0), Offers: 5}), 1, 0)
+	checkCounts(t, "B", announceAndWait(ctx, t, b, wtpeer.AnnounceOptions{Event: bittorrent.EventStarted, Left: nil, Offers: 5}), 1, 1)
 
-	la := waitOpened(ctx, t, "A", openedA)
-	lb := waitOpened(ctx, t, "B", openedB)
+	la := wtpeer.WaitOpened(ctx, t, "A", openedA)
+	lb := wtpeer.WaitOpened(ctx, t, "B", openedB)
 	t.Logf("data channel open on both sides after %s", time.Since(start).Round(time.Millisecond))
-	if la.initiator || !lb.initiator || la.offerID != lb.offerID {
+	if la.Initiator() || !lb.Initiator() || la.OfferID() != lb.OfferID() {
 		t.Fatalf("links do not match: A has %s, B has %s", la, lb)
 	}
 	if r, _ := la.Remote(); r != idB {
@@ -184,7 +154,7 @@ func TestTwoPeersTransferOneMiBEachWay(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("A: %s\nB: %s", la.State(), lb.State())
-		checkNoProblems(t, a, b)
+		wtpeer.CheckNoProblems(t, a, b)
 		t.FailNow()
 	}
 	t.Logf("moved %d bytes each way in %s", size, time.Since(transferStart).Round(time.Millisecond))
@@ -201,18 +171,18 @@ func TestTwoPeersTransferOneMiBEachWay(t *testing.T) {
 				c.dir, sha256.Sum256(c.got), sha256.Sum256(c.sent))
 		}
 	}
-	checkNoProblems(t, a, b)
+	wtpeer.CheckNoProblems(t, a, b)
 }
 
 // helloText is what each side of a link sends first.
-func helloText(from, to, offerID id20) string {
+func helloText(from, to, offerID wtpeer.ID) string {
 	return fmt.Sprintf("hello from %s to %s on offer %s", from, to, offerID)
 }
 
 // offeredPair is one offer the tracker delivered: offerer → answerer.
 type offeredPair struct {
 	offerer, answerer int
-	offerID           id20
+	offerID           wtpeer.ID
 }
 
 func TestTwentyPeersEveryOfferedPairConnects(t *testing.T) {
@@ -221,7 +191,7 @@ func TestTwentyPeersEveryOfferedPairConnects(t *testing.T) {
 		nOffers = 5
 	)
 	trk := startTracker(t)
-	tr := newTranscript(t)
+	tr := wtpeer.NewTranscript(t)
 	// Generous: 185 PeerConnections with DTLS handshakes under -race on a
 	// busy 2-core machine. The test never asserts on speed.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
@@ -229,32 +199,32 @@ func TestTwentyPeersEveryOfferedPairConnects(t *testing.T) {
 	start := time.Now()
 
 	// Every side greets the other as soon as its data channel opens.
-	sayHello := func(l *link) {
+	sayHello := func(l *wtpeer.Link) {
 		remote, ok := l.Remote()
 		if !ok {
-			l.owner.problem("data channel of offer %s opened with no known remote peer", l.offerID)
+			l.Owner().Problem("data channel of offer %s opened with no known remote peer", l.OfferID())
 			return
 		}
-		if err := l.DataChannel().SendText(helloText(l.owner.opts.PeerID, remote, l.offerID)); err != nil {
-			l.owner.problem("sending hello on offer %s: %v", l.offerID, err)
+		if err := l.DataChannel().SendText(helloText(l.Owner().PeerID(), remote, l.OfferID())); err != nil {
+			l.Owner().Problem("sending hello on offer %s: %v", l.OfferID(), err)
 		}
 	}
 
-	ih := randomID()
-	peers := make([]*wtPeer, nPeers)
-	index := make(map[id20]int)
+	ih := wtpeer.NewID()
+	peers := make([]*wtpeer.Peer, nPeers)
+	index := make(map[wtpeer.ID]int)
 	var seeders, leechers int
 	expectedOffers := 0
 	for i := range peers {
-		id := webTorrentPeerID()
+		id := wtpeer.WebTorrentPeerID()
 		if i%2 == 1 {
-			id = randomID()
+			id = wtpeer.NewID()
 		}
 		if _, dup := index[id]; dup {
 			t.Fatalf("duplicate random peer id %s", id)
 		}
 		index[id] = i
-		peers[i] = dialPeer(ctx, t, trk.WSURL(), tr, peerOptions{
+		peers[i] = wtpeer.Dial(ctx, t, trk.WSURL(), tr, wtpeer.Options{
 			Name: fmt.Sprintf("p%02d", i+1), InfoHash: ih, PeerID: id, OnOpen: sayHello,
 		})
 		left := int64p(1 << 20)
@@ -266,8 +236,8 @@ func TestTwentyPeersEveryOfferedPairConnects(t *testing.T) {
 		}
 		// The next peer joins only after this one's announce was answered,
 		// so every earlier peer is in the swarm when a peer's offers go out.
-		resp := announceAndWait(ctx, t, peers[i], announceOptions{Event: bittorrent.EventStarted, Left: left, Offers: nOffers})
-		checkCounts(t, peers[i].name, resp, seeders, leechers)
+		resp := announceAndWait(ctx, t, peers[i], wtpeer.AnnounceOptions{Event: bittorrent.EventStarted, Left: left, Offers: nOffers})
+		checkCounts(t, peers[i].Name(), resp, seeders, leechers)
 		expectedOffers += min(nOffers, i)
 	}
 	t.Logf("%d peers joined after %s", nPeers, time.Since(start).Round(time.Millisecond))
@@ -287,11 +257,11 @@ func TestTwentyPeersEveryOfferedPairConnects(t *testing.T) {
 		return pairs
 	}
 	// greeted reports whether l received the hello of its remote side.
-	greeted := func(l *link, from, to id20) bool {
+	greeted := func(l *wtpeer.Link, from, to wtpeer.ID) bool {
 		if l == nil {
 			return false
 		}
-		want := helloText(from, to, l.offerID)
+		want := helloText(from, to, l.OfferID())
 		for _, m := range l.Messages() {
 			if string(m) == want {
 				return true
@@ -305,7 +275,7 @@ func TestTwentyPeersEveryOfferedPairConnects(t *testing.T) {
 		}
 		o, a := peers[pr.offerer], peers[pr.answerer]
 		lo, la := o.LinkByOffer(pr.offerID), a.LinkByOffer(pr.offerID)
-		return greeted(lo, a.opts.PeerID, o.opts.PeerID) && greeted(la, o.opts.PeerID, a.opts.PeerID)
+		return greeted(lo, a.PeerID(), o.PeerID()) && greeted(la, o.PeerID(), a.PeerID())
 	}
 
 	var pairs []offeredPair
@@ -340,37 +310,37 @@ wait:
 		t.Errorf("peers received %d offers in total, want %d", len(pairs), expectedOffers)
 	}
 	perOfferer := make(map[int]int)
-	seen := make(map[[2]int]id20)
+	seen := make(map[[2]int]wtpeer.ID)
 	var failed []string
 	for _, pr := range pairs {
 		a := peers[pr.answerer]
 		if pr.offerer < 0 {
-			t.Errorf("%s received offer %s from a peer id that is not in the swarm", a.name, pr.offerID)
+			t.Errorf("%s received offer %s from a peer id that is not in the swarm", a.Name(), pr.offerID)
 			continue
 		}
 		o := peers[pr.offerer]
 		if pr.offerer == pr.answerer {
-			t.Errorf("%s received its own offer %s", a.name, pr.offerID)
+			t.Errorf("%s received its own offer %s", a.Name(), pr.offerID)
 			continue
 		}
 		perOfferer[pr.offerer]++
 		if prev, dup := seen[[2]int{pr.offerer, pr.answerer}]; dup {
 			t.Errorf("%s received two offers of %s (%s and %s); targets of one announce must be distinct",
-				a.name, o.name, prev, pr.offerID)
+				a.Name(), o.Name(), prev, pr.offerID)
 		}
 		seen[[2]int{pr.offerer, pr.answerer}] = pr.offerID
-		if ol := o.LinkByOffer(pr.offerID); ol == nil || !ol.initiator {
-			t.Errorf("%s received offer %s from %s, which %s never made", a.name, pr.offerID, o.name, o.name)
+		if ol := o.LinkByOffer(pr.offerID); ol == nil || !ol.Initiator() {
+			t.Errorf("%s received offer %s from %s, which %s never made", a.Name(), pr.offerID, o.Name(), o.Name())
 			continue
 		}
 		if !pairDone(pr) {
 			failed = append(failed, fmt.Sprintf("%s→%s offer %s:\n    offerer %s\n    answerer %s",
-				o.name, a.name, pr.offerID, o.LinkByOffer(pr.offerID).linkState(), a.LinkByOffer(pr.offerID).linkState()))
+				o.Name(), a.Name(), pr.offerID, o.LinkByOffer(pr.offerID).State(), a.LinkByOffer(pr.offerID).State()))
 		}
 	}
 	for i, p := range peers {
 		if got, want := perOfferer[i], min(nOffers, i); got != want {
-			t.Errorf("%s's offers reached %d peers, want %d", p.name, got, want)
+			t.Errorf("%s's offers reached %d peers, want %d", p.Name(), got, want)
 		}
 	}
 	if len(failed) > 0 {
@@ -378,13 +348,5 @@ wait:
 		t.Errorf("%d of %d offered pairs did not open a data channel and greet both ways:\n  %s",
 			len(failed), len(pairs), strings.Join(failed, "\n  "))
 	}
-	checkNoProblems(t, peers...)
-}
-
-// linkState is State that tolerates a missing link.
-func (l *link) linkState() string {
-	if l == nil {
-		return "no link (the offer was never answered)"
-	}
-	return l.State()
+	wtpeer.CheckNoProblems(t, peers...)
 }

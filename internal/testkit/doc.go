@@ -19,5 +19,7 @@
 //   - policytest builds a bittorrent.Policy out of functions.
 //   - wspeer is a WebTorrent peer over WebSocket (announces with offers,
 //     answers, scrapes), written apart from the tracker's codec.
+//   - wtpeer is a WebTorrent peer with real WebRTC (pion) on loopback, on
+//     trackerclient: offers, answers and data channels.
 //   - logbuf is a buffer several goroutines may write while a test reads.
 package testkit

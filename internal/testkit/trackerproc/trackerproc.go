@@ -169,6 +169,17 @@ func (t *Tracker) Stop(timeout time.Duration) error {
 	return t.stopErr
 }
 
+// Kill sends SIGKILL, as a crash or the OOM killer would, and waits for
+// the process to exit. The cleanup then expects no clean shutdown (it
+// still fails the test on a data race report). It is a no-op once the
+// process was stopped or killed.
+func (t *Tracker) Kill() {
+	t.stopOnce.Do(func() {
+		_ = t.cmd.Process.Kill()
+		<-t.done // "signal: killed", as wanted
+	})
+}
+
 func (t *Tracker) stop(timeout time.Duration) error {
 	if err := t.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return fmt.Errorf("signal: %w", err)

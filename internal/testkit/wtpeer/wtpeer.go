@@ -1,7 +1,5 @@
-package e2e
-
-// A small WebTorrent peer for the end-to-end tests, on the project's own
-// client library (trackerclient.WSClient) so that the library is exercised
+// Package wtpeer is a small WebTorrent peer for end-to-end tests, on the
+// project's own client library (trackerclient.WSClient) so that the library is exercised
 // against the built tracker on every run. It behaves the way the
 // bittorrent-tracker JS client (v11, the one WebTorrent ships) does: 5
 // offers per announce with non-trickle ICE, answers sent back through the
@@ -10,6 +8,11 @@ package e2e
 // simple-peer does. Every message the tracker sends is also audited raw
 // (audit), for what a strict browser client would object to and the
 // library does not report.
+//
+// Its WebRTC stays on loopback: UDP4 host candidates on "lo" only.
+//
+// It imports "testing": import it only from _test.go files.
+package wtpeer
 
 import (
 	"bytes"
@@ -36,41 +39,43 @@ import (
 	"github.com/swarmbridge/swarmbridge/trackerclient"
 )
 
-// id20 is a 20-byte id: info hash, peer id or offer id.
-type id20 [20]byte
+// ID is a 20-byte id: info hash, peer id or offer id.
+type ID [20]byte
 
-func (id id20) String() string { return hex.EncodeToString(id[:]) }
+func (id ID) String() string { return hex.EncodeToString(id[:]) }
 
-func randomID() id20 {
-	var id id20
+// NewID returns a random id.
+func NewID() ID {
+	var id ID
 	_, _ = rand.Read(id[:])
 	return id
 }
 
-// webTorrentPeerID returns a peer id the way WebTorrent 3.x makes one:
+// WebTorrentPeerID returns a peer id the way WebTorrent 3.x makes one:
 // "-WW0300-" followed by 12 printable base64 characters.
-func webTorrentPeerID() id20 {
+func WebTorrentPeerID() ID {
 	var raw [9]byte
 	_, _ = rand.Read(raw[:])
-	var id id20
+	var id ID
 	copy(id[:], "-WW0300-")
 	base64.StdEncoding.Encode(id[8:], raw[:])
 	return id
 }
 
-// transcript records every signaling message of a test (SDP bodies
+// Transcript records every signaling message of a test (SDP bodies
 // shortened) and is printed when the test fails.
-type transcript struct {
+type Transcript struct {
 	start time.Time
 	mu    sync.Mutex
 	lines []string
 }
 
-func newTranscript(t *testing.T) *transcript {
-	tr := &transcript{start: time.Now()}
+// NewTranscript returns a transcript that is logged if t fails.
+func NewTranscript(t testing.TB) *Transcript {
+	tr := &Transcript{start: time.Now()}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("signaling transcript (%d lines):\n%s", len(tr.lines), tr.String())
+			t.Logf("signaling Transcript (%d lines):\n%s", len(tr.lines), tr.String())
 		}
 	})
 	return tr
@@ -78,7 +83,8 @@ func newTranscript(t *testing.T) *transcript {
 
 var sdpBody = regexp.MustCompile(`"sdp":"(?:[^"\\]|\\.)*"`)
 
-func (tr *transcript) add(format string, args ...any) {
+// Add records one line.
+func (tr *Transcript) Add(format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
 	line = sdpBody.ReplaceAllStringFunc(line, func(s string) string {
 		return fmt.Sprintf(`"sdp":<%d bytes>`, len(s)-len(`"sdp":""`))
@@ -88,13 +94,13 @@ func (tr *transcript) add(format string, args ...any) {
 	tr.mu.Unlock()
 }
 
-func (tr *transcript) String() string {
+func (tr *Transcript) String() string {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	return strings.Join(tr.lines, "\n")
 }
 
-// newLoopbackAPI returns a pion API that gathers only UDP4 host candidates
+// loopbackAPI returns a pion API that gathers only UDP4 host candidates
 // on the loopback interface: no STUN/TURN, no mDNS, nothing leaves the box.
 //
 // The ICE and DTLS timeouts are stretched because the test process can be
@@ -102,7 +108,7 @@ func (tr *transcript) String() string {
 // pauses at 95% CPU pressure under -race); pion's defaults (ICE failed
 // after 25 s of silence, DTLS handshake 30 s) would then fail connections
 // for reasons that have nothing to do with the tracker.
-func newLoopbackAPI() *webrtc.API {
+func loopbackAPI() *webrtc.API {
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
@@ -116,21 +122,21 @@ func newLoopbackAPI() *webrtc.API {
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
 }
 
-// peerOptions configure a wtPeer.
-type peerOptions struct {
+// Options configure a Peer.
+type Options struct {
 	Name     string
-	InfoHash id20
-	PeerID   id20
+	InfoHash ID
+	PeerID   ID
 	// OnOpen, if set, runs (on its own goroutine) when a data channel of
 	// one of the peer's links opens.
-	OnOpen func(*link)
+	OnOpen func(*Link)
 }
 
-// link is one WebRTC connection of a peer: an offer it made (initiator) or
+// Link is one WebRTC connection of a peer: an offer it made (initiator) or
 // an offer it answered.
-type link struct {
-	owner     *wtPeer
-	offerID   id20
+type Link struct {
+	owner     *Peer
+	offerID   ID
 	initiator bool
 	pc        *webrtc.PeerConnection
 	opened    chan struct{} // closed when the data channel is open
@@ -138,26 +144,30 @@ type link struct {
 	rxNotify  chan struct{} // signalled on every message
 
 	mu        sync.Mutex
-	remote    id20
+	remote    ID
 	hasRemote bool
 	dc        *webrtc.DataChannel
 	rx        [][]byte
 	rxBytes   int
 }
 
-func (l *link) Remote() (id20, bool) {
+// Remote is the peer id at the other end, once known.
+func (l *Link) Remote() (ID, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.remote, l.hasRemote
 }
 
-func (l *link) DataChannel() *webrtc.DataChannel {
+// DataChannel is the link's data channel (nil until the answerer gets
+// it).
+func (l *Link) DataChannel() *webrtc.DataChannel {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.dc
 }
 
-func (l *link) IsOpen() bool {
+// IsOpen reports whether the data channel has opened.
+func (l *Link) IsOpen() bool {
 	select {
 	case <-l.opened:
 		return true
@@ -167,7 +177,7 @@ func (l *link) IsOpen() bool {
 }
 
 // Messages returns copies of the messages received so far.
-func (l *link) Messages() [][]byte {
+func (l *Link) Messages() [][]byte {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := make([][]byte, len(l.rx))
@@ -177,7 +187,7 @@ func (l *link) Messages() [][]byte {
 
 // WaitBytes waits until at least n bytes have arrived and returns them all,
 // concatenated in arrival order.
-func (l *link) WaitBytes(ctx context.Context, n int) ([]byte, error) {
+func (l *Link) WaitBytes(ctx context.Context, n int) ([]byte, error) {
 	for {
 		l.mu.Lock()
 		got := l.rxBytes
@@ -196,8 +206,21 @@ func (l *link) WaitBytes(ctx context.Context, n int) ([]byte, error) {
 	return bytes.Join(l.rx, nil), nil
 }
 
-// State describes the link for failure messages.
-func (l *link) State() string {
+// OfferID is the id of the offer the link was made for.
+func (l *Link) OfferID() ID { return l.offerID }
+
+// Initiator reports whether the link's peer made the offer.
+func (l *Link) Initiator() bool { return l.initiator }
+
+// Owner is the peer the link belongs to.
+func (l *Link) Owner() *Peer { return l.owner }
+
+// State describes the link for failure messages; a nil link is one whose
+// offer was never answered.
+func (l *Link) State() string {
+	if l == nil {
+		return "no link (the offer was never answered)"
+	}
 	dc := "none"
 	if d := l.DataChannel(); d != nil {
 		dc = d.ReadyState().String()
@@ -209,7 +232,7 @@ func (l *link) State() string {
 		l.pc.ConnectionState(), l.pc.ICEConnectionState(), l.pc.SignalingState(), dc, n)
 }
 
-func (l *link) String() string {
+func (l *Link) String() string {
 	role := "answerer"
 	if l.initiator {
 		role = "offerer"
@@ -222,7 +245,7 @@ func (l *link) String() string {
 	return fmt.Sprintf("%s(%s of offer %s, remote %s)", l.owner.name, role, l.offerID, r)
 }
 
-func (l *link) attach(dc *webrtc.DataChannel) {
+func (l *Link) attach(dc *webrtc.DataChannel) {
 	l.mu.Lock()
 	l.dc = dc
 	l.mu.Unlock()
@@ -245,20 +268,20 @@ func (l *link) attach(dc *webrtc.DataChannel) {
 	})
 }
 
-// receivedOffer is one offer the tracker relayed to a peer.
-type receivedOffer struct {
-	From    id20
-	OfferID id20
+// ReceivedOffer is one offer the tracker relayed to a peer.
+type ReceivedOffer struct {
+	From    ID
+	OfferID ID
 }
 
-// wtPeer is one WebTorrent-style peer on one WebSocket.
-type wtPeer struct {
+// Peer is one WebTorrent-style peer on one WebSocket.
+type Peer struct {
 	name string
-	opts peerOptions
+	opts Options
 	ws   *trackerclient.WSClient
 	api  *webrtc.API
 	cert webrtc.Certificate // shared by the peer's PeerConnections
-	tr   *transcript
+	tr   *Transcript
 
 	ctx      context.Context // ends when the peer is closed
 	cancel   context.CancelFunc
@@ -267,16 +290,22 @@ type wtPeer struct {
 
 	mu       sync.Mutex
 	closed   bool
-	pending  map[id20]*link // offers made and not answered yet
-	links    []*link
+	pending  map[ID]*Link // offers made and not answered yet
+	links    []*Link
 	problems []string
-	offers   []receivedOffer
-	answered []*link // links whose answer arrived
+	offers   []ReceivedOffer
+	answered []*Link // links whose answer arrived
 }
 
-// dialPeer connects a peer to the tracker. The peer is closed when the
+// Name is the peer's name in logs and the transcript.
+func (p *Peer) Name() string { return p.name }
+
+// PeerID is the peer's peer id.
+func (p *Peer) PeerID() ID { return p.opts.PeerID }
+
+// Dial connects a peer to the tracker. The peer is closed when the
 // test ends.
-func dialPeer(ctx context.Context, t *testing.T, wsURL string, tr *transcript, o peerOptions) *wtPeer {
+func Dial(ctx context.Context, t testing.TB, wsURL string, tr *Transcript, o Options) *Peer {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -287,19 +316,19 @@ func dialPeer(ctx context.Context, t *testing.T, wsURL string, tr *transcript, o
 		t.Fatal(err)
 	}
 	pctx, cancel := context.WithCancel(context.Background())
-	p := &wtPeer{
+	p := &Peer{
 		name:     o.Name,
 		opts:     o,
-		api:      newLoopbackAPI(),
+		api:      loopbackAPI(),
 		cert:     *cert,
 		tr:       tr,
 		ctx:      pctx,
 		cancel:   cancel,
 		readDone: make(chan struct{}),
-		pending:  make(map[id20]*link),
+		pending:  make(map[ID]*Link),
 	}
 	p.ws = dialWebSocket(ctx, t, wsURL, p)
-	tr.add("%s connected: peer_id %s info_hash %s", p.name, o.PeerID, o.InfoHash)
+	tr.Add("%s connected: peer_id %s info_hash %s", p.name, o.PeerID, o.InfoHash)
 	go p.readLoop()
 	t.Cleanup(func() { p.Close(t) })
 	return p
@@ -309,8 +338,8 @@ func dialPeer(ctx context.Context, t *testing.T, wsURL string, tr *transcript, o
 // reconnects. Retries are logged: on a CPU-starved machine the tracker's
 // 10 s ReadHeaderTimeout can expire before this process writes the
 // upgrade request ("server closed idle connection"). Every message both
-// ways goes into the transcript, and every tracker message through audit.
-func dialWebSocket(ctx context.Context, t *testing.T, wsURL string, p *wtPeer) *trackerclient.WSClient {
+// ways goes into the Transcript, and every tracker message through audit.
+func dialWebSocket(ctx context.Context, t testing.TB, wsURL string, p *Peer) *trackerclient.WSClient {
 	t.Helper()
 	const attempts = 3
 	opts := trackerclient.Options{
@@ -319,10 +348,10 @@ func dialWebSocket(ctx context.Context, t *testing.T, wsURL string, p *wtPeer) *
 		MessageBuffer: 1024,
 		Trace: func(out bool, msg []byte) {
 			if out {
-				p.tr.add("%s → tracker: %s", p.name, msg)
+				p.tr.Add("%s → tracker: %s", p.name, msg)
 				return
 			}
-			p.tr.add("%s ← tracker: %s", p.name, msg)
+			p.tr.Add("%s ← tracker: %s", p.name, msg)
 			p.audit(msg)
 		},
 	}
@@ -336,7 +365,7 @@ func dialWebSocket(ctx context.Context, t *testing.T, wsURL string, p *wtPeer) *
 			return ws
 		}
 		t.Logf("%s: dial attempt %d of %d failed: %v", p.name, i+1, attempts, err)
-		p.tr.add("%s: dial attempt %d failed: %v", p.name, i+1, err)
+		p.tr.Add("%s: dial attempt %d failed: %v", p.name, i+1, err)
 		select {
 		case <-time.After(time.Second):
 		case <-ctx.Done():
@@ -347,9 +376,10 @@ func dialWebSocket(ctx context.Context, t *testing.T, wsURL string, p *wtPeer) *
 	return nil
 }
 
-func (p *wtPeer) problem(format string, args ...any) {
+// Problem records a protocol violation or error the peer saw.
+func (p *Peer) Problem(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	p.tr.add("%s PROBLEM: %s", p.name, msg)
+	p.tr.Add("%s PROBLEM: %s", p.name, msg)
 	p.mu.Lock()
 	p.problems = append(p.problems, msg)
 	p.mu.Unlock()
@@ -358,7 +388,7 @@ func (p *wtPeer) problem(format string, args ...any) {
 // Problems returns the protocol violations and errors the peer saw,
 // those the client library counted included (messages it could not read
 // or place, and relayed messages it dropped).
-func (p *wtPeer) Problems() []string {
+func (p *Peer) Problems() []string {
 	p.mu.Lock()
 	out := append([]string(nil), p.problems...)
 	p.mu.Unlock()
@@ -370,21 +400,21 @@ func (p *wtPeer) Problems() []string {
 }
 
 // ReceivedOffers returns the offers relayed to this peer so far.
-func (p *wtPeer) ReceivedOffers() []receivedOffer {
+func (p *Peer) ReceivedOffers() []ReceivedOffer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]receivedOffer(nil), p.offers...)
+	return append([]ReceivedOffer(nil), p.offers...)
 }
 
 // Links returns every link of the peer.
-func (p *wtPeer) Links() []*link {
+func (p *Peer) Links() []*Link {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]*link(nil), p.links...)
+	return append([]*Link(nil), p.links...)
 }
 
 // LinkByOffer returns the link of the offer with id, made or answered.
-func (p *wtPeer) LinkByOffer(id id20) *link {
+func (p *Peer) LinkByOffer(id ID) *Link {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, l := range p.links {
@@ -397,13 +427,13 @@ func (p *wtPeer) LinkByOffer(id id20) *link {
 
 // newLink creates a PeerConnection for the peer and registers it for
 // cleanup.
-func (p *wtPeer) newLink(initiator bool, offerID id20) (*link, error) {
+func (p *Peer) newLink(initiator bool, offerID ID) (*Link, error) {
 	// No ICE servers: host candidates on loopback only.
 	pc, err := p.api.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{p.cert}})
 	if err != nil {
 		return nil, err
 	}
-	l := &link{
+	l := &Link{
 		owner:     p,
 		offerID:   offerID,
 		initiator: initiator,
@@ -439,14 +469,14 @@ func gather(ctx context.Context, pc *webrtc.PeerConnection, desc webrtc.SessionD
 
 // makeOffer creates one offering PeerConnection with a data channel and
 // returns its offer for an announce.
-func (p *wtPeer) makeOffer(ctx context.Context) (trackerclient.Offer, error) {
-	offerID := randomID()
+func (p *Peer) makeOffer(ctx context.Context) (trackerclient.Offer, error) {
+	offerID := NewID()
 	l, err := p.newLink(true, offerID)
 	if err != nil {
 		return trackerclient.Offer{}, err
 	}
 	// simple-peer names its channel with 20 random bytes in hex.
-	label := randomID()
+	label := NewID()
 	dc, err := l.pc.CreateDataChannel(label.String(), nil)
 	if err != nil {
 		return trackerclient.Offer{}, err
@@ -466,8 +496,8 @@ func (p *wtPeer) makeOffer(ctx context.Context) (trackerclient.Offer, error) {
 	return trackerclient.Offer{ID: trackerclient.OfferID(offerID), SDP: sdp}, nil
 }
 
-// announceOptions are the variable fields of an announce.
-type announceOptions struct {
+// AnnounceOptions are the variable fields of an announce.
+type AnnounceOptions struct {
 	Event  bittorrent.Event
 	Left   *int64 // nil sends null
 	Offers int    // offers to generate (WebTorrent: 5)
@@ -476,7 +506,7 @@ type announceOptions struct {
 // Announce generates the offers (concurrently, like the JS client), sends
 // one announce and returns the tracker's response. Like the JS client,
 // stopped and completed announces carry no offers and numwant 50.
-func (p *wtPeer) Announce(ctx context.Context, o announceOptions) (*trackerclient.AnnounceResponse, error) {
+func (p *Peer) Announce(ctx context.Context, o AnnounceOptions) (*trackerclient.AnnounceResponse, error) {
 	req := trackerclient.AnnounceRequest{
 		InfoHash: bittorrent.InfoHash(p.opts.InfoHash),
 		PeerID:   bittorrent.PeerID(p.opts.PeerID),
@@ -501,7 +531,7 @@ func (p *wtPeer) Announce(ctx context.Context, o announceOptions) (*trackerclien
 }
 
 // makeOffers generates n offers at once, as the JS client does.
-func (p *wtPeer) makeOffers(ctx context.Context, req *trackerclient.AnnounceRequest, n int) error {
+func (p *Peer) makeOffers(ctx context.Context, req *trackerclient.AnnounceRequest, n int) error {
 	req.Offers = make([]trackerclient.Offer, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -518,11 +548,11 @@ func (p *wtPeer) makeOffers(ctx context.Context, req *trackerclient.AnnounceRequ
 // readLoop handles what the tracker relays, like the JS client's
 // _onAnnounceResponse for offers and answers, recording anything a strict
 // client would object to as a problem.
-func (p *wtPeer) readLoop() {
+func (p *Peer) readLoop() {
 	defer close(p.readDone)
 	for m := range p.ws.Messages() {
-		if id20(m.InfoHash) != p.opts.InfoHash {
-			p.problem("%s for info_hash %s, not ours (%s)", m.Kind, id20(m.InfoHash), p.opts.InfoHash)
+		if ID(m.InfoHash) != p.opts.InfoHash {
+			p.Problem("%s for info_hash %s, not ours (%s)", m.Kind, ID(m.InfoHash), p.opts.InfoHash)
 			continue
 		}
 		switch m.Kind {
@@ -531,11 +561,11 @@ func (p *wtPeer) readLoop() {
 		case trackerclient.MessageAnswer:
 			p.onAnswer(m)
 		default:
-			p.problem("failure reason: %q", m.Failure.Reason)
+			p.Problem("failure reason: %q", m.Failure.Reason)
 		}
 	}
 	if !p.isClosed() {
-		p.problem("websocket read ended: %v", p.ws.Err())
+		p.Problem("websocket read ended: %v", p.ws.Err())
 	}
 }
 
@@ -544,13 +574,13 @@ func (p *wtPeer) readLoop() {
 // incomplete (the JS client reports an update only with complete, and
 // libtorrent refuses a response without an integer interval), and no
 // warning message.
-func (p *wtPeer) audit(msg []byte) {
+func (p *Peer) audit(msg []byte) {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(msg, &m) != nil {
 		return // the library counts it as malformed
 	}
 	if _, ok := m["warning message"]; ok {
-		p.problem("warning message: %s", m["warning message"])
+		p.Problem("warning message: %s", m["warning message"])
 	}
 	for _, k := range []string{"offer", "answer", "failure reason"} {
 		if _, ok := m[k]; ok {
@@ -558,39 +588,39 @@ func (p *wtPeer) audit(msg []byte) {
 		}
 	}
 	if a := string(m["action"]); a != `"announce"` {
-		p.problem("message with action %s: %s", a, msg) // this client never scrapes
+		p.Problem("message with action %s: %s", a, msg) // this client never scrapes
 		return
 	}
 	for _, k := range []string{"interval", "complete", "incomplete"} {
 		if _, ok := m[k]; !ok {
-			p.problem("announce response without %s: %s", k, msg)
+			p.Problem("announce response without %s: %s", k, msg)
 		}
 	}
 }
 
-func (p *wtPeer) onOffer(m trackerclient.Message) {
-	from, offerID := id20(m.PeerID), id20(m.OfferID)
+func (p *Peer) onOffer(m trackerclient.Message) {
+	from, offerID := ID(m.PeerID), ID(m.OfferID)
 	if m.SDPType != "offer" {
-		p.problem("relayed offer has type %q", m.SDPType)
+		p.Problem("relayed offer has type %q", m.SDPType)
 	}
 	if from == p.opts.PeerID {
 		// The JS client silently ignores these; the tracker must never
 		// send them (it excludes the announcer from the targets).
-		p.problem("received its own offer %s", offerID)
+		p.Problem("received its own offer %s", offerID)
 		return
 	}
 	p.mu.Lock()
-	p.offers = append(p.offers, receivedOffer{From: from, OfferID: offerID})
+	p.offers = append(p.offers, ReceivedOffer{From: from, OfferID: offerID})
 	p.mu.Unlock()
 
 	p.wg.Go(func() {
 		if err := p.answerOffer(from, offerID, m.SDP); err != nil && !p.isClosed() {
-			p.problem("answering offer %s from %s: %v", offerID, from, err)
+			p.Problem("answering offer %s from %s: %v", offerID, from, err)
 		}
 	})
 }
 
-func (p *wtPeer) answerOffer(from, offerID id20, offerSDP string) error {
+func (p *Peer) answerOffer(from, offerID ID, offerSDP string) error {
 	l, err := p.newLink(false, offerID)
 	if err != nil {
 		return err
@@ -619,13 +649,13 @@ func (p *wtPeer) answerOffer(from, offerID id20, offerSDP string) error {
 	})
 }
 
-func (p *wtPeer) onAnswer(m trackerclient.Message) {
-	from, offerID := id20(m.PeerID), id20(m.OfferID)
+func (p *Peer) onAnswer(m trackerclient.Message) {
+	from, offerID := ID(m.PeerID), ID(m.OfferID)
 	if m.SDPType != "answer" {
-		p.problem("relayed answer has type %q", m.SDPType)
+		p.Problem("relayed answer has type %q", m.SDPType)
 	}
 	if from == p.opts.PeerID {
-		p.problem("received an answer from its own peer id for offer %s", offerID)
+		p.Problem("received an answer from its own peer id for offer %s", offerID)
 		return
 	}
 	p.mu.Lock()
@@ -636,20 +666,20 @@ func (p *wtPeer) onAnswer(m trackerclient.Message) {
 	}
 	p.mu.Unlock()
 	if l == nil {
-		p.problem("answer from %s for unknown or already answered offer %s", from, offerID)
+		p.Problem("answer from %s for unknown or already answered offer %s", from, offerID)
 		return
 	}
 	l.mu.Lock()
 	l.remote, l.hasRemote = from, true
 	l.mu.Unlock()
 	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
-		p.problem("set remote answer for offer %s from %s: %v", offerID, from, err)
+		p.Problem("set remote answer for offer %s from %s: %v", offerID, from, err)
 	}
 }
 
 // Close closes the WebSocket and every PeerConnection and waits for the
 // peer's goroutines. It is idempotent.
-func (p *wtPeer) Close(t *testing.T) {
+func (p *Peer) Close(t testing.TB) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -675,8 +705,43 @@ func (p *wtPeer) Close(t *testing.T) {
 	}
 }
 
-func (p *wtPeer) isClosed() bool {
+func (p *Peer) isClosed() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.closed
+}
+
+// OpenedLinks returns an Options.OnOpen hook and the channel it reports
+// each opened link on.
+func OpenedLinks() (func(*Link), chan *Link) {
+	ch := make(chan *Link, 64)
+	return func(l *Link) {
+		select {
+		case ch <- l:
+		default:
+		}
+	}, ch
+}
+
+// WaitOpened returns the next link reported on ch, failing t when ctx
+// ends first.
+func WaitOpened(ctx context.Context, t testing.TB, who string, ch chan *Link) *Link {
+	t.Helper()
+	select {
+	case l := <-ch:
+		return l
+	case <-ctx.Done():
+		t.Fatalf("%s: no data channel opened: %v", who, ctx.Err())
+	}
+	return nil
+}
+
+// CheckNoProblems fails t with every problem the peers saw.
+func CheckNoProblems(t testing.TB, peers ...*Peer) {
+	t.Helper()
+	for _, p := range peers {
+		for _, pr := range p.Problems() {
+			t.Errorf("%s: %s", p.name, pr)
+		}
+	}
 }
