@@ -111,8 +111,8 @@ with the CPU time both sides spent while connecting; they happen before
 the window.
 
 Several targets (a comma-separated -target, say the nodes of one cluster):
-connection i uses target (i + i/-infohashes) mod N for its whole life, so
-every torrent's peers are spread evenly over the targets. WebSocket runs
+connection i uses target (i mod -infohashes + i / -infohashes) mod N for its
+whole life, so every torrent's peers are spread evenly over the targets. WebSocket runs
 then report the share of relayed offers and answers whose sender and
 receiver use different targets, and the offer latency (from the sender's
 announce to the offer's arrival, read from the offer id the generator
@@ -275,7 +275,7 @@ type Result struct {
 	Transport   string            `json:"transport"`
 	Target      string            `json:"target"`            // as given, a list with commas
 	Targets     []string          `json:"targets,omitempty"` // when there are several
-	Mode        string            `json:"mode"` // closed, fixed or idle
+	Mode        string            `json:"mode"`              // closed, fixed or idle
 	Rate        float64           `json:"rate"`
 	Conns       int               `json:"conns"`
 	ConnsOpen   int               `json:"conns_open"`
@@ -372,6 +372,12 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 	firstErrMu.Lock()
 	firstErrs = nil
 	firstErrMu.Unlock()
+	if cfg.targets == nil { // a config not made by parseFlags
+		var err error
+		if cfg.targets, err = splitTargets(cfg.target); err != nil {
+			return nil, err
+		}
+	}
 	st := newStats()
 	var lr loadRun
 	var ws *wsRun
@@ -667,6 +673,8 @@ func printHuman(w io.Writer, r *Result) {
 		fmt.Fprintf(w, "  offers recv    %10d  %10.1f/s  (sent in announces %d)\n", r.Counts["offers_received"], r.OffersPerS, r.Counts["offers_sent"])
 		fmt.Fprintf(w, "  answers recv   %10d  %10.1f/s  (sent %d)\n", r.Counts["answers_received"], r.AnswersPerS, r.Counts["answers_sent"])
 	}
+	fmt.Fprintf(w, "  delivered      %10d  %10.1f/s  (responses + relayed offers + relayed answers)\n", r.Delivered, r.DeliveredPerS)
+	fmt.Fprintf(w, "  latency        p50 %.3f ms  p99 %.3f ms  max %.3f ms  (%d samples)\n", r.LatencyP50ms, r.LatencyP99ms, r.LatencyMaxms, r.LatencySamples)
 	if r.Transport == "ws" {
 		fmt.Fprintf(w, "  offer latency  p50 %.3f ms  p99 %.3f ms  (%d samples; announce sent to offer received)\n", r.OfferLatP50ms, r.OfferLatP99ms, r.OfferLatSamples)
 	}
@@ -677,8 +685,6 @@ func printHuman(w io.Writer, r *Result) {
 			r.RelayedCrossShare*100, r.Counts["offers_cross_target"], r.OffersCrossShare*100,
 			r.Counts["answers_cross_target"], r.AnswersCrossShare*100, r.Counts["relayed_unattributed"])
 	}
-	fmt.Fprintf(w, "  delivered      %10d  %10.1f/s  (responses + relayed offers + relayed answers)\n", r.Delivered, r.DeliveredPerS)
-	fmt.Fprintf(w, "  latency        p50 %.3f ms  p99 %.3f ms  max %.3f ms  (%d samples)\n", r.LatencyP50ms, r.LatencyP99ms, r.LatencyMaxms, r.LatencySamples)
 	if r.Mode == "fixed" {
 		fmt.Fprintf(w, "  schedule       missed %d  late %d\n", r.Counts["missed"], r.Counts["late"])
 	}

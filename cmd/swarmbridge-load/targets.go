@@ -25,18 +25,18 @@ func splitTargets(s string) ([]string, error) {
 	return out, nil
 }
 
-// targetOf returns the target connection i uses, of n. It is round-robin,
-// shifted by one for every round of -infohashes connections: WebSocket
-// connection i joins torrent i mod infohashes, so a plain i mod n would put
-// every peer of a torrent on the same target whenever n and infohashes
-// share a factor. Shifted, the k-th peer of torrent s uses target
-// (s+k) mod n, and every torrent's peers are spread evenly over the
-// targets, as a load balancer spreads them.
+// targetOf returns the target connection i uses, of n. WebSocket
+// connection i joins torrent s = i mod infohashes as its torrent's k-th
+// peer (k = i / infohashes), and uses target (s+k) mod n: every torrent's
+// peers are spread evenly over the targets, as a load balancer spreads
+// them, where a plain i mod n would put all of a torrent's peers on one
+// target whenever n and infohashes share a factor. With fewer connections
+// than torrents it is plain round-robin.
 func targetOf(i, n, infohashes int) int {
 	if n <= 1 {
 		return 0
 	}
-	return (i + i/infohashes) % n
+	return (i%infohashes + i/infohashes) % n
 }
 
 // epoch is the origin of the send times written into offer ids: the

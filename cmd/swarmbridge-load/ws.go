@@ -26,7 +26,7 @@ import (
 type wsRun struct {
 	cfg  *config
 	st   *Stats
-	urls []*url.URL   // the targets; connection i uses urls[targetOf(i, …)]
+	urls []*url.URL  // the targets; connection i uses urls[targetOf(i, …)]
 	tls  *tls.Config // wss:// only
 
 	pool       [][]byte // info hash pool as binary string tokens
