@@ -64,6 +64,7 @@ type config struct {
 	insecure     bool
 	caFile       string
 	tlsResume    bool
+	probe        string // -window-probe
 }
 
 // loadRun is one transport's driver.
@@ -199,6 +200,7 @@ func parseFlags(args []string, out io.Writer) (*config, bool, error) {
 	fs.BoolVar(&cfg.insecure, "insecure", false, "wss://: accept any server certificate (a test certificate)")
 	fs.StringVar(&cfg.caFile, "ca-file", "", "wss://: trust the PEM certificates in this `file` instead of the system's")
 	fs.BoolVar(&cfg.tlsResume, "tls-resume", false, "wss://: share one TLS session cache, so connections after the first resume a session")
+	fs.StringVar(&cfg.probe, "window-probe", "", "a `command` (sh -c) printing name=number lines, run at the start and the end of the measured window; the differences are reported (window_deltas), e.g. a Redis's CPU time and command counts")
 	if err = fs.Parse(args); err != nil {
 		return nil, false, err
 	}
@@ -348,6 +350,9 @@ type Result struct {
 	ServerCPUPerMsg float64 `json:"server_cpu_per_delivered_us,omitempty"`
 	ServerCPUUtil   float64 `json:"server_cpu_util,omitempty"` // server CPU seconds per wall second
 	ServerRSSKB     int64   `json:"server_rss_kb,omitempty"`   // at the end of the window
+
+	// -window-probe: end minus start of every counter it printed.
+	WindowDeltas map[string]float64 `json:"window_deltas,omitempty"`
 }
 
 var (
@@ -375,6 +380,11 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 	if cfg.targets == nil { // a config not made by parseFlags
 		var err error
 		if cfg.targets, err = splitTargets(cfg.target); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.probe != "" { // fail before the load if the probe does not work
+		if _, err := runProbe(cfg.probe); err != nil {
 			return nil, err
 		}
 	}
@@ -441,7 +451,18 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 	var cpu0, srv0 time.Duration
 	var srvOK bool
 	var start time.Time
+	var probe0 map[string]float64
+	startProbe := func() {
+		if cfg.probe == "" {
+			return
+		}
+		var err error
+		if probe0, err = runProbe(cfg.probe); err != nil {
+			noteError("probe", err)
+		}
+	}
 	if cfg.idle {
+		startProbe()
 		cpu0 = cpuSelf()
 		srv0, srvOK = pidsCPU(cfg.pids)
 		start = time.Now()
@@ -460,6 +481,7 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 			lr.startClosed()
 		}
 		sleep(cfg.warmup)
+		startProbe()
 		cpu0 = cpuSelf()
 		srv0, srvOK = pidsCPU(cfg.pids)
 		start = time.Now()
@@ -470,6 +492,14 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 	elapsed := time.Since(start)
 	cpu1 := cpuSelf()
 	srv1, srvOK1 := pidsCPU(cfg.pids)
+	var deltas map[string]float64
+	if probe0 != nil {
+		if probe1, err := runProbe(cfg.probe); err != nil {
+			noteError("probe", err)
+		} else {
+			deltas = probeDeltas(probe0, probe1)
+		}
+	}
 	var rss int64
 	if len(cfg.pids) > 0 {
 		for _, p := range cfg.pids {
@@ -492,7 +522,7 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 		ScrapeRatio: cfg.scrapeRatio, SourceIPs: cfg.sourceIPs,
 		ConnectSecs: round(connectSecs, 3), Seconds: round(elapsed.Seconds(), 3),
 		Counts: map[string]int64{}, Errors: map[string]int64{},
-		GenGOMAXPROCS: runtime.GOMAXPROCS(0),
+		GenGOMAXPROCS: runtime.GOMAXPROCS(0), WindowDeltas: deltas,
 	}
 	if cfg.transport == "ws" {
 		res.Offers, res.SDPSize, res.AnswerRatio = cfg.offers, cfg.sdpSize, cfg.answerRatio
@@ -711,6 +741,18 @@ func printHuman(w io.Writer, r *Result) {
 		fmt.Fprintf(w, "    first errors: %s\n", e)
 	}
 	fmt.Fprintf(w, "  generator CPU  %.3f s  (%.3f µs per delivered message, %.0f %% of a core, GOMAXPROCS %d)\n", r.GenCPUSecs, r.GenCPUPerMsgUs, r.GenCPUUtil*100, r.GenGOMAXPROCS)
+	if len(r.WindowDeltas) > 0 {
+		keys := make([]string, 0, len(r.WindowDeltas))
+		for k := range r.WindowDeltas {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(w, "  window probe  ")
+		for _, k := range keys {
+			fmt.Fprintf(w, " %s %g", k, r.WindowDeltas[k])
+		}
+		fmt.Fprintln(w)
+	}
 	if len(r.ServerPIDs) > 0 {
 		fmt.Fprintf(w, "  server CPU     %.3f s  (%.3f µs per delivered message, %.0f %% of a core, RSS %d KiB)  pids %v\n", r.ServerCPUSecs, r.ServerCPUPerMsg, r.ServerCPUUtil*100, r.ServerRSSKB, r.ServerPIDs)
 	}
