@@ -488,10 +488,10 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 		st.recording.Store(true)
 		sleep(cfg.duration)
 	}
-	st.recording.Store(false)
-	elapsed := time.Since(start)
-	cpu1 := cpuSelf()
-	srv1, srvOK1 := pidsCPU(cfg.pids)
+	// The window closes when the end probe has returned, as it opened
+	// when the start probe had: the probe reads its counters partway
+	// through its run, and what it does after that falls into the window
+	// at both ends alike, so the two offsets cancel.
 	var deltas map[string]float64
 	if probe0 != nil {
 		if probe1, err := runProbe(cfg.probe); err != nil {
@@ -500,6 +500,10 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 			deltas = probeDeltas(probe0, probe1)
 		}
 	}
+	st.recording.Store(false)
+	elapsed := time.Since(start)
+	cpu1 := cpuSelf()
+	srv1, srvOK1 := pidsCPU(cfg.pids)
 	var rss int64
 	if len(cfg.pids) > 0 {
 		for _, p := range cfg.pids {
