@@ -409,3 +409,63 @@ summarize_memory() {
         (map(.rss_after_kb) | median), (map(.bytes_per_conn) | median | round), (map(.errors_total) | median)] | @tsv)' \
     "$RESULTS/memory.jsonl" | column -t -s $'\t' >&2
 }
+
+# summarize_redis: the tables of bench/redis.sh (medians of rounds). Per
+# response = per announce for WebSocket (no scrapes there); Redis figures
+# come from the window probe (bench/redis-probe.sh).
+summarize_redis() {
+  [ -s "$RESULTS/results.jsonl" ] || return 0
+  local per='def per($n; $d): if ($n == null or $d == null or $d == 0) then null else $n / $d end;'
+  say ""
+  say "== results (redis.sh; median of rounds; µs/msg = CPU per delivered message; per resp = per announce or scrape response)"
+  jq -s -r "$JQ_MEDIAN$per"'
+    map(select(.tags.server | test("^(memory|redis)")))
+    | group_by([.tags.workload, .tags.server])
+    | (["workload", "server", "rounds", "responses/s", "delivered/s", "p50 ms", "p99 ms", "tracker CPU %", "tracker µs/msg",
+        "tracker µs/resp", "Redis CPU %", "Redis µs/resp", "scripts/resp", "client cmds/resp", "Redis reads/resp",
+        "relays/PUBLISH", "errors"] | @tsv),
+      (.[] | [.[0].tags.workload, .[0].tags.server, length,
+        (map(.responses_per_s) | median), (map(.delivered_per_s) | median),
+        (map(.latency_p50_ms) | median), (map(.latency_p99_ms) | median),
+        (map(.server_cpu_util * 100) | median), (map(.server_cpu_per_delivered_us) | median),
+        (map(per(.server_cpu_s * 1e6; .responses)) | median),
+        (map(if .tags.server == "memory" then null else per(.window_deltas.redis_cpu_s * 100; .duration_s) end) | median),
+        (map(if .tags.server == "memory" then null else per(.window_deltas.redis_cpu_s * 1e6; .responses) end) | median),
+        (map(if .tags.server == "memory" then null else per(.window_deltas.redis_script_calls; .responses) end) | median),
+        (map(if .tags.server == "memory" then null else per(.window_deltas.redis_client_commands; .responses) end) | median),
+        (map(if .tags.server == "memory" then null else per(.window_deltas.redis_reads; .responses) end) | median),
+        (map(per(.counts.offers_cross_target + .counts.answers_cross_target; .window_deltas.redis_publishes)) | median),
+        (map(.errors_total) | median)]
+        | map(if type == "number" then (. * 100 | round / 100) else . end) | @tsv)' \
+    "$RESULTS/results.jsonl" | column -t -s $'\t' >&2
+  say ""
+  say "== WebSocket relays between nodes (redis.sh; median of rounds; offer latency = sender's announce to the offer's arrival)"
+  jq -s -r "$JQ_MEDIAN"'
+    map(select(.transport == "ws" and (.tags.server | test("^(memory|redis)"))))
+    | group_by([.tags.workload, .tags.server])
+    | (["workload", "server", "rounds", "cross-node share", "offers crossed", "answers crossed", "offer p50 ms", "offer p99 ms",
+        "same-node p50", "same-node p99", "cross-node p50", "cross-node p99", "added p50", "added p99"] | @tsv),
+      (.[] | [.[0].tags.workload, .[0].tags.server, length,
+        (map(.relayed_cross_target_share // 0) | median), (map(.offers_cross_target_share // 0) | median),
+        (map(.answers_cross_target_share // 0) | median),
+        (map(.offer_latency_p50_ms) | median), (map(.offer_latency_p99_ms) | median),
+        (map(.offer_latency_same_target_p50_ms) | median), (map(.offer_latency_same_target_p99_ms) | median),
+        (map(.offer_latency_cross_target_p50_ms) | median), (map(.offer_latency_cross_target_p99_ms) | median),
+        (map(select(.offer_latency_cross_target_samples > 0) | .offer_latency_cross_target_p50_ms - .offer_latency_same_target_p50_ms) | median),
+        (map(select(.offer_latency_cross_target_samples > 0) | .offer_latency_cross_target_p99_ms - .offer_latency_same_target_p99_ms) | median)]
+        | map(if type == "number" then (. * 1000 | round / 1000) else . end) | @tsv)' \
+    "$RESULTS/results.jsonl" | column -t -s $'\t' >&2
+  say ""
+  say "== redis against memory, one node (ratio of medians)"
+  jq -s -r "$JQ_MEDIAN"'
+    map(select(.tags.server == "memory" or .tags.server == "redis"))
+    | group_by(.tags.workload)
+    | (["workload", "responses/s redis / memory", "tracker µs/msg redis / memory"] | @tsv),
+      (.[] | (map(select(.tags.server == "memory"))) as $m | (map(select(.tags.server == "redis"))) as $r
+        | select(($m | length) > 0 and ($r | length) > 0)
+        | [.[0].tags.workload,
+           (($r | map(.responses_per_s) | median) / ($m | map(.responses_per_s) | median)),
+           (($r | map(.server_cpu_per_delivered_us) | median) / ($m | map(.server_cpu_per_delivered_us) | median))]
+        | map(if type == "number" then (. * 100 | round / 100) else . end) | @tsv)' \
+    "$RESULTS/results.jsonl" | column -t -s $'\t' >&2
+}

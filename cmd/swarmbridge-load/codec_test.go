@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -234,10 +235,15 @@ func TestFlags(t *testing.T) {
 		{"-transport", "http", "-target", "http://x/announce", "-idle"},
 		{"-transport", "ws", "-target", "ws://x", "-answer-ratio", "2"},
 		{"-transport", "ws", "-target", "ws://x", "-tag", "novalue"},
+		{"-transport", "ws", "-target", "ws://x,,ws://y"},
 	} {
 		if _, _, err := parseFlags(bad, &out); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+	cfg, _, err = parseFlags([]string{"-transport", "ws", "-target", "ws://x:1, ws://y:2"}, &out)
+	if err != nil || !slices.Equal(cfg.targets, []string{"ws://x:1", "ws://y:2"}) {
+		t.Errorf("two targets: %v %v", cfg, err)
 	}
 	if _, _, err := parseFlags([]string{"-h"}, &out); err == nil || !strings.Contains(out.String(), "-source-ips") {
 		t.Errorf("-h does not document the flags")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/servertest"
 )
 
@@ -95,6 +97,24 @@ func TestSmokeAgainstInProcessTracker(t *testing.T) {
 		if res.LatencySamples == 0 || res.LatencyP99ms <= 0 {
 			t.Errorf("no latency: %+v", res)
 		}
+		// One target: every offer's latency is measured, none crosses.
+		if res.OfferLatSamples == 0 || res.OfferLatP99ms <= 0 || res.OfferLatCrossSamples != 0 || res.Targets != nil ||
+			res.Counts["offers_cross_target"] != 0 || res.Counts["answers_cross_target"] != 0 || res.Counts["relayed_unattributed"] != 0 {
+			t.Errorf("one target: offer latency %v ms (%d samples, %d cross), counts %v", res.OfferLatP99ms, res.OfferLatSamples, res.OfferLatCrossSamples, res.Counts)
+		}
+	})
+	t.Run("ws, the same tracker named twice", func(t *testing.T) {
+		// The split is the generator's own bookkeeping, so one tracker
+		// named twice shows it: 12 peers in 2 torrents, 3 of each torrent
+		// on each "target"; every announce offers to the 5 others of its
+		// torrent, 3 of them on the other target.
+		cfg := smokeConfig("ws", wsURL+","+wsURL)
+		cfg.inflight, cfg.scrapeRatio = 1, 0
+		res := runSmoke(t, cfg)
+		checkCrossTarget(t, res, 2)
+		if s := res.OffersCrossShare; s < 0.55 || s > 0.65 {
+			t.Errorf("%.3f of offers crossed targets, want 3 of 5", s)
+		}
 	})
 	t.Run("ws fixed rate", func(t *testing.T) {
 		cfg := smokeConfig("ws", wsURL)
@@ -150,6 +170,71 @@ func TestSmokeAgainstInProcessTracker(t *testing.T) {
 			t.Errorf("responses: %v", res.Counts)
 		}
 	})
+}
+
+// checkCrossTarget checks a WebSocket run over several targets: relays
+// both within and across targets, each kind with its offer latency, and
+// every relay attributed to one of the run's peers.
+func checkCrossTarget(t *testing.T, res *Result, targets int) {
+	t.Helper()
+	c := res.Counts
+	if len(res.Targets) != targets || c["relayed_unattributed"] != 0 ||
+		c["offers_cross_target"] == 0 || c["offers_cross_target"] >= c["offers_received"] ||
+		c["answers_cross_target"] == 0 || c["answers_cross_target"] >= c["answers_received"] {
+		t.Errorf("targets %q, counts %v", res.Targets, c)
+	}
+	if res.RelayedCrossShare <= 0 || res.RelayedCrossShare >= 1 {
+		t.Errorf("cross-target share %v", res.RelayedCrossShare)
+	}
+	if res.OfferLatSameSamples == 0 || res.OfferLatSameP99ms <= 0 || res.OfferLatCrossSamples == 0 || res.OfferLatCrossP99ms <= 0 ||
+		res.OfferLatSameSamples+res.OfferLatCrossSamples != res.OfferLatSamples {
+		t.Errorf("offer latency: same %v ms (%d), cross %v ms (%d), all %d", res.OfferLatSameP99ms, res.OfferLatSameSamples,
+			res.OfferLatCrossP99ms, res.OfferLatCrossSamples, res.OfferLatSamples)
+	}
+}
+
+// Two tracker nodes on one Redis, the generator's connections spread over
+// both: offers and answers cross between the nodes through Redis, and the
+// generator tells them apart from those that stay on one node.
+func TestCrossNodeOnRedis(t *testing.T) {
+	srv := redistest.StartServer(t)
+	env := append([]string{
+		"SWARMBRIDGE_STORE=redis",
+		"SWARMBRIDGE_REDIS_URL=" + srv.URL(),
+		"SWARMBRIDGE_REDIS_KEY_PREFIX=" + redistest.Prefix(t),
+	}, trackerEnv...)
+	a, b := servertest.Start(t, env, nil), servertest.Start(t, env, nil)
+	for _, tr := range []*servertest.Tracker{a, b} {
+		waitForNodes(t, tr.HTTP.URL+"/stats", 2)
+	}
+	cfg := smokeConfig("ws", a.WSURL()+","+b.WSURL())
+	cfg.inflight, cfg.scrapeRatio = 1, 0
+	cfg.duration = time.Second
+	res := runSmoke(t, cfg)
+	checkCrossTarget(t, res, 2)
+}
+
+// waitForNodes polls a node's /stats until it counts n live nodes.
+func waitForNodes(t *testing.T, statsURL string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var s struct {
+			Nodes int `json:"nodes"`
+		}
+		resp, err := http.Get(statsURL)
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&s)
+			resp.Body.Close()
+		}
+		if err == nil && s.Nodes == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d nodes, want %d (%v)", statsURL, s.Nodes, n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Over wss:// the generator trusts a CA file or, with -insecure, anything;

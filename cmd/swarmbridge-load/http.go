@@ -23,11 +23,8 @@ type httpRun struct {
 	cfg *config
 	st  *Stats
 
-	host         string // host:port to dial
-	hostHeader   string
-	announcePath string
-	scrapePath   string
-	pool         [][]byte // percent-encoded info hashes
+	targets []httpTarget
+	pool    [][]byte // percent-encoded info hashes
 
 	clients []*httpClient
 	done    chan struct{}
@@ -35,9 +32,18 @@ type httpRun struct {
 	stopped atomic.Bool
 }
 
+// httpTarget is where one -target sends its requests.
+type httpTarget struct {
+	host         string // host:port to dial
+	hostHeader   string
+	announcePath string
+	scrapePath   string
+}
+
 type httpClient struct {
 	run  *httpRun
 	id   int
+	tg   *httpTarget
 	src  string
 	nc   net.Conn
 	br   *bufio.Reader
@@ -57,20 +63,22 @@ type httpClient struct {
 }
 
 func newHTTPRun(cfg *config, st *Stats) (*httpRun, error) {
-	u, err := url.Parse(cfg.target)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("-target %q: want http://host:port/announce", cfg.target)
+	r := &httpRun{cfg: cfg, st: st, done: make(chan struct{})}
+	for _, t := range cfg.targets {
+		u, err := url.Parse(t)
+		if err != nil || u.Scheme != "http" || u.Host == "" {
+			return nil, fmt.Errorf("-target %q: want http://host:port/announce", t)
+		}
+		tg := httpTarget{host: u.Host, hostHeader: u.Host, announcePath: u.EscapedPath()}
+		if u.Port() == "" {
+			tg.host = net.JoinHostPort(u.Hostname(), "80")
+		}
+		if tg.announcePath == "" {
+			tg.announcePath = "/announce"
+		}
+		tg.scrapePath = scrapePath(tg.announcePath)
+		r.targets = append(r.targets, tg)
 	}
-	r := &httpRun{cfg: cfg, st: st, hostHeader: u.Host, done: make(chan struct{})}
-	r.host = u.Host
-	if u.Port() == "" {
-		r.host = net.JoinHostPort(u.Hostname(), "80")
-	}
-	r.announcePath = u.EscapedPath()
-	if r.announcePath == "" {
-		r.announcePath = "/announce"
-	}
-	r.scrapePath = scrapePath(r.announcePath)
 	for _, h := range infoHashPool(cfg.infohashes, cfg.seed) {
 		r.pool = append(r.pool, percentEncode(nil, h[:]))
 	}
@@ -94,7 +102,8 @@ func (r *httpRun) connect() {
 	for i := range r.clients {
 		pid := peerID("-SB0001-", i)
 		cl := &httpClient{
-			run: r, id: i, rng: newRNG(processSalt ^ uint64(i)*0x51),
+			run: r, id: i, tg: &r.targets[targetOf(i, len(r.targets), cfg.infohashes)],
+			rng: newRNG(processSalt ^ uint64(i)*0x51),
 			pid: percentEncode(nil, pid[:]), port: 10000 + i%50000,
 			started: make(map[int32]struct{}),
 			left:    int64(1 << 20),
@@ -185,7 +194,7 @@ func (cl *httpClient) dial() error {
 	if cl.src != "" {
 		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(cl.src)}
 	}
-	nc, err := d.Dial("tcp", cl.run.host)
+	nc, err := d.Dial("tcp", cl.tg.host)
 	if err != nil {
 		return err
 	}
@@ -223,7 +232,7 @@ func (cl *httpClient) buildRequest() (scrape bool) {
 	b = append(b, "GET "...)
 	scrape = cl.rng.chance(cfg.scrapeRatio)
 	if scrape {
-		b = append(b, r.scrapePath...)
+		b = append(b, cl.tg.scrapePath...)
 		for j := range cfg.scrapeHashes {
 			if j == 0 {
 				b = append(b, "?info_hash="...)
@@ -234,7 +243,7 @@ func (cl *httpClient) buildRequest() (scrape bool) {
 		}
 	} else {
 		h := cl.rng.intn(len(r.pool))
-		b = append(b, r.announcePath...)
+		b = append(b, cl.tg.announcePath...)
 		b = append(b, "?info_hash="...)
 		b = append(b, r.pool[h]...)
 		b = append(b, "&peer_id="...)
@@ -251,7 +260,7 @@ func (cl *httpClient) buildRequest() (scrape bool) {
 		b = strconv.AppendInt(b, int64(cfg.numwant), 10)
 	}
 	b = append(b, " HTTP/1.1\r\nHost: "...)
-	b = append(b, r.hostHeader...)
+	b = append(b, cl.tg.hostHeader...)
 	b = append(b, "\r\nUser-Agent: swarmbridge-load\r\nAccept-Encoding: identity\r\n\r\n"...)
 	cl.req = b
 	return scrape

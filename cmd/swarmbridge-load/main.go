@@ -38,6 +38,7 @@ import (
 type config struct {
 	transport    string
 	target       string
+	targets      []string // target split at commas
 	duration     time.Duration
 	warmup       time.Duration
 	timeout      time.Duration
@@ -63,6 +64,7 @@ type config struct {
 	insecure     bool
 	caFile       string
 	tlsResume    bool
+	probe        string // -window-probe
 }
 
 // loadRun is one transport's driver.
@@ -82,6 +84,7 @@ Usage:
   swarmbridge-load -transport ws   -target wss://127.0.0.1:8443 -insecure|-ca-file cert.pem [flags]
   swarmbridge-load -transport http -target http://127.0.0.1:8000/announce [flags]
   swarmbridge-load -transport udp  -target 127.0.0.1:6969 [flags]
+  swarmbridge-load -transport ws   -target ws://127.0.0.1:8000,ws://127.0.0.1:8001 [flags]   (several nodes)
   swarmbridge-load -print-infohashes [-infohashes N] [-seed S]   (hex, one a line: an opentracker whitelist)
 
 Modes:
@@ -107,6 +110,14 @@ cover only the measured window of -duration after -warmup. WebSocket
 handshakes (TCP, TLS for wss://, the upgrade) are counted and timed apart,
 with the CPU time both sides spent while connecting; they happen before
 the window.
+
+Several targets (a comma-separated -target, say the nodes of one cluster):
+connection i uses target (i mod -infohashes + i / -infohashes) mod N for its
+whole life, so every torrent's peers are spread evenly over the targets. WebSocket runs
+then report the share of relayed offers and answers whose sender and
+receiver use different targets, and the offer latency (from the sender's
+announce to the offer's arrival, read from the offer id the generator
+wrote) apart for same-target and cross-target offers.
 
 Flags:
 `
@@ -158,10 +169,11 @@ func parseFlags(args []string, out io.Writer) (*config, bool, error) {
 	}
 	cfg := &config{}
 	var src, pids, tags string
+	var err error
 	var seed uint64
 	var printHashes bool
 	fs.StringVar(&cfg.transport, "transport", "ws", "`ws`, http or udp")
-	fs.StringVar(&cfg.target, "target", "", "tracker address: ws://host:port[/path] or wss://…, http://host:port/announce, or host:port for udp")
+	fs.StringVar(&cfg.target, "target", "", "tracker address: ws://host:port[/path] or wss://…, http://host:port/announce, or host:port for udp; a comma-separated list spreads the connections over several (tracker nodes)")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "length of the measured window (idle: how long connections are held)")
 	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "load before the measured window, not counted")
 	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Second, "a request without a response after this long counts as a timeout")
@@ -188,7 +200,8 @@ func parseFlags(args []string, out io.Writer) (*config, bool, error) {
 	fs.BoolVar(&cfg.insecure, "insecure", false, "wss://: accept any server certificate (a test certificate)")
 	fs.StringVar(&cfg.caFile, "ca-file", "", "wss://: trust the PEM certificates in this `file` instead of the system's")
 	fs.BoolVar(&cfg.tlsResume, "tls-resume", false, "wss://: share one TLS session cache, so connections after the first resume a session")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&cfg.probe, "window-probe", "", "a `command` (sh -c) printing name=number lines, run at the start and the end of the measured window; the differences are reported (window_deltas), e.g. a Redis's CPU time and command counts")
+	if err = fs.Parse(args); err != nil {
 		return nil, false, err
 	}
 	if fs.NArg() > 0 {
@@ -249,6 +262,9 @@ func parseFlags(args []string, out io.Writer) (*config, bool, error) {
 	case cfg.dialConc < 1:
 		return nil, false, errors.New("-dial-concurrency: at least 1")
 	}
+	if cfg.targets, err = splitTargets(cfg.target); err != nil {
+		return nil, false, err
+	}
 	if cfg.transport == "http" {
 		cfg.inflight = 1
 	}
@@ -259,8 +275,9 @@ func parseFlags(args []string, out io.Writer) (*config, bool, error) {
 type Result struct {
 	Tags        map[string]string `json:"tags,omitempty"`
 	Transport   string            `json:"transport"`
-	Target      string            `json:"target"`
-	Mode        string            `json:"mode"` // closed, fixed or idle
+	Target      string            `json:"target"`            // as given, a list with commas
+	Targets     []string          `json:"targets,omitempty"` // when there are several
+	Mode        string            `json:"mode"`              // closed, fixed or idle
 	Rate        float64           `json:"rate"`
 	Conns       int               `json:"conns"`
 	ConnsOpen   int               `json:"conns_open"`
@@ -301,6 +318,26 @@ type Result struct {
 	LatencyP99ms   float64 `json:"latency_p99_ms"`
 	LatencyMaxms   float64 `json:"latency_max_ms"`
 
+	// WebSocket: how long relayed offers took from the sender's announce
+	// to the peer they were relayed to (all offers, and apart for sender
+	// and receiver on the same target and on different targets), and,
+	// with several targets, the share of relayed offers and answers that
+	// crossed from one target to another (of those the generator could
+	// attribute; see counts offers_cross_target, answers_cross_target,
+	// relayed_unattributed).
+	OfferLatSamples      int64   `json:"offer_latency_samples,omitempty"`
+	OfferLatP50ms        float64 `json:"offer_latency_p50_ms,omitempty"`
+	OfferLatP99ms        float64 `json:"offer_latency_p99_ms,omitempty"`
+	OfferLatSameSamples  int64   `json:"offer_latency_same_target_samples,omitempty"`
+	OfferLatSameP50ms    float64 `json:"offer_latency_same_target_p50_ms,omitempty"`
+	OfferLatSameP99ms    float64 `json:"offer_latency_same_target_p99_ms,omitempty"`
+	OfferLatCrossSamples int64   `json:"offer_latency_cross_target_samples,omitempty"`
+	OfferLatCrossP50ms   float64 `json:"offer_latency_cross_target_p50_ms,omitempty"`
+	OfferLatCrossP99ms   float64 `json:"offer_latency_cross_target_p99_ms,omitempty"`
+	OffersCrossShare     float64 `json:"offers_cross_target_share,omitempty"`
+	AnswersCrossShare    float64 `json:"answers_cross_target_share,omitempty"`
+	RelayedCrossShare    float64 `json:"relayed_cross_target_share,omitempty"`
+
 	FailureReasons map[string]int64 `json:"failure_reasons,omitempty"`
 	FirstErrors    []string         `json:"first_errors,omitempty"`
 
@@ -313,6 +350,9 @@ type Result struct {
 	ServerCPUPerMsg float64 `json:"server_cpu_per_delivered_us,omitempty"`
 	ServerCPUUtil   float64 `json:"server_cpu_util,omitempty"` // server CPU seconds per wall second
 	ServerRSSKB     int64   `json:"server_rss_kb,omitempty"`   // at the end of the window
+
+	// -window-probe: end minus start of every counter it printed.
+	WindowDeltas map[string]float64 `json:"window_deltas,omitempty"`
 }
 
 var (
@@ -337,6 +377,17 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 	firstErrMu.Lock()
 	firstErrs = nil
 	firstErrMu.Unlock()
+	if cfg.targets == nil { // a config not made by parseFlags
+		var err error
+		if cfg.targets, err = splitTargets(cfg.target); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.probe != "" { // fail before the load if the probe does not work
+		if _, err := runProbe(cfg.probe); err != nil {
+			return nil, err
+		}
+	}
 	st := newStats()
 	var lr loadRun
 	var ws *wsRun
@@ -400,7 +451,18 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 	var cpu0, srv0 time.Duration
 	var srvOK bool
 	var start time.Time
+	var probe0 map[string]float64
+	startProbe := func() {
+		if cfg.probe == "" {
+			return
+		}
+		var err error
+		if probe0, err = runProbe(cfg.probe); err != nil {
+			noteError("probe", err)
+		}
+	}
 	if cfg.idle {
+		startProbe()
 		cpu0 = cpuSelf()
 		srv0, srvOK = pidsCPU(cfg.pids)
 		start = time.Now()
@@ -419,11 +481,24 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 			lr.startClosed()
 		}
 		sleep(cfg.warmup)
+		startProbe()
 		cpu0 = cpuSelf()
 		srv0, srvOK = pidsCPU(cfg.pids)
 		start = time.Now()
 		st.recording.Store(true)
 		sleep(cfg.duration)
+	}
+	// The window closes when the end probe has returned, as it opened
+	// when the start probe had: the probe reads its counters partway
+	// through its run, and what it does after that falls into the window
+	// at both ends alike, so the two offsets cancel.
+	var deltas map[string]float64
+	if probe0 != nil {
+		if probe1, err := runProbe(cfg.probe); err != nil {
+			noteError("probe", err)
+		} else {
+			deltas = probeDeltas(probe0, probe1)
+		}
 	}
 	st.recording.Store(false)
 	elapsed := time.Since(start)
@@ -451,10 +526,11 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 		ScrapeRatio: cfg.scrapeRatio, SourceIPs: cfg.sourceIPs,
 		ConnectSecs: round(connectSecs, 3), Seconds: round(elapsed.Seconds(), 3),
 		Counts: map[string]int64{}, Errors: map[string]int64{},
-		GenGOMAXPROCS: runtime.GOMAXPROCS(0),
+		GenGOMAXPROCS: runtime.GOMAXPROCS(0), WindowDeltas: deltas,
 	}
 	if cfg.transport == "ws" {
 		res.Offers, res.SDPSize, res.AnswerRatio = cfg.offers, cfg.sdpSize, cfg.answerRatio
+		offerLatencies(res, st)
 		hs := &st.handshakes
 		res.Handshakes, res.HandshakesResumed = hs.n.Load(), hs.resumed.Load()
 		q, _ := hs.quantiles(0.5, 0.99)
@@ -489,6 +565,12 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 	res.LatencyP50ms = round(q[0].Seconds()*1000, 3)
 	res.LatencyP99ms = round(q[1].Seconds()*1000, 3)
 	res.LatencyMaxms = round(time.Duration(st.maxLat.Load()).Seconds()*1000, 3)
+	if len(cfg.targets) > 1 {
+		res.Targets = cfg.targets
+		if cfg.transport == "ws" {
+			crossShares(res)
+		}
+	}
 	st.mu.Lock()
 	if len(st.failures) > 0 {
 		res.FailureReasons = st.failures
@@ -514,6 +596,35 @@ func run(cfg *config, log io.Writer) (*Result, error) {
 		res.ServerRSSKB = rss
 	}
 	return res, nil
+}
+
+// offerLatencies fills in the offer latencies of a WebSocket run.
+func offerLatencies(res *Result, st *Stats) {
+	ms := func(d time.Duration) float64 { return round(d.Seconds()*1000, 3) }
+	q, n := st.offerQuantiles([]bool{false, true}, 0.5, 0.99)
+	res.OfferLatSamples, res.OfferLatP50ms, res.OfferLatP99ms = n, ms(q[0]), ms(q[1])
+	q, n = st.offerQuantiles([]bool{false}, 0.5, 0.99)
+	res.OfferLatSameSamples, res.OfferLatSameP50ms, res.OfferLatSameP99ms = n, ms(q[0]), ms(q[1])
+	q, n = st.offerQuantiles([]bool{true}, 0.5, 0.99)
+	res.OfferLatCrossSamples, res.OfferLatCrossP50ms, res.OfferLatCrossP99ms = n, ms(q[0]), ms(q[1])
+}
+
+// crossShares fills in the shares of relayed messages that crossed
+// targets, out of those attributed to a sender.
+func crossShares(res *Result) {
+	c := res.Counts
+	share := func(cross, all int64) float64 {
+		if all <= 0 {
+			return 0
+		}
+		return round(float64(cross)/float64(all), 4)
+	}
+	// Unattributed relays are not told apart by kind; in a run of one
+	// generator there are none.
+	attributed := c["offers_received"] + c["answers_received"] - c["relayed_unattributed"]
+	res.OffersCrossShare = share(c["offers_cross_target"], c["offers_received"])
+	res.AnswersCrossShare = share(c["answers_cross_target"], c["answers_received"])
+	res.RelayedCrossShare = share(c["offers_cross_target"]+c["answers_cross_target"], attributed)
 }
 
 // runFixedRate issues rate requests per second in total, round-robin over
@@ -575,6 +686,9 @@ func round(v float64, places int) float64 {
 
 func printHuman(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "transport %s  target %s  mode %s", r.Transport, r.Target, r.Mode)
+	if len(r.Targets) > 1 {
+		fmt.Fprintf(w, " (connections spread over %d targets)", len(r.Targets))
+	}
 	if r.Mode == "fixed" {
 		fmt.Fprintf(w, " (%.0f/s)", r.Rate)
 	}
@@ -595,6 +709,16 @@ func printHuman(w io.Writer, r *Result) {
 	}
 	fmt.Fprintf(w, "  delivered      %10d  %10.1f/s  (responses + relayed offers + relayed answers)\n", r.Delivered, r.DeliveredPerS)
 	fmt.Fprintf(w, "  latency        p50 %.3f ms  p99 %.3f ms  max %.3f ms  (%d samples)\n", r.LatencyP50ms, r.LatencyP99ms, r.LatencyMaxms, r.LatencySamples)
+	if r.Transport == "ws" {
+		fmt.Fprintf(w, "  offer latency  p50 %.3f ms  p99 %.3f ms  (%d samples; announce sent to offer received)\n", r.OfferLatP50ms, r.OfferLatP99ms, r.OfferLatSamples)
+	}
+	if r.Transport == "ws" && len(r.Targets) > 1 {
+		fmt.Fprintf(w, "    same target  p50 %.3f ms  p99 %.3f ms  (%d samples)\n", r.OfferLatSameP50ms, r.OfferLatSameP99ms, r.OfferLatSameSamples)
+		fmt.Fprintf(w, "    cross target p50 %.3f ms  p99 %.3f ms  (%d samples)\n", r.OfferLatCrossP50ms, r.OfferLatCrossP99ms, r.OfferLatCrossSamples)
+		fmt.Fprintf(w, "  cross-target   %.1f %% of relayed messages  (offers %d, %.1f %%; answers %d, %.1f %%; unattributed %d)\n",
+			r.RelayedCrossShare*100, r.Counts["offers_cross_target"], r.OffersCrossShare*100,
+			r.Counts["answers_cross_target"], r.AnswersCrossShare*100, r.Counts["relayed_unattributed"])
+	}
 	if r.Mode == "fixed" {
 		fmt.Fprintf(w, "  schedule       missed %d  late %d\n", r.Counts["missed"], r.Counts["late"])
 	}
@@ -621,6 +745,18 @@ func printHuman(w io.Writer, r *Result) {
 		fmt.Fprintf(w, "    first errors: %s\n", e)
 	}
 	fmt.Fprintf(w, "  generator CPU  %.3f s  (%.3f µs per delivered message, %.0f %% of a core, GOMAXPROCS %d)\n", r.GenCPUSecs, r.GenCPUPerMsgUs, r.GenCPUUtil*100, r.GenGOMAXPROCS)
+	if len(r.WindowDeltas) > 0 {
+		keys := make([]string, 0, len(r.WindowDeltas))
+		for k := range r.WindowDeltas {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(w, "  window probe  ")
+		for _, k := range keys {
+			fmt.Fprintf(w, " %s %g", k, r.WindowDeltas[k])
+		}
+		fmt.Fprintln(w)
+	}
 	if len(r.ServerPIDs) > 0 {
 		fmt.Fprintf(w, "  server CPU     %.3f s  (%.3f µs per delivered message, %.0f %% of a core, RSS %d KiB)  pids %v\n", r.ServerCPUSecs, r.ServerCPUPerMsg, r.ServerCPUUtil*100, r.ServerRSSKB, r.ServerPIDs)
 	}

@@ -29,6 +29,9 @@ const (
 	cReconnects          // HTTP connections reopened because the server closed the previous one
 	cMissed              // fixed rate: sends skipped because every connection was busy
 	cLate                // fixed rate: sends made more than 10 ms after they were due
+	cOfferCross          // relayed offers received on another target than their sender's (WS)
+	cAnswerCross         // relayed answers received on another target than their sender's (WS)
+	cRelayUnknown        // relayed offers and answers whose sender the generator cannot tell (WS)
 	cErrConnect          // could not connect / handshake
 	cErrFailure          // failure reply (WS failure reason, HTTP failure reason, UDP error)
 	cErrTimeout          // no response within -timeout
@@ -41,6 +44,7 @@ var counterNames = [nCounters]string{
 	"announces_sent", "scrapes_sent", "offers_sent", "answers_sent", "connects_sent",
 	"announce_responses", "scrape_responses", "offers_received", "answers_received", "connect_responses",
 	"reconnects", "missed", "late",
+	"offers_cross_target", "answers_cross_target", "relayed_unattributed",
 	"connect", "failure", "timeout", "close", "protocol",
 }
 
@@ -49,7 +53,10 @@ const nShards = 16
 type shard struct {
 	c [nCounters]atomic.Int64
 	h histogram
-	_ [64]byte
+	// offer latency, send to arrival at the peer it was relayed to: [0]
+	// when sender and receiver use the same target, [1] when not
+	offer [2]histogram
+	_     [64]byte
 }
 
 // Stats collects a run's figures. Recording is off outside the measured
@@ -121,6 +128,37 @@ func (s *Stats) latency(conn int, d time.Duration) {
 			break
 		}
 	}
+}
+
+// offerLatency records how long one relayed offer took from its sender's
+// announce to the receiving peer, cross telling whether the two use
+// different targets.
+func (s *Stats) offerLatency(conn int, cross bool, d time.Duration) {
+	if !s.recording.Load() {
+		return
+	}
+	k := 0
+	if cross {
+		k = 1
+	}
+	s.shards[conn%nShards].offer[k].add(max(int64(d), 0))
+}
+
+// offerQuantiles returns the offer latencies at the given quantiles over
+// the same-target (false) and/or cross-target (true) offers named by
+// which, and their number.
+func (s *Stats) offerQuantiles(which []bool, qs ...float64) ([]time.Duration, int64) {
+	var hs []*histogram
+	for _, cross := range which {
+		k := 0
+		if cross {
+			k = 1
+		}
+		for i := range s.shards {
+			hs = append(hs, &s.shards[i].offer[k])
+		}
+	}
+	return quantilesOf(hs, qs)
 }
 
 // failure counts a failure reply and remembers its reason.

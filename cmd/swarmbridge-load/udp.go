@@ -130,10 +130,10 @@ func parseUDPReply(b []byte, v6 bool, r *udpReply) error {
 }
 
 type udpRun struct {
-	cfg  *config
-	st   *Stats
-	addr *net.UDPAddr
-	pool []bittorrent.InfoHash
+	cfg   *config
+	st    *Stats
+	addrs []*net.UDPAddr // the targets
+	pool  []bittorrent.InfoHash
 
 	clients []*udpClient
 	done    chan struct{}
@@ -172,15 +172,19 @@ type udpClient struct {
 }
 
 func newUDPRun(cfg *config, st *Stats) (*udpRun, error) {
-	t := strings.TrimPrefix(cfg.target, "udp://")
-	if i := strings.IndexByte(t, '/'); i >= 0 {
-		t = t[:i] // a path such as /announce is ignored (BEP 41 URL data is not sent)
+	r := &udpRun{cfg: cfg, st: st, pool: infoHashPool(cfg.infohashes, cfg.seed), done: make(chan struct{})}
+	for _, target := range cfg.targets {
+		t := strings.TrimPrefix(target, "udp://")
+		if i := strings.IndexByte(t, '/'); i >= 0 {
+			t = t[:i] // a path such as /announce is ignored (BEP 41 URL data is not sent)
+		}
+		addr, err := net.ResolveUDPAddr("udp", t)
+		if err != nil || addr.Port == 0 {
+			return nil, fmt.Errorf("-target %q: want host:port", target)
+		}
+		r.addrs = append(r.addrs, addr)
 	}
-	addr, err := net.ResolveUDPAddr("udp", t)
-	if err != nil || addr.Port == 0 {
-		return nil, fmt.Errorf("-target %q: want host:port", cfg.target)
-	}
-	return &udpRun{cfg: cfg, st: st, addr: addr, pool: infoHashPool(cfg.infohashes, cfg.seed), done: make(chan struct{})}, nil
+	return r, nil
 }
 
 func (r *udpRun) connect() {
@@ -198,7 +202,7 @@ func (r *udpRun) connect() {
 			if len(cfg.sourceIPs) > 0 {
 				laddr = &net.UDPAddr{IP: net.ParseIP(cfg.sourceIPs[i%len(cfg.sourceIPs)])}
 			}
-			c, err := net.DialUDP("udp", laddr, r.addr)
+			c, err := net.DialUDP("udp", laddr, r.addrs[targetOf(i, len(r.addrs), cfg.infohashes)])
 			if err != nil {
 				r.st.add(i, cErrConnect, 1)
 				noteConnectError(err)

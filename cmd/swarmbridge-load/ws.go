@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/swarmbridge/swarmbridge/bittorrent"
+	"github.com/swarmbridge/swarmbridge/signaling/wire"
 	"github.com/swarmbridge/swarmbridge/signaling/wsproto"
 )
 
@@ -22,10 +24,10 @@ import (
 // regular announces with fresh offers; answer a share of the offers they
 // receive; optionally scrape.
 type wsRun struct {
-	cfg *config
-	st  *Stats
-	u   *url.URL
-	tls *tls.Config // wss:// only
+	cfg  *config
+	st   *Stats
+	urls []*url.URL  // the targets; connection i uses urls[targetOf(i, …)]
+	tls  *tls.Config // wss:// only
 
 	pool       [][]byte // info hash pool as binary string tokens
 	offerSDPs  [][]byte
@@ -33,6 +35,7 @@ type wsRun struct {
 
 	clients []*wsClient // nil where the connection failed
 	live    []*wsClient
+	peers   map[wire.BinaryID]int // peer id -> connection, to tell who sent a relay
 
 	stopping atomic.Bool
 	done     chan struct{}
@@ -47,9 +50,11 @@ type pendingReq struct {
 }
 
 type wsClient struct {
-	run *wsRun
-	id  int
-	c   *wsproto.Conn
+	run    *wsRun
+	id     int
+	target int // index of the target it is connected to
+	pid    bittorrent.PeerID
+	c      *wsproto.Conn
 
 	mu        sync.Mutex // guards everything below it, and ann
 	ann       announceMsg
@@ -65,13 +70,19 @@ type wsClient struct {
 }
 
 func newWSRun(cfg *config, st *Stats) (*wsRun, error) {
-	u, err := url.Parse(cfg.target)
-	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-		return nil, fmt.Errorf("-target %q: want ws://host:port[/path] or wss://host:port[/path]", cfg.target)
+	r := &wsRun{cfg: cfg, st: st, done: make(chan struct{})}
+	secure := false
+	for _, t := range cfg.targets {
+		u, err := url.Parse(t)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			return nil, fmt.Errorf("-target %q: want ws://host:port[/path] or wss://host:port[/path]", t)
+		}
+		secure = secure || u.Scheme == "wss"
+		r.urls = append(r.urls, u)
 	}
-	r := &wsRun{cfg: cfg, st: st, u: u, done: make(chan struct{})}
+	var err error
 	switch {
-	case u.Scheme == "wss":
+	case secure:
 		if r.tls, err = wssConfig(cfg); err != nil {
 			return nil, err
 		}
@@ -110,7 +121,8 @@ func (r *wsRun) connect() {
 				src = srcs[i%len(srcs)]
 			}
 			start := time.Now()
-			c, err := dialWS(r.u, src, cfg.dialTimeout, r.readBufSize(), r.tls)
+			u := r.urls[targetOf(i, len(r.urls), cfg.infohashes)]
+			c, err := dialWS(u, src, cfg.dialTimeout, r.readBufSize(), r.tls)
 			if err != nil {
 				r.st.add(i, cErrConnect, 1)
 				noteConnectError(err)
@@ -121,8 +133,10 @@ func (r *wsRun) connect() {
 		}()
 	}
 	wg.Wait()
+	r.peers = make(map[wire.BinaryID]int, cfg.conns)
 	for _, cl := range r.clients {
 		if cl != nil {
+			r.peers[wire.BinaryID(cl.pid)] = cl.id
 			r.live = append(r.live, cl)
 			r.wg.Add(1)
 			go cl.readLoop()
@@ -136,7 +150,7 @@ func (r *wsRun) connect() {
 
 func (r *wsRun) newClient(i int, c *wsproto.Conn) *wsClient {
 	pid := peerID("-WW0300-", i)
-	cl := &wsClient{run: r, id: i, c: c, rng: newRNG(processSalt ^ uint64(i)*0x9E37)}
+	cl := &wsClient{run: r, id: i, target: targetOf(i, len(r.urls), r.cfg.infohashes), pid: pid, c: c, rng: newRNG(processSalt ^ uint64(i)*0x9E37)}
 	left := int64(1 << 20)
 	switch i % 10 {
 	case 0, 1: // seeders
@@ -152,6 +166,7 @@ func (r *wsRun) newClient(i int, c *wsproto.Conn) *wsClient {
 		sdps:     r.offerSDPs,
 		sdpNext:  i % len(r.offerSDPs),
 		rng:      cl.rng,
+		conn:     i,
 	}
 	cl.answerSDP = i % len(r.answerSDPs)
 	return cl
@@ -238,6 +253,7 @@ func (cl *wsClient) sendRequest() error {
 			cl.ann.event = "started"
 			cl.started = true
 		}
+		cl.ann.sentAt = sinceEpoch()
 		*b = appendAnnounce(*b, &cl.ann)
 	}
 	cl.pending = append(cl.pending, pendingReq{at: time.Now(), scrape: scrape})
@@ -329,9 +345,11 @@ func (cl *wsClient) readLoop() {
 			}
 		case msgOffer:
 			r.st.add(cl.id, cOfferRecv, 1)
+			cl.attribute(&m, true)
 			cl.maybeAnswer(&m)
 		case msgAnswer:
 			r.st.add(cl.id, cAnswerRecv, 1)
+			cl.attribute(&m, false)
 		case msgFailure:
 			r.st.failure(cl.id, m.reason)
 			if _, ok := cl.pop(); ok {
@@ -341,6 +359,40 @@ func (cl *wsClient) readLoop() {
 			r.st.add(cl.id, cErrProtocol, 1)
 			noteProtocolError(fmt.Errorf("unexpected message %.80q", msg))
 		}
+	}
+}
+
+// attribute counts a relayed offer or answer as crossing targets or not,
+// by the target of its sender (told by its peer_id), and records an
+// offer's latency from the send time in its offer_id. A relay from a peer
+// that is not one of this run's is counted as unattributed.
+func (cl *wsClient) attribute(m *wsMsg, offer bool) {
+	r := cl.run
+	var pid, oid wire.BinaryID
+	from, ok := -1, pid.UnmarshalJSON(m.peerID) == nil
+	if ok {
+		from, ok = r.peers[pid]
+	}
+	var sentAt int64
+	if ok && offer {
+		var conn int
+		ok = oid.UnmarshalJSON(m.offerID) == nil
+		conn, sentAt = offerOrigin((*[offerIDLen]byte)(&oid))
+		ok = ok && conn == from
+	}
+	if !ok {
+		r.st.add(cl.id, cRelayUnknown, 1)
+		return
+	}
+	cross := targetOf(from, len(r.urls), r.cfg.infohashes) != cl.target
+	switch {
+	case offer && cross:
+		r.st.add(cl.id, cOfferCross, 1)
+	case cross:
+		r.st.add(cl.id, cAnswerCross, 1)
+	}
+	if offer {
+		r.st.offerLatency(cl.id, cross, time.Duration(sinceEpoch()-sentAt))
 	}
 }
 

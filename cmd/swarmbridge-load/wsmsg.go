@@ -25,11 +25,13 @@ type announceMsg struct {
 	sdps     [][]byte // JSON string tokens, used round-robin
 	sdpNext  int
 	rng      *rng
+	conn     int   // the sending connection, written into offer ids
+	sentAt   int64 // when the announce is sent, ns since epoch: into offer ids
 }
 
 // appendAnnounce appends a WebTorrent announce with m.offers offers, each
-// with a fresh random offer_id, in the key order the bittorrent-tracker
-// client uses.
+// with a fresh offer_id (see putOfferID), in the key order the
+// bittorrent-tracker client uses.
 func appendAnnounce(dst []byte, m *announceMsg) []byte {
 	dst = append(dst, `{"numwant":`...)
 	dst = strconv.AppendInt(dst, int64(m.offers), 10)
@@ -49,7 +51,7 @@ func appendAnnounce(dst []byte, m *announceMsg) []byte {
 	dst = append(dst, `,"peer_id":`...)
 	dst = append(dst, m.peerID...)
 	dst = append(dst, `,"offers":[`...)
-	var oid [20]byte
+	var oid [offerIDLen]byte
 	for i := range m.offers {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -61,7 +63,7 @@ func appendAnnounce(dst []byte, m *announceMsg) []byte {
 			m.sdpNext = 0
 		}
 		dst = append(dst, `},"offer_id":`...)
-		m.rng.fill(oid[:])
+		putOfferID(oid[:], m.conn, m.sentAt, m.rng)
 		dst = wire.AppendBinaryString(dst, oid[:])
 		dst = append(dst, '}')
 	}

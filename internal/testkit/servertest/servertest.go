@@ -18,7 +18,6 @@ import (
 	"github.com/swarmbridge/swarmbridge/internal/config"
 	"github.com/swarmbridge/swarmbridge/internal/db"
 	"github.com/swarmbridge/swarmbridge/internal/server"
-	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
 )
 
 // Tracker is a running in-process tracker.
@@ -55,6 +54,8 @@ func openDatabase(t testing.TB, cfg config.Config) *server.Database {
 // Start loads the configuration from env (SWARMBRIDGE_* variables as an
 // operator sets them), lets mod adjust what the variables cannot express
 // in a test (sub-second timeouts), and serves it until the test ends.
+// With SWARMBRIDGE_STORE=redis it is a node of the cluster on that Redis
+// (several Starts with the same Redis and key prefix are several nodes).
 func Start(t testing.TB, env []string, mod func(*config.Config)) *Tracker {
 	t.Helper()
 	return start(t, env, mod, false)
@@ -77,8 +78,16 @@ func start(t testing.TB, env []string, mod func(*config.Config), withTLS bool) *
 		mod(&cfg)
 	}
 	database := openDatabase(t, cfg)
-	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.Nop(), Store: memory.New(memory.Options{}), Database: database})
+	// The memory store, or with SWARMBRIDGE_STORE=redis the Redis store
+	// and a node of the cluster on it, whose heartbeat, inbox and
+	// publisher run until the test ends (what Run would run).
+	b, err := server.OpenBackend(t.Context(), cfg, zerolog.Nop())
 	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Config: cfg, Logger: zerolog.Nop(), Store: b.Store, Cluster: b.Cluster, Database: database})
+	if err != nil {
+		b.Close()
 		t.Fatal(err)
 	}
 	ts := httptest.NewUnstartedServer(srv)
@@ -93,19 +102,29 @@ func start(t testing.TB, env []string, mod func(*config.Config), withTLS bool) *
 	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		ts.Close()
+		b.Close()
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	udpDone := make(chan struct{})
 	go func() { defer close(udpDone); _ = srv.ServeUDP(ctx, uc) }()
+	clusterDone := make(chan struct{})
+	go func() {
+		defer close(clusterDone)
+		if b.Cluster != nil {
+			_ = b.Cluster.Run(ctx) // always nil
+		}
+	}()
 	t.Cleanup(func() {
 		cancel()
 		<-udpDone
+		<-clusterDone
 		_ = uc.Close()
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer scancel()
 		_ = srv.Shutdown(sctx)
 		ts.Close()
+		b.Close()
 	})
 	return &Tracker{Server: srv, HTTP: ts, UDP: uc.LocalAddr().(*net.UDPAddr)}
 }
