@@ -1,6 +1,6 @@
 // Package dist_test holds black-box tests of the distributed mode: three
 // built cmd/swarmbridge processes share their swarms through one Redis
-// (README, "Several nodes on one Redis"), and real clients on loopback
+// (README, "Running several nodes"), and real clients on loopback
 // (trackerclient over HTTP, UDP and WebSocket, wspeer, and pion WebRTC
 // peers) talk to different nodes. Each test runs a redis-server of its
 // own, so it may stop, restart or stall it, and uses a key prefix of its
@@ -20,6 +20,7 @@ import (
 
 	"github.com/swarmbridge/swarmbridge/internal/testkit/redistest"
 	"github.com/swarmbridge/swarmbridge/internal/testkit/trackerproc"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/wspeer"
 	"github.com/swarmbridge/swarmbridge/trackerclient"
 )
 
@@ -171,3 +172,23 @@ func newClient(t *testing.T, announceURL string) trackerclient.Client {
 // httpAnnounce and udpAnnounce are a node's announce URLs.
 func httpAnnounce(n *trackerproc.Tracker) string { return n.HTTPURL() + "/announce" }
 func udpAnnounce(n *trackerproc.Tracker) string  { return "udp://" + n.UDPAddr }
+
+// wantRelayAcrossNodes announces a's peer (already in the swarm with b's)
+// with one offer and checks, as of when, that the swarm counts one seeder
+// and one leecher, that b's peer gets the offer and that b's answer comes
+// back to a.
+func wantRelayAcrossNodes(t *testing.T, when string, ih, aID, bID wspeer.ID, onA, onB *wspeer.Peer) {
+	t.Helper()
+	offers := wspeer.NewOffers(1)
+	onA.Send(wspeer.Announce(ih, aID, "", 10, offers...))
+	if m := onA.Next(10 * time.Second); m.Num("complete") != 1 || m.Num("incomplete") != 1 {
+		t.Fatalf("%s, A's peer's announce: %v", when, m)
+	}
+	if o := onB.Next(10 * time.Second); o.Str("offer_id") != offers[0].ID.Bin() {
+		t.Fatalf("%s, B's peer got %v, want A's offer", when, o)
+	}
+	onB.Send(wspeer.Answer(ih, bID, aID, offers[0].ID, "v=0 "+when))
+	if ans := onA.Next(10 * time.Second); ans.Str("offer_id") != offers[0].ID.Bin() {
+		t.Fatalf("%s, the answer: %v", when, ans)
+	}
+}

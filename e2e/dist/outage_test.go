@@ -16,7 +16,7 @@ import (
 )
 
 // unavailable is what a WebSocket client is told while Redis cannot be
-// reached (README, "Several nodes on one Redis").
+// reached (README, "Running several nodes").
 const unavailable = "tracker temporarily unavailable, try again later"
 
 // While Redis is down every client gets an answer it can read, at once:
@@ -98,18 +98,7 @@ func TestNodesRideOutARedisRestart(t *testing.T) {
 	if m := onB.Next(10 * time.Second); m.Num("complete") != 1 || m.Num("incomplete") != 0 {
 		t.Fatalf("B's peer's first announce after the restart: %v", m)
 	}
-	offers := wspeer.NewOffers(1)
-	onA.Send(wspeer.Announce(ih, aID, "", 10, offers...))
-	if m := onA.Next(10 * time.Second); m.Num("complete") != 1 || m.Num("incomplete") != 1 {
-		t.Fatalf("A's peer's first announce after the restart: %v", m)
-	}
-	if o := onB.Next(10 * time.Second); o.Str("offer_id") != offers[0].ID.Bin() {
-		t.Fatalf("after the restart, B's peer got %v, want A's offer", o)
-	}
-	onB.Send(wspeer.Answer(ih, bID, aID, offers[0].ID, "v=0 again"))
-	if ans := onA.Next(10 * time.Second); ans.Str("offer_id") != offers[0].ID.Bin() {
-		t.Fatalf("after the restart, the answer: %v", ans)
-	}
+	wantRelayAcrossNodes(t, "after the restart", ih, aID, bID, onA, onB)
 	if _, err := nativeAnnounce(httpPeer, 6001); err != nil {
 		t.Fatalf("an HTTP announce after the restart: %v", err)
 	}

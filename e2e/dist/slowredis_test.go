@@ -81,16 +81,5 @@ func TestNodesServeThroughASlowRedis(t *testing.T) {
 
 	wait()
 	waitCluster(t, nodes...)
-	offers := wspeer.NewOffers(1)
-	onA.Send(wspeer.Announce(ih, aID, "", 10, offers...))
-	if m := onA.Next(10 * time.Second); m.Num("complete") != 1 || m.Num("incomplete") != 1 {
-		t.Fatalf("A's announce after Redis woke: %v", m)
-	}
-	if o := onB.Next(10 * time.Second); o.Str("offer_id") != offers[0].ID.Bin() {
-		t.Fatalf("after Redis woke, B's peer got %v, want A's offer", o)
-	}
-	onB.Send(wspeer.Answer(ih, bID, aID, offers[0].ID, "v=0 awake"))
-	if ans := onA.Next(10 * time.Second); ans.Str("offer_id") != offers[0].ID.Bin() {
-		t.Fatalf("after Redis woke, the answer: %v", ans)
-	}
+	wantRelayAcrossNodes(t, "after Redis woke", ih, aID, bID, onA, onB)
 }
