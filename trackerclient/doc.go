@@ -33,6 +33,6 @@
 //
 // The package imports only the standard library and Swarmbridge's public
 // packages bittorrent (the vocabulary), signaling/wire (binary strings)
-// and signaling/wsproto (WebSocket frames), so it can be used outside
+// and signaling/wsproto (the WebSocket connection), so it can be used outside
 // Swarmbridge.
 package trackerclient

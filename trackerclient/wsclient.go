@@ -73,7 +73,7 @@ const DefaultMessageBuffer = 64
 // over; it ends with the connection, and Close waits for it.
 type WSClient struct {
 	u    *url.URL
-	dial wsDialOptions
+	dial wsproto.DialOptions
 	// trace, when set, sees every message (Options.Trace).
 	trace func(out bool, msg []byte)
 
@@ -81,8 +81,12 @@ type WSClient struct {
 	msgsOnce sync.Once
 	dialSem  chan struct{} // one dial at a time; waitable with a context
 
+	// wmu keeps a request's place among the waiting and its frame on the
+	// wire in one order: it is held from one to the other.
+	wmu sync.Mutex
+
 	mu      sync.Mutex
-	conn    *wsConn
+	conn    *wsproto.Conn
 	done    chan struct{} // closed when the reader of conn has returned
 	closed  bool          // Close was called
 	ended   error         // why the connection ended; nil while it is open or not yet dialed
@@ -135,21 +139,23 @@ func NewWS(trackerURL string, opts Options) (*WSClient, error) {
 	}
 	c := &WSClient{
 		u: u,
-		dial: wsDialOptions{
-			tls:       opts.TLSConfig,
-			header:    opts.Header,
-			userAgent: opts.UserAgent,
-			max:       opts.MaxResponseSize,
+		dial: wsproto.DialOptions{
+			UserAgent:           opts.UserAgent,
+			Header:              opts.Header,
+			ReadBufferSize:      wsReadBuffer,
+			MaxMessageSize:      opts.MaxResponseSize,
+			TLSConfig:           opts.TLSConfig,
+			ControlWriteTimeout: controlWriteTimeout,
 		},
 		trace:   opts.Trace,
 		msgs:    make(chan Message, n),
 		dialSem: make(chan struct{}, 1),
 	}
-	if c.dial.userAgent == "" {
-		c.dial.userAgent = defaultUserAgent
+	if c.dial.UserAgent == "" {
+		c.dial.UserAgent = defaultUserAgent
 	}
-	if c.dial.max <= 0 {
-		c.dial.max = DefaultMaxResponseSize
+	if c.dial.MaxMessageSize <= 0 {
+		c.dial.MaxMessageSize = DefaultMaxResponseSize
 	}
 	return c, nil
 }
@@ -164,7 +170,7 @@ func (c *WSClient) Connect(ctx context.Context) error {
 	return err
 }
 
-func (c *WSClient) connect(ctx context.Context) (*wsConn, error) {
+func (c *WSClient) connect(ctx context.Context) (*wsproto.Conn, error) {
 	if conn, err := c.current(); conn != nil || err != nil {
 		return conn, err
 	}
@@ -184,7 +190,7 @@ func (c *WSClient) connect(ctx context.Context) (*wsConn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		_ = conn.nc.Close()
+		_ = conn.Close()
 		return nil, ErrClosed
 	}
 	c.conn, c.done = conn, make(chan struct{})
@@ -194,7 +200,7 @@ func (c *WSClient) connect(ctx context.Context) (*wsConn, error) {
 
 // current returns the open connection, nil if there is none yet, or the
 // error that ended it.
-func (c *WSClient) current() (*wsConn, error) {
+func (c *WSClient) current() (*wsproto.Conn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -251,11 +257,11 @@ func (c *WSClient) roundTrip(ctx context.Context, op string, w *wsWaiter, frame 
 	if w != nil {
 		w.ch = make(chan wsReply, 1)
 	}
-	conn.wmu.Lock()
+	c.wmu.Lock()
 	c.mu.Lock()
 	if err := c.usableLocked(conn); err != nil {
 		c.mu.Unlock()
-		conn.wmu.Unlock()
+		c.wmu.Unlock()
 		return wsReply{}, err
 	}
 	if w != nil {
@@ -265,17 +271,17 @@ func (c *WSClient) roundTrip(ctx context.Context, op string, w *wsWaiter, frame 
 	if c.trace != nil {
 		c.trace(true, frame[wsproto.MaxClientHeader:])
 	}
-	broken, err := conn.writeMessageLocked(ctx, frame)
-	conn.wmu.Unlock()
+	sent, err := conn.WriteFrameContext(ctx, wsproto.OpText, frame)
+	c.wmu.Unlock()
 	switch {
-	case errors.Is(err, errCloseSent):
+	case errors.Is(err, wsproto.ErrCloseSent):
 		// The connection is ending and the reader will say why: to the
 		// waiter, or in Err once it has stopped.
 		if w == nil {
 			<-c.readerDone()
 			return wsReply{}, c.Err()
 		}
-	case err != nil && broken:
+	case err != nil && sent > 0:
 		// Half a frame is on the wire: the connection is done.
 		err = fmt.Errorf("websocket %s to %s: %w", op, c.u.Host, err)
 		c.end(conn, err)
@@ -317,7 +323,7 @@ func (c *WSClient) readerDone() <-chan struct{} {
 	return c.done
 }
 
-func (c *WSClient) usableLocked(conn *wsConn) error {
+func (c *WSClient) usableLocked(conn *wsproto.Conn) error {
 	switch {
 	case c.closed:
 		return ErrClosed
@@ -331,11 +337,11 @@ func (c *WSClient) usableLocked(conn *wsConn) error {
 
 // read hands every message of conn over until the connection ends. Only
 // it sends on Messages, so it closes the channel when it stops.
-func (c *WSClient) read(conn *wsConn, done chan struct{}) {
+func (c *WSClient) read(conn *wsproto.Conn, done chan struct{}) {
 	defer close(done)
 	defer c.closeMessages()
 	for {
-		b, binary, err := conn.readMessage()
+		b, binary, err := readWS(conn, c.dial.MaxMessageSize)
 		if err != nil {
 			c.end(conn, c.readErr(err))
 			return
@@ -371,7 +377,7 @@ func (c *WSClient) readErr(err error) error {
 // end records why the connection ended (the first reason wins), fails
 // every request waiting with it and closes the socket, which stops the
 // reader.
-func (c *WSClient) end(conn *wsConn, err error) {
+func (c *WSClient) end(conn *wsproto.Conn, err error) {
 	c.mu.Lock()
 	if c.ended == nil && !c.closed {
 		c.ended = err
@@ -385,7 +391,7 @@ func (c *WSClient) end(conn *wsConn, err error) {
 	for _, w := range waiting {
 		w.ch <- wsReply{err: err} // buffered, and each waiter is answered once
 	}
-	_ = conn.nc.Close()
+	_ = conn.Close()
 }
 
 // closeMessages closes Messages once: from the reader when it stops, or
@@ -424,7 +430,7 @@ func (c *WSClient) RemoteAddr() net.Addr {
 	if c.conn == nil {
 		return nil
 	}
-	return c.conn.nc.RemoteAddr()
+	return c.conn.NetConn().RemoteAddr()
 }
 
 // TLSConnectionState is the TLS state of a wss:// connection; ok is false
@@ -435,7 +441,7 @@ func (c *WSClient) TLSConnectionState() (state tls.ConnectionState, ok bool) {
 	if c.conn == nil {
 		return tls.ConnectionState{}, false
 	}
-	tc, ok := c.conn.nc.(*tls.Conn)
+	tc, ok := c.conn.NetConn().(*tls.Conn)
 	if !ok {
 		return tls.ConnectionState{}, false
 	}
@@ -472,12 +478,12 @@ func (c *WSClient) Close() error {
 	if first && !ended {
 		// A writer stuck on a tracker that does not read holds the lock:
 		// then skip the close frame, closing the socket unblocks it.
-		if conn.wmu.TryLock() {
-			_, _ = conn.writeControlLocked(wsproto.OpClose, wsproto.AppendClosePayload(nil, wsproto.CloseNormal, ""))
-			conn.wmu.Unlock()
-			_ = conn.nc.SetReadDeadline(time.Now().Add(closeWait))
+		if c.wmu.TryLock() {
+			_ = conn.WriteControl(wsproto.OpClose, wsproto.AppendClosePayload(nil, wsproto.CloseNormal, ""))
+			c.wmu.Unlock()
+			_ = conn.NetConn().SetReadDeadline(time.Now().Add(closeWait))
 		} else {
-			_ = conn.nc.Close()
+			_ = conn.Close()
 		}
 	}
 	<-done

@@ -25,29 +25,45 @@ import (
 // through a bufio.Reader; a message that fits in it is returned in place,
 // without a copy.
 //
-// One goroutine reads (ReadMessage); any number may write (WriteFrame,
-// WriteControl), one at a time. Masking keys come from a fast generator
-// seeded from crypto/rand: they keep intermediaries from reading frames as
-// something else, which needs no cryptographic strength from a client that
-// is not a browser running untrusted scripts.
+// One goroutine reads (ReadMessage, ReadMessageOp): it also answers pings
+// and the server's close frame, and fails a frame that breaks RFC 6455
+// with a close frame of the right code (1002, 1007 for a close reason
+// that is not UTF-8, 1009 for a message over MaxMessageSize) before it
+// returns the *ProtocolError. Any number of goroutines may write
+// (WriteFrame, WriteFrameContext, WriteControl), one frame at a time; no
+// frame follows a close frame, whoever sent it (ErrCloseSent). A caller
+// that needs its own order across writes (a request queued, then its
+// frame) keeps its own lock around them.
+//
+// Masking keys come from a fast generator seeded from crypto/rand: they
+// keep intermediaries from reading frames as something else, which needs
+// no cryptographic strength from a client that is not a browser running
+// untrusted scripts.
 type Conn struct {
 	nc net.Conn
 	br *bufio.Reader
 
-	wmu sync.Mutex
-	key uint64 // masking key generator state (xorshift64), guarded by wmu
+	wmu       sync.Mutex
+	key       uint64 // masking key generator state (xorshift64), guarded by wmu
+	closeSent bool   // guarded by wmu: no frame may follow a close frame
 
-	maxMessage uint64
-	msg        []byte // a fragmented message, reassembled
-	ctrl       []byte // a control frame's payload
-	discard    int    // bytes of br to drop before the next read
+	maxMessage   uint64
+	controlWrite time.Duration // DialOptions.ControlWriteTimeout
+	msg          []byte        // a fragmented message, reassembled
+	ctrl         []byte        // a control frame's payload
+	discard      int           // bytes of br to drop before the next read
 }
 
 // DialOptions are Dial's options; the zero value is fine.
 type DialOptions struct {
 	// LocalAddr is the local address to dial from (nil: any).
 	LocalAddr net.Addr
+	// UserAgent, when set, is sent as the handshake's User-Agent, before
+	// Header.
+	UserAgent string
 	// Header is sent with the handshake request (Origin, User-Agent, …).
+	// CR and LF are dropped from names and values, so that a value cannot
+	// add a header.
 	Header http.Header
 	// ReadBufferSize is the size of the read buffer; messages that fit in
 	// it are returned without a copy. Default 4096.
@@ -58,11 +74,13 @@ type DialOptions struct {
 	// (system roots, ServerName from the URL); a config without a
 	// ServerName gets the URL's host name.
 	TLSConfig *tls.Config
+	// ControlWriteTimeout, when set, bounds the write of every control
+	// frame (pongs and close frames, those the Conn sends on its own and
+	// WriteControl's) with a write deadline, so that a server that does
+	// not read cannot stall the reader. Zero leaves write deadlines to
+	// the caller.
+	ControlWriteTimeout time.Duration
 }
-
-// ErrClosed is returned by ReadMessage when the server closed the
-// connection with a close frame (after answering it).
-var ErrClosed = errors.New("wsproto: connection closed by the server")
 
 // errHandshake wraps every handshake failure.
 var errHandshake = errors.New("wsproto: handshake")
@@ -130,14 +148,17 @@ func handshake(ctx context.Context, nc net.Conn, u *url.URL, opts DialOptions) (
 	req.WriteString("GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
 		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
 		"\r\nSec-WebSocket-Version: 13\r\n")
+	if opts.UserAgent != "" {
+		req.WriteString("User-Agent: " + headerValue(opts.UserAgent) + "\r\n")
+	}
 	for name, vs := range opts.Header {
 		for _, v := range vs {
-			req.WriteString(name + ": " + v + "\r\n")
+			req.WriteString(headerValue(name) + ": " + headerValue(v) + "\r\n")
 		}
 	}
 	req.WriteString("\r\n")
 	if _, err := io.WriteString(nc, req.String()); err != nil {
-		return nil, fmt.Errorf("%w: %w", errHandshake, err)
+		return nil, fmt.Errorf("%w: sending the upgrade request: %w", errHandshake, ctxErr(ctx, err))
 	}
 	size := opts.ReadBufferSize
 	if size <= 0 {
@@ -146,16 +167,22 @@ func handshake(ctx context.Context, nc net.Conn, u *url.URL, opts DialOptions) (
 	br := bufio.NewReaderSize(nc, size)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errHandshake, err)
+		return nil, fmt.Errorf("%w: reading the upgrade reply: %w", errHandshake, ctxErr(ctx, err))
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		_ = resp.Body.Close()
+		return nil, fmt.Errorf("%w: %w", errHandshake, &StatusError{StatusCode: resp.StatusCode, Body: string(body)})
 	}
 	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		return nil, fmt.Errorf("%w: HTTP %d", errHandshake, resp.StatusCode)
-	}
 	var want [28]byte
-	if resp.Header.Get("Sec-WebSocket-Accept") != string(AppendAcceptKey(want[:0], key)) ||
-		!strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
-		return nil, fmt.Errorf("%w: bad Sec-WebSocket-Accept or Upgrade", errHandshake)
+	switch {
+	case !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket"):
+		return nil, fmt.Errorf("%w: %w: Upgrade %q, not websocket", errHandshake, ErrBadHandshakeReply, resp.Header.Get("Upgrade"))
+	case resp.Header.Get("Sec-WebSocket-Accept") != string(AppendAcceptKey(want[:0], key)):
+		return nil, fmt.Errorf("%w: %w: its Sec-WebSocket-Accept does not answer our key", errHandshake, ErrBadHandshakeReply)
+	case resp.Header.Get("Sec-WebSocket-Extensions") != "" || resp.Header.Get("Sec-WebSocket-Protocol") != "":
+		return nil, fmt.Errorf("%w: %w: an extension or subprotocol the client did not ask for", errHandshake, ErrBadHandshakeReply)
 	}
 	// Once stop reports the context callback did not run, it never will:
 	// only then may the deadline be cleared, or a context ending right now
@@ -169,134 +196,27 @@ func handshake(ctx context.Context, nc net.Conn, u *url.URL, opts DialOptions) (
 		max = 64 << 20
 	}
 	k := binary.LittleEndian.Uint64(seed[16:]) | 1 // xorshift needs a non-zero state
-	return &Conn{nc: nc, br: br, key: k, maxMessage: uint64(max)}, nil
+	return &Conn{nc: nc, br: br, key: k, maxMessage: uint64(max), controlWrite: opts.ControlWriteTimeout}, nil
 }
 
-// NetConn returns the underlying connection, e.g. to set deadlines.
-func (c *Conn) NetConn() net.Conn { return c.nc }
+// headerValue drops CR and LF so that a header cannot be split.
+func headerValue(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
+}
 
-// Close closes the connection without a close handshake.
-func (c *Conn) Close() error { return c.nc.Close() }
-
-// WriteFrame sends b[MaxClientHeader:] as one final, masked frame of
-// opcode op. The payload is masked in place, so b cannot be sent again.
-func (c *Conn) WriteFrame(op Opcode, b []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.key ^= c.key << 13
-	c.key ^= c.key >> 7
-	c.key ^= c.key << 17
-	off := PutClientFrame(b, op, uint32(c.key))
-	_, err := c.nc.Write(b[off:])
+// ctxErr prefers the context's error over the deadline error it caused.
+// The socket's deadline is the context's, so the socket may time out a
+// moment before the context says it is done.
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("%w (%w)", cerr, err)
+	}
+	var ne net.Error
+	if dl, ok := ctx.Deadline(); ok && errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(dl) {
+		return fmt.Errorf("%w (%w)", context.DeadlineExceeded, err)
+	}
 	return err
-}
-
-// WriteControl sends a control frame (ping, pong, close) with payload,
-// which must be at most MaxControlPayload bytes.
-func (c *Conn) WriteControl(op Opcode, payload []byte) error {
-	if len(payload) > MaxControlPayload {
-		return errControlTooLong
-	}
-	var buf [MaxClientHeader + MaxControlPayload]byte
-	b := append(buf[:MaxClientHeader], payload...)
-	return c.WriteFrame(op, b)
-}
-
-// ReadMessage returns the next data message, text or binary. The slice is
-// valid until the next call. Pings are answered and pongs ignored; a close
-// frame is answered with the same code and ReadMessage returns ErrClosed.
-func (c *Conn) ReadMessage() ([]byte, error) {
-	if c.discard > 0 {
-		_, _ = c.br.Discard(c.discard)
-		c.discard = 0
-	}
-	c.msg = c.msg[:0]
-	fragmented := false
-	for {
-		h, err := c.readHeader()
-		if err != nil {
-			return nil, err
-		}
-		if h.Op.IsControl() {
-			if err := c.control(h); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		switch {
-		case h.Op == OpContinuation && !fragmented:
-			return nil, errContinuation
-		case h.Op != OpContinuation && fragmented:
-			return nil, errNotContinuation
-		case h.Length+uint64(len(c.msg)) > c.maxMessage:
-			return nil, ErrTooBig
-		}
-		n := int(h.Length)
-		// A whole message in one frame that fits the read buffer is
-		// returned in place.
-		if h.Fin && !fragmented && n <= c.br.Size() {
-			p, err := c.br.Peek(n)
-			if err != nil {
-				return nil, fmt.Errorf("wsproto: reading a frame: %w", err)
-			}
-			if h.Masked {
-				Mask(h.Key, p)
-			}
-			c.discard = n
-			return p, nil
-		}
-		fragmented = true
-		start := len(c.msg)
-		c.msg = append(c.msg, make([]byte, n)...)
-		if _, err := io.ReadFull(c.br, c.msg[start:]); err != nil {
-			return nil, fmt.Errorf("wsproto: reading a frame: %w", err)
-		}
-		if h.Masked {
-			Mask(h.Key, c.msg[start:])
-		}
-		if h.Fin {
-			return c.msg, nil
-		}
-	}
-}
-
-// readHeader reads and parses the next frame header.
-func (c *Conn) readHeader() (Header, error) {
-	b, err := c.br.Peek(2)
-	if err != nil {
-		return Header{}, err // io.EOF at the end of the stream, as is
-	}
-	b, err = c.br.Peek(HeaderLen(b))
-	if err != nil {
-		return Header{}, fmt.Errorf("wsproto: reading a frame header: %w", err)
-	}
-	h, n, perr := ParseHeader(b, false)
-	if perr != nil {
-		return Header{}, perr
-	}
-	_, _ = c.br.Discard(n)
-	return h, nil
-}
-
-// control reads a control frame's payload and answers it.
-func (c *Conn) control(h Header) error {
-	c.ctrl = append(c.ctrl[:0], make([]byte, h.Length)...)
-	if _, err := io.ReadFull(c.br, c.ctrl); err != nil {
-		return fmt.Errorf("wsproto: reading a control frame: %w", err)
-	}
-	if h.Masked {
-		Mask(h.Key, c.ctrl)
-	}
-	switch h.Op {
-	case OpPing:
-		return c.WriteControl(OpPong, c.ctrl)
-	case OpClose:
-		var echo []byte
-		if len(c.ctrl) >= 2 {
-			echo = c.ctrl[:2]
-		}
-		_ = c.WriteControl(OpClose, echo)
-		return ErrClosed
-	}
-	return nil
 }

@@ -1,11 +1,13 @@
 package wsproto_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -185,8 +187,27 @@ func TestConnReassemblesFragmentsAndAnswersPings(t *testing.T) {
 func TestConnReportsTheServersClose(t *testing.T) {
 	c := dial(t, echoServer(t), 4096)
 	send(t, c, "close me")
-	if _, err := c.ReadMessage(); !errors.Is(err, wsproto.ErrClosed) {
-		t.Fatalf("after the server's close: %v, want ErrClosed", err)
+	_, err := c.ReadMessage()
+	var ce *wsproto.CloseError
+	if !errors.Is(err, wsproto.ErrClosed) || !errors.As(err, &ce) || ce.Code != 4000 || ce.Reason != "bye" {
+		t.Fatalf("after the server's close: %v, want ErrClosed with 4000 \"bye\"", err)
+	}
+}
+
+func TestConnReportsTheOpcode(t *testing.T) {
+	c := dial(t, echoServer(t), 4096)
+	for _, op := range []wsproto.Opcode{wsproto.OpBinary, wsproto.OpText} {
+		b := append(make([]byte, wsproto.MaxClientHeader), "echo"...)
+		if err := c.WriteFrame(op, b); err != nil {
+			t.Fatal(err)
+		}
+		if got, msg, err := c.ReadMessageOp(); err != nil || got != op || string(msg) != "echo" {
+			t.Fatalf("sent opcode %x, got %x %q %v", op, got, msg, err)
+		}
+	}
+	send(t, c, "fragments")
+	if op, msg, err := c.ReadMessageOp(); err != nil || op != wsproto.OpText || string(msg) != "one two three" {
+		t.Fatalf("fragmented text: %x %q %v", op, msg, err)
 	}
 }
 
@@ -195,8 +216,10 @@ func TestDialFailsClearly(t *testing.T) {
 	defer cancel()
 	u := echoServer(t)
 	// No Origin: the server refuses with 403.
-	if _, err := wsproto.Dial(ctx, u, wsproto.DialOptions{}); err == nil || !strings.Contains(err.Error(), "403") {
-		t.Errorf("refused upgrade: %v, want HTTP 403", err)
+	_, err := wsproto.Dial(ctx, u, wsproto.DialOptions{})
+	var se *wsproto.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 403 || se.Body != "no origin\n" || !strings.Contains(err.Error(), "HTTP 403") {
+		t.Errorf("refused upgrade: %v, want HTTP 403 with the body", err)
 	}
 	wss := *u
 	wss.Scheme = "wss"
@@ -269,5 +292,77 @@ func TestConnHotPathsDoNotAllocate(t *testing.T) {
 		}
 	}); n != 0 {
 		t.Fatalf("%v allocations per message written and read", n)
+	}
+}
+
+// The handshake request carries UserAgent first and Header; CR and LF in
+// them cannot add a header.
+func TestDialSendsUserAgentAndHeaders(t *testing.T) {
+	got := make(chan http.Header, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+		http.Error(w, "seen", http.StatusTeapot)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse("ws" + strings.TrimPrefix(srv.URL, "http"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := wsproto.Dial(ctx, u, wsproto.DialOptions{
+		UserAgent: "agent/1\r\nX-Injected: ua",
+		Header:    http.Header{"Origin": {"http://o.test"}, "X-Value": {"v\r\nX-Injected: header"}},
+	})
+	var se *wsproto.StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusTeapot {
+		t.Fatalf("dial: %v, want the 418", err)
+	}
+	h := <-got
+	if h.Get("User-Agent") != "agent/1X-Injected: ua" || h.Get("Origin") != "http://o.test" || h.Get("X-Value") != "vX-Injected: header" || h.Get("X-Injected") != "" {
+		t.Fatalf("the server saw %v", h)
+	}
+}
+
+// A 101 reply that breaks RFC 6455 fails the dial with
+// ErrBadHandshakeReply.
+func TestDialRefusesABadUpgradeReply(t *testing.T) {
+	for _, tc := range []struct{ name, headers, want string }{
+		{"wrong accept key", "Upgrade: websocket\r\nSec-WebSocket-Accept: nope\r\n", "Sec-WebSocket-Accept"},
+		{"no Upgrade", "Sec-WebSocket-Accept: {accept}\r\n", "Upgrade"},
+		{"an extension", "Upgrade: websocket\r\nSec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n", "extension"},
+		{"a subprotocol", "Upgrade: websocket\r\nSec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: chat\r\n", "subprotocol"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				nc, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer nc.Close()
+				req, err := http.ReadRequest(bufio.NewReader(nc))
+				if err != nil {
+					return
+				}
+				accept := string(wsproto.AppendAcceptKey(nil, req.Header.Get("Sec-WebSocket-Key")))
+				_, _ = io.WriteString(nc, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"+strings.ReplaceAll(tc.headers, "{accept}", accept)+"\r\n")
+				_, _ = io.Copy(io.Discard, nc)
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c, err := wsproto.Dial(ctx, &url.URL{Scheme: "ws", Host: ln.Addr().String(), Path: "/"}, wsproto.DialOptions{})
+			if err == nil {
+				_ = c.Close()
+			}
+			if !errors.Is(err, wsproto.ErrBadHandshakeReply) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want ErrBadHandshakeReply about %s", err, tc.want)
+			}
+			_ = ln.Close()
+			<-done
+		})
 	}
 }

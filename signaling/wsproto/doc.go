@@ -10,5 +10,6 @@
 // and no extensions (so never permessage-deflate).
 //
 // The tracker's WebSocket engine (package signaling) uses the server side;
-// the load generator and test clients use Conn.
+// the tracker client (package trackerclient), the load generator and test
+// clients use Conn.
 package wsproto

@@ -30,3 +30,6 @@ var (
 	// ErrTooBig is a message longer than the reader's limit (1009).
 	ErrTooBig = &ProtocolError{CloseMessageTooBig, "message too big"}
 )
+
+// errMaskedServer: a client fails a masked frame from the server (§5.1).
+var errMaskedServer = &ProtocolError{CloseProtocolError, "masked frame from the server"}

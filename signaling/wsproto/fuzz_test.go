@@ -1,8 +1,12 @@
 package wsproto
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"io"
+	"net"
 	"strings"
 	"testing"
 )
@@ -153,3 +157,76 @@ func FuzzFrameReaderPieces(f *testing.F) {
 		}
 	})
 }
+
+// FuzzConnRead: whatever a server sends, the client Conn never panics,
+// returns only text or binary messages within its limit, ends with
+// io.EOF, io.ErrUnexpectedEOF, the server's close (*CloseError) or a
+// *ProtocolError, and sends back only pongs and at most one close frame,
+// the last thing it sends: the echo of the server's, or for a violation
+// its code and text.
+func FuzzConnRead(f *testing.F) {
+	f.Add(cat(sf(true, OpText, "hello"), sf(true, OpPing, "p"), sf(true, OpClose, "\x0f\xa0bye")))
+	f.Add(cat(sf(false, OpBinary, "a"), sf(true, OpPong, ""), sf(true, OpContinuation, strings.Repeat("b", 40))))
+	f.Add(cat(sf(true, OpText, strings.Repeat("x", 70)), sf(true, OpClose, "\x03\xe8\xff")))
+	f.Add(tfEncode(tfText("masked")))
+	f.Add([]byte{0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0})
+	const max = 64
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		fc := &scriptConn{in: bytes.NewReader(stream)}
+		c := &Conn{nc: fc, br: bufio.NewReaderSize(fc, 32), key: 1, maxMessage: max}
+		var err error
+		for err == nil {
+			var op Opcode
+			var msg []byte
+			op, msg, err = c.ReadMessageOp()
+			if err == nil && (len(msg) > max || (op != OpText && op != OpBinary)) {
+				t.Fatalf("message %x of %d bytes", op, len(msg))
+			}
+		}
+		var ce *CloseError
+		var pe *ProtocolError
+		switch {
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &ce), errors.As(err, &pe):
+		default:
+			t.Fatalf("read error %v", err)
+		}
+		var sent allSink
+		var r FrameReader
+		defer r.Release()
+		if perr := r.feed(fc.out.Bytes(), max, &sent); perr != nil {
+			t.Fatalf("the client sent broken frames: %v", perr)
+		}
+		closes := 0
+		for i, e := range sent.events {
+			switch {
+			case e.op == OpClose:
+				closes++
+				if i != len(sent.events)-1 {
+					t.Fatalf("a frame after the close: %s", sent.String())
+				}
+			case e.op != OpPong:
+				t.Fatalf("the client sent %s", e)
+			}
+		}
+		var want string
+		switch {
+		case ce != nil && ce.Code != 0:
+			want = string(binary.BigEndian.AppendUint16(nil, ce.Code))
+		case pe != nil:
+			want = string(AppendClosePayload(nil, pe.Code, pe.Text))
+		}
+		if (ce != nil || pe != nil) != (closes == 1) || closes == 1 && sent.events[len(sent.events)-1].payload != want {
+			t.Fatalf("ended with %v; the client sent %s", err, sent.String())
+		}
+	})
+}
+
+// scriptConn is a net.Conn that reads a script and records what is written.
+type scriptConn struct {
+	net.Conn
+	in  *bytes.Reader
+	out bytes.Buffer
+}
+
+func (s *scriptConn) Read(p []byte) (int, error)  { return s.in.Read(p) }
+func (s *scriptConn) Write(p []byte) (int, error) { return s.out.Write(p) }
