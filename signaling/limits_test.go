@@ -396,8 +396,7 @@ func TestIdleConnectionsAreClosedWith1001(t *testing.T) {
 	if code := idle.closed(); code != websocket.StatusGoingAway {
 		t.Fatalf("close code %v, want 1001", code)
 	}
-	err := <-idle.done
-	idle.done <- err
+	err := idle.ended()
 	if !strings.Contains(err.Error(), "idle") {
 		t.Fatalf("close reason: %v", err)
 	}

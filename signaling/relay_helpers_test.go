@@ -16,6 +16,7 @@ import (
 	"github.com/swarmbridge/swarmbridge/bittorrent"
 	"github.com/swarmbridge/swarmbridge/internal/signalstore"
 	"github.com/swarmbridge/swarmbridge/internal/swarm/memory"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/wspeer"
 	"github.com/swarmbridge/swarmbridge/signaling"
 )
 
@@ -97,11 +98,12 @@ func (m msg) num(key string) int {
 	return int(f)
 }
 
+// client is a WebTorrent peer (wspeer) with this package's names and
+// waits.
 type client struct {
-	t    *testing.T
-	ws   *websocket.Conn
-	in   chan msg
-	done chan error // the read loop's final error
+	*wspeer.Peer
+	t  *testing.T
+	ws *websocket.Conn
 }
 
 func (tr *tracker) dial(t *testing.T) *client {
@@ -110,91 +112,37 @@ func (tr *tracker) dial(t *testing.T) *client {
 
 func (tr *tracker) dialWith(t *testing.T, opts *websocket.DialOptions) *client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, tr.url, opts)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	ws.SetReadLimit(16 << 20)
-	c := &client{t: t, ws: ws, in: make(chan msg, 1024), done: make(chan error, 1)}
-	go c.readLoop()
-	t.Cleanup(func() {
-		_ = ws.CloseNow()
-		<-c.done
-	})
-	return c
-}
-
-func (c *client) readLoop() {
-	for {
-		_, data, err := c.ws.Read(context.Background())
-		if err != nil {
-			close(c.in)
-			c.done <- err
-			return
-		}
-		var m msg
-		if err := json.Unmarshal(data, &m); err != nil {
-			m = msg{"_invalid": string(data)}
-		}
-		c.in <- m
-	}
+	p := wspeer.DialWith(t, tr.url, opts)
+	return &client{Peer: p, t: t, ws: p.Conn()}
 }
 
 func (c *client) send(v any) {
 	c.t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.sendRaw(websocket.MessageText, b)
+	c.Send(v)
 }
 
 func (c *client) sendRaw(typ websocket.MessageType, b []byte) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.ws.Write(ctx, typ, b); err != nil {
-		c.t.Fatalf("write: %v", err)
-	}
+	c.SendRaw(typ, b)
 }
 
 // next returns the next message, failing the test after a generous wait.
 func (c *client) next() msg {
 	c.t.Helper()
-	select {
-	case m, ok := <-c.in:
-		if !ok {
-			c.t.Fatalf("connection closed while waiting for a message")
-		}
-		if raw, bad := m["_invalid"]; bad {
-			c.t.Fatalf("server sent invalid JSON: %q", raw)
-		}
-		return m
-	case <-time.After(10 * time.Second):
-		c.t.Fatalf("no message within 10s")
-	}
-	return nil
+	return msg(c.Next(10 * time.Second))
+}
+
+// ended waits for the server to close the connection and returns why.
+func (c *client) ended() error {
+	c.t.Helper()
+	return c.Ended(20 * time.Second)
 }
 
 // closed waits for the server to close the connection and returns the
 // close status.
 func (c *client) closed() websocket.StatusCode {
 	c.t.Helper()
-	for {
-		select {
-		case _, ok := <-c.in:
-			if ok {
-				continue
-			}
-			err := <-c.done
-			c.done <- err // keep it for Cleanup
-			return websocket.CloseStatus(err)
-		case <-time.After(20 * time.Second):
-			c.t.Fatalf("connection not closed within 20s")
-		}
-	}
+	return websocket.CloseStatus(c.ended())
 }
 
 // sync makes sure everything the tracker queued for this client before now

@@ -61,9 +61,16 @@ type Peer struct {
 // ends.
 func Dial(t testing.TB, url string) *Peer {
 	t.Helper()
+	return DialWith(t, url, nil)
+}
+
+// DialWith is Dial with coder/websocket's dial options (headers, an HTTP
+// client for wss://).
+func DialWith(t testing.TB, url string, opts *websocket.DialOptions) *Peer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, url, nil)
+	ws, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
@@ -100,10 +107,42 @@ func (p *Peer) Send(v any) {
 	if err != nil {
 		p.t.Fatal(err)
 	}
+	p.SendRaw(websocket.MessageText, b)
+}
+
+// SendRaw sends b as one message of type typ, whatever it holds.
+func (p *Peer) SendRaw(typ websocket.MessageType, b []byte) {
+	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := p.ws.Write(ctx, websocket.MessageText, b); err != nil {
+	if err := p.ws.Write(ctx, typ, b); err != nil {
 		p.t.Fatalf("write: %v", err)
+	}
+}
+
+// Conn is the connection itself, for tests that close it with a code of
+// their own or write without the test's helpers.
+func (p *Peer) Conn() *websocket.Conn { return p.ws }
+
+// Ended waits until the connection has ended and returns why (the
+// tracker's close frame, if it sent one: see websocket.CloseStatus),
+// dropping messages that arrive meanwhile. It fails the test after within.
+func (p *Peer) Ended(within time.Duration) error {
+	p.t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case _, ok := <-p.in:
+			if ok {
+				continue
+			}
+			err := <-p.done
+			p.done <- err // for the next caller, and the cleanup
+			return err
+		case <-deadline:
+			p.t.Fatalf("connection not closed within %v", within)
+			return nil
+		}
 	}
 }
 
