@@ -391,6 +391,12 @@ func TestRedisNodesRideOutRedisOutages(t *testing.T) {
 	if m := onA.Next(5 * time.Second); !strings.Contains(m.Str("failure reason"), "unavailable") {
 		t.Fatalf("with Redis down: %v", m)
 	}
+	// Until both heartbeats have failed: a node whose heartbeat never saw
+	// the outage would report the node count of before it, and its first
+	// heartbeat on the empty Redis may see only itself.
+	for _, n := range []*redisNode{a, b} {
+		waitStatus(t, n.base()+"/readyz", 503, "cluster")
+	}
 	srv.Start()
 	for _, n := range []*redisNode{a, b} {
 		waitStatus(t, n.base()+"/readyz", 200, "ready")
