@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/swarmbridge/swarmbridge/bittorrent"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/wsserve"
 	"github.com/swarmbridge/swarmbridge/signaling/wsproto"
 	"github.com/swarmbridge/swarmbridge/trackerclient"
 )
@@ -24,43 +24,6 @@ import (
 // The WebSocket client against fake trackers built on an independent
 // implementation (coder/websocket), and against raw bytes where a fake
 // must break RFC 6455 on purpose.
-
-// fakeWS serves handle on every WebSocket connection until the test ends.
-func fakeWS(t *testing.T, handle func(ctx context.Context, c *websocket.Conn)) string {
-	t.Helper()
-	// httptest does not wait for hijacked connections: the handlers are
-	// counted here, and none starts once the test is over.
-	var (
-		mu   sync.Mutex
-		done bool
-		wg   sync.WaitGroup
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		if done {
-			mu.Unlock()
-			return
-		}
-		wg.Add(1)
-		mu.Unlock()
-		defer wg.Done()
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		handle(r.Context(), c)
-	}))
-	t.Cleanup(func() {
-		mu.Lock()
-		done = true
-		mu.Unlock()
-		srv.CloseClientConnections()
-		srv.Close()
-		wg.Wait()
-	})
-	return "ws" + strings.TrimPrefix(srv.URL, "http")
-}
 
 // replyWith answers every message with the next of replies (the last one
 // repeats).
@@ -100,7 +63,7 @@ func TestWSMalformedReplies(t *testing.T) {
 		{"invalid UTF-8", "{\"action\":\"announce\",\"x\":\"\xff\"}", "not valid UTF-8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newWS(t, fakeWS(t, replyWith(tc.reply)), trackerclient.Options{})
+			c := newWS(t, wsserve.Start(t, replyWith(tc.reply)), trackerclient.Options{})
 			_, err := c.Announce(ctxT(t, 5*time.Second), wsAnnounce(ih1, bittorrent.PeerID{1}, 0, bittorrent.EventStarted))
 			if !errors.Is(err, trackerclient.ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want ErrMalformed with %q", err, tc.want)
@@ -133,7 +96,7 @@ func TestWSScrapeReplies(t *testing.T) {
 		{"bad entry", `{"action":"scrape","files":{` + goodIH + `:{"complete":"3"}}}`, nil, "", `"complete" is`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newWS(t, fakeWS(t, replyWith(tc.reply)), trackerclient.Options{})
+			c := newWS(t, wsserve.Start(t, replyWith(tc.reply)), trackerclient.Options{})
 			r, err := c.Scrape(ctxT(t, 5*time.Second), []bittorrent.InfoHash{ih1})
 			if tc.err != "" {
 				if !errors.Is(err, trackerclient.ErrMalformed) || !strings.Contains(err.Error(), tc.err) {
@@ -155,7 +118,7 @@ func TestWSScrapeReplies(t *testing.T) {
 // without action or info_hash, given to the oldest request. A reply
 // without interval is a quirk, not an error.
 func TestWSFailureWithoutActionAndNoInterval(t *testing.T) {
-	c := newWS(t, fakeWS(t, replyWith(
+	c := newWS(t, wsserve.Start(t, replyWith(
 		`{"failure reason":"invalid info_hash"}`,
 		`{"action":"announce","info_hash":`+goodIH+`,"complete":1,"warning message":"be nice"}`,
 	)), trackerclient.Options{})
@@ -181,7 +144,7 @@ func silent(ctx context.Context, c *websocket.Conn) {
 }
 
 func TestWSSilentTrackerAndDeadline(t *testing.T) {
-	c := newWS(t, fakeWS(t, silent), trackerclient.Options{})
+	c := newWS(t, wsserve.Start(t, silent), trackerclient.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -211,7 +174,7 @@ func TestWSSilentTrackerAndDeadline(t *testing.T) {
 func TestWSLateReplyIsDiscarded(t *testing.T) {
 	release := make(chan struct{})
 	var n atomic.Int32
-	url := fakeWS(t, func(ctx context.Context, c *websocket.Conn) {
+	url := wsserve.Start(t, func(ctx context.Context, c *websocket.Conn) {
 		for {
 			if _, _, err := c.Read(ctx); err != nil {
 				return
@@ -249,7 +212,7 @@ func TestWSLateReplyIsDiscarded(t *testing.T) {
 // Close during a read: the waiting request fails with ErrClosed at once,
 // Close returns after the reader stopped, and Messages is closed.
 func TestWSCloseDuringRead(t *testing.T) {
-	c := newWS(t, fakeWS(t, silent), trackerclient.Options{})
+	c := newWS(t, wsserve.Start(t, silent), trackerclient.Options{})
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Announce(context.Background(), wsAnnounce(ih1, bittorrent.PeerID{1}, 0, bittorrent.EventStarted))
@@ -302,7 +265,7 @@ func TestWSCloseIdle(t *testing.T) {
 // Pings are answered while the client waits.
 func TestWSAnswersPings(t *testing.T) {
 	pinged := make(chan error, 1)
-	c := newWS(t, fakeWS(t, func(ctx context.Context, c *websocket.Conn) {
+	c := newWS(t, wsserve.Start(t, func(ctx context.Context, c *websocket.Conn) {
 		go func() {
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
@@ -321,7 +284,7 @@ func TestWSAnswersPings(t *testing.T) {
 // A tracker that closes with a code of its own, and one that just hangs
 // up.
 func TestWSTrackerHangsUp(t *testing.T) {
-	closer := newWS(t, fakeWS(t, func(ctx context.Context, c *websocket.Conn) {
+	closer := newWS(t, wsserve.Start(t, func(ctx context.Context, c *websocket.Conn) {
 		_, _, _ = c.Read(ctx)
 		_ = c.Close(4000, "go away, \x01 ünïcode")
 	}), trackerclient.Options{})
@@ -332,7 +295,7 @@ func TestWSTrackerHangsUp(t *testing.T) {
 		t.Fatalf("close 4000: %v", err)
 	}
 
-	hangup := newWS(t, fakeWS(t, func(ctx context.Context, c *websocket.Conn) {
+	hangup := newWS(t, wsserve.Start(t, func(ctx context.Context, c *websocket.Conn) {
 		_, _, _ = c.Read(ctx)
 		_ = c.CloseNow()
 	}), trackerclient.Options{})
@@ -413,7 +376,7 @@ func TestWSFragmentsAndBinary(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 
-	bin := newWS(t, fakeWS(t, func(ctx context.Context, c *websocket.Conn) {
+	bin := newWS(t, wsserve.Start(t, func(ctx context.Context, c *websocket.Conn) {
 		_, _, _ = c.Read(ctx)
 		_ = c.Write(ctx, websocket.MessageBinary, []byte(reply))
 		silent(ctx, c)

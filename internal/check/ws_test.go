@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/pem"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/swarmbridge/swarmbridge/internal/testkit/servertest"
+	"github.com/swarmbridge/swarmbridge/internal/testkit/wsserve"
 	"github.com/swarmbridge/swarmbridge/signaling/wire"
 )
 
@@ -90,38 +89,7 @@ type fakeMsg struct {
 
 func (f *fakeWSTracker) start(t *testing.T) string {
 	f.peers = map[wire.BinaryID]*fakePeer{}
-	// httptest does not wait for hijacked connections: the handlers are
-	// counted here, and none starts once the test is over.
-	var (
-		mu   sync.Mutex
-		done bool
-		wg   sync.WaitGroup
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		if done {
-			mu.Unlock()
-			return
-		}
-		wg.Add(1)
-		mu.Unlock()
-		defer wg.Done()
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		f.serve(r.Context(), c)
-	}))
-	t.Cleanup(func() {
-		mu.Lock()
-		done = true
-		mu.Unlock()
-		srv.CloseClientConnections()
-		srv.Close()
-		wg.Wait()
-	})
-	return "ws" + strings.TrimPrefix(srv.URL, "http")
+	return wsserve.Start(t, f.serve)
 }
 
 func (f *fakeWSTracker) serve(ctx context.Context, c *websocket.Conn) {

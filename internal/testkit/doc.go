@@ -21,5 +21,6 @@
 //     answers, scrapes), written apart from the tracker's codec.
 //   - wtpeer is a WebTorrent peer with real WebRTC (pion) on loopback, on
 //     trackerclient: offers, answers and data channels.
+//   - wsserve runs fake WebSocket trackers on coder/websocket.
 //   - logbuf is a buffer several goroutines may write while a test reads.
 package testkit
