@@ -503,3 +503,25 @@ func TestDownloadsOfRedisNodesAddUp(t *testing.T) {
 		t.Fatalf("the API's torrent: %+v, %v", st, err)
 	}
 }
+
+// Without a database, download counts live in Redis with their swarm, so
+// they outlive every tracker node that counted them.
+func TestRedisDownloadsOutliveTrackerRestarts(t *testing.T) {
+	url := redistest.Shared(t)
+	noLeaks(t)
+	prefix := redistest.Prefix(t)
+	deleteKeys(t, url, prefix)
+	ih := hash20(0x16)
+	a := startRedisNode(t, url, prefix)
+	if n := completed(t, a.base(), ih, peerID('a'), "6881"); n != 1 {
+		t.Fatalf("a download on node A: announce says %d", n)
+	}
+	a.stop()
+	b := startRedisNode(t, url, prefix)
+	if n := httpDownloaded(t, b.base(), ih); n != 1 {
+		t.Fatalf("after node A stopped, node B's scrape says %d downloads, want 1", n)
+	}
+	if n := completed(t, b.base(), ih, peerID('b'), "6882"); n != 2 {
+		t.Fatalf("a second download, on node B: announce says %d, want 2", n)
+	}
+}
