@@ -9,9 +9,8 @@
 #
 # SCRIPTS (default "ws http udp") picks the workloads; DURATION, WARMUP
 # and the scripts' own variables work as in run-all.sh. Results go to
-# $RESULTS/<name>/results.jsonl; the table at the end gives per build the
-# medians of responses/s, server CPU per delivered message (µs) and p99
-# latency (ms).
+# $RESULTS/<name>/results.jsonl; at the end, run-all.sh's table of
+# medians for each build.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -47,11 +46,8 @@ for round in $(seq "$ROUNDS"); do
 done
 
 say ""
-say "######## medians over $ROUNDS round(s): workload, responses/s, server µs per delivered message, p99 ms, runs"
+say "######## medians over $ROUNDS round(s), per build"
 for name in "${names[@]}"; do
   say "== $name"
-  jq -s -r 'def median: sort | if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-    group_by(.tags.workload)[] | [.[0].tags.workload, (map(.responses_per_s) | median),
-      (map(.server_cpu_per_delivered_us) | median), (map(.latency_p99_ms) | median), length] | @tsv' \
-    "$RESULTS/$name/results.jsonl" | tee -a "$RESULTS/summary.txt"
+  RESULTS="$RESULTS/$name" summarize "ws-fixed ws-closed http-closed udp-closed"
 done
